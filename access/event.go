@@ -1,0 +1,32 @@
+package access
+
+import "time"
+
+// Event is one line of the site's append-only log: a decision at a door, a
+// registration, an email, or an admin's change.
+type Event struct {
+	ID            int64
+	At            time.Time
+	Kind          string // e.g. "access.granted", "user.created"
+	Reason        string // for decisions and failures
+	Actor         string // who made an admin change: "admin:ann@example.com", "key", "system"
+	UserID        int64
+	AccessPointID int64
+	CredentialID  string
+	RSSI          int
+	Latency       time.Duration // decision latency, for access events
+	Detail        string        // short human text
+
+	// Names filled by list queries for display; empty once deleted.
+	UserName        string
+	AccessPointName string
+}
+
+// EventFilter narrows an event listing.
+type EventFilter struct {
+	UserID        int64
+	AccessPointID int64
+	Kind          string // exact kind, or a prefix ending in "." such as "access."
+	Before        int64  // keyset cursor: events with smaller ids
+	Limit         int
+}

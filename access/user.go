@@ -1,0 +1,68 @@
+package access
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// User is a person who may be given credentials.
+type User struct {
+	ID         int64
+	FirstName  string
+	LastName   string
+	Email      string
+	Enabled    bool
+	ValidFrom  time.Time // zero: no start
+	ValidUntil time.Time // zero: no end
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Name is the user's full name as shown in lists.
+func (u User) Name() string {
+	return strings.TrimSpace(u.FirstName + " " + u.LastName)
+}
+
+// Normalize trims the user's text fields so that stored values compare
+// the way an admin reads them.
+func (u *User) Normalize() {
+	u.FirstName = strings.TrimSpace(u.FirstName)
+	u.LastName = strings.TrimSpace(u.LastName)
+	u.Email = strings.TrimSpace(u.Email)
+}
+
+// Validate checks a user before it is stored.
+func (u User) Validate() error {
+	if u.FirstName == "" && u.LastName == "" {
+		return Invalid("first_name", "a first or last name is required")
+	}
+	if len(u.FirstName) > 100 {
+		return Invalid("first_name", "must be at most 100 characters")
+	}
+	if len(u.LastName) > 100 {
+		return Invalid("last_name", "must be at most 100 characters")
+	}
+	if u.Email != "" {
+		if err := ValidateEmail(u.Email); err != nil {
+			return Invalid("email", "%s", err.Error())
+		}
+	}
+	if !u.ValidFrom.IsZero() && !u.ValidUntil.IsZero() && !u.ValidUntil.After(u.ValidFrom) {
+		return Invalid("valid_until", "must be after valid from")
+	}
+	return nil
+}
+
+// ValidateEmail accepts a bare address such as ann@example.com and nothing
+// else: no display name, no list, no line breaks.
+func ValidateEmail(s string) error {
+	if len(s) > 254 || strings.ContainsAny(s, "\r\n<> ,;") {
+		return &ValidationError{Message: "is not a valid email address"}
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return &ValidationError{Message: "is not a valid email address"}
+	}
+	return nil
+}

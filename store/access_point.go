@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"postern/access"
+)
+
+const accessPointColumns = `id, name, reader, mode, rssi_threshold, require_unlock, unlock_ms, state, created_at, updated_at`
+
+func scanAccessPoint(sc interface{ Scan(...any) error }) (access.AccessPoint, error) {
+	var a access.AccessPoint
+	var unlock int64
+	var created, updated sql.NullInt64
+	err := sc.Scan(&a.ID, &a.Name, &a.Reader, &a.Mode, &a.RSSIThreshold, &a.RequireUnlock, &unlock, &a.State, &created, &updated)
+	a.UnlockDuration = time.Duration(unlock) * time.Millisecond
+	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
+	return a, err
+}
+
+// CreateAccessPoint stores a new access point.
+func (s *Store) CreateAccessPoint(ctx context.Context, actor string, a *access.AccessPoint) error {
+	a.Normalize()
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	now := s.now()
+	a.CreatedAt, a.UpdatedAt = now, now
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO access_points (name, reader, mode, rssi_threshold, require_unlock, unlock_ms, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, now.UnixMilli(), now.UnixMilli())
+		if err != nil {
+			return constraintErr(err, "an access point with that name or reader")
+		}
+		if a.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "access_point.created", Actor: actor, AccessPointID: a.ID, Detail: a.Name + " on " + a.Reader})
+	})
+}
+
+// UpdateAccessPoint saves changes to an access point.
+func (s *Store) UpdateAccessPoint(ctx context.Context, actor string, a *access.AccessPoint) error {
+	a.Normalize()
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	a.UpdatedAt = s.now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		err := affected(tx.ExecContext(ctx, `UPDATE access_points SET name = ?, reader = ?, mode = ?, rssi_threshold = ?, require_unlock = ?, unlock_ms = ?, state = ?, updated_at = ? WHERE id = ?`,
+			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(), a.ID))
+		if err != nil {
+			return constraintErr(err, "an access point with that name or reader")
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "access_point.updated", Actor: actor, AccessPointID: a.ID, Detail: a.Name + " (" + string(a.State) + ")"})
+	})
+}
+
+// DeleteAccessPoint removes an access point and its permissions.
+func (s *Store) DeleteAccessPoint(ctx context.Context, actor string, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var name string
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM access_points WHERE id = ?`, id).Scan(&name); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_points WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "access_point.deleted", Actor: actor, AccessPointID: id, Detail: name})
+	})
+}
+
+// AccessPointByID returns one access point.
+func (s *Store) AccessPointByID(ctx context.Context, id int64) (access.AccessPoint, error) {
+	a, err := scanAccessPoint(s.read.QueryRowContext(ctx, `SELECT `+accessPointColumns+` FROM access_points WHERE id = ?`, id))
+	return a, notFound(err)
+}
+
+// AccessPointByReader returns the access point bound to a reader.
+func (s *Store) AccessPointByReader(ctx context.Context, reader string) (access.AccessPoint, error) {
+	a, err := scanAccessPoint(s.read.QueryRowContext(ctx, `SELECT `+accessPointColumns+` FROM access_points WHERE reader = ?`, reader))
+	return a, notFound(err)
+}
+
+// AccessPoints returns a page of access points sorted by name.
+func (s *Store) AccessPoints(ctx context.Context, o ListOptions) (Page[access.AccessPoint], error) {
+	limit := o.limit()
+	c, _ := decodeCursor(o.After)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+accessPointColumns+` FROM access_points WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
+	if err != nil {
+		return Page[access.AccessPoint]{}, err
+	}
+	defer rows.Close()
+	var aps []access.AccessPoint
+	for rows.Next() {
+		a, err := scanAccessPoint(rows)
+		if err != nil {
+			return Page[access.AccessPoint]{}, err
+		}
+		aps = append(aps, a)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[access.AccessPoint]{}, err
+	}
+	return paginate(aps, limit, func(a access.AccessPoint) nameCursor { return nameCursor{A: a.Name, ID: a.ID} }), nil
+}
+
+// AllAccessPoints returns every access point; the reader manager uses it to
+// bind readers, and a site has tens of them, not thousands.
+func (s *Store) AllAccessPoints(ctx context.Context) ([]access.AccessPoint, error) {
+	var all []access.AccessPoint
+	o := ListOptions{Limit: MaxLimit}
+	for {
+		p, err := s.AccessPoints(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p.Items...)
+		if p.Next == "" {
+			return all, nil
+		}
+		o.After = p.Next
+	}
+}

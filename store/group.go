@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"postern/access"
+)
+
+// CreateGroup stores a new group.
+func (s *Store) CreateGroup(ctx context.Context, actor string, g *access.Group) error {
+	g.Normalize()
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO groups (name, description) VALUES (?, ?)`, g.Name, g.Description)
+		if err != nil {
+			return constraintErr(err, "a group named "+g.Name)
+		}
+		if g.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "group.created", Actor: actor, Detail: g.Name})
+	})
+}
+
+// UpdateGroup saves changes to a group.
+func (s *Store) UpdateGroup(ctx context.Context, actor string, g *access.Group) error {
+	g.Normalize()
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		err := affected(tx.ExecContext(ctx, `UPDATE groups SET name = ?, description = ? WHERE id = ?`, g.Name, g.Description, g.ID))
+		if err != nil {
+			return constraintErr(err, "a group named "+g.Name)
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "group.updated", Actor: actor, Detail: g.Name})
+	})
+}
+
+// DeleteGroup removes a group, its memberships and its permissions.
+func (s *Store) DeleteGroup(ctx context.Context, actor string, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var name string
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM groups WHERE id = ?`, id).Scan(&name); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "group.deleted", Actor: actor, Detail: name})
+	})
+}
+
+// GroupByID returns one group with its member count.
+func (s *Store) GroupByID(ctx context.Context, id int64) (access.Group, error) {
+	var g access.Group
+	err := s.read.QueryRowContext(ctx, `SELECT id, name, description, (SELECT count(*) FROM group_members WHERE group_id = groups.id) FROM groups WHERE id = ?`, id).
+		Scan(&g.ID, &g.Name, &g.Description, &g.Members)
+	return g, notFound(err)
+}
+
+// Groups returns a page of groups sorted by name.
+func (s *Store) Groups(ctx context.Context, o ListOptions) (Page[access.Group], error) {
+	limit := o.limit()
+	c, _ := decodeCursor(o.After)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, description, (SELECT count(*) FROM group_members WHERE group_id = groups.id)
+		FROM groups WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
+	if err != nil {
+		return Page[access.Group]{}, err
+	}
+	defer rows.Close()
+	var groups []access.Group
+	for rows.Next() {
+		var g access.Group
+		if err := rows.Scan(&g.ID, &g.Name, &g.Description, &g.Members); err != nil {
+			return Page[access.Group]{}, err
+		}
+		groups = append(groups, g)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[access.Group]{}, err
+	}
+	return paginate(groups, limit, func(g access.Group) nameCursor { return nameCursor{A: g.Name, ID: g.ID} }), nil
+}

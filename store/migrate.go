@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations is append-only: the schema version is how many have run. Never
+// edit one that has shipped; add a new one.
+var migrations = []string{
+	// 1: the site's admins, their sessions and API tokens, settings.
+	`CREATE TABLE settings (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE admins (
+		id            INTEGER PRIMARY KEY,
+		email         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		password_hash TEXT NOT NULL,
+		created_at    INTEGER NOT NULL
+	) STRICT;
+	CREATE TABLE sessions (
+		token_hash BLOB PRIMARY KEY,
+		admin_id   INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+		csrf       TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	) STRICT;
+	CREATE INDEX sessions_expires ON sessions(expires_at);
+	CREATE TABLE api_tokens (
+		id           INTEGER PRIMARY KEY,
+		admin_id     INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+		name         TEXT NOT NULL,
+		token_hash   BLOB NOT NULL UNIQUE,
+		created_at   INTEGER NOT NULL,
+		last_used_at INTEGER
+	) STRICT;`,
+
+	// 2: people, groups, doors, schedules and who may go where.
+	`CREATE TABLE users (
+		id          INTEGER PRIMARY KEY,
+		first_name  TEXT NOT NULL,
+		last_name   TEXT NOT NULL,
+		email       TEXT NOT NULL,
+		enabled     INTEGER NOT NULL DEFAULT 1,
+		valid_from  INTEGER,
+		valid_until INTEGER,
+		created_at  INTEGER NOT NULL,
+		updated_at  INTEGER NOT NULL
+	) STRICT;
+	CREATE INDEX users_email ON users(email COLLATE NOCASE);
+	CREATE VIRTUAL TABLE users_fts USING fts5(first_name, last_name, email, content='users', content_rowid='id', tokenize='unicode61');
+	CREATE TRIGGER users_ai AFTER INSERT ON users BEGIN
+		INSERT INTO users_fts(rowid, first_name, last_name, email) VALUES (new.id, new.first_name, new.last_name, new.email);
+	END;
+	CREATE TRIGGER users_ad AFTER DELETE ON users BEGIN
+		INSERT INTO users_fts(users_fts, rowid, first_name, last_name, email) VALUES ('delete', old.id, old.first_name, old.last_name, old.email);
+	END;
+	CREATE TRIGGER users_au AFTER UPDATE ON users BEGIN
+		INSERT INTO users_fts(users_fts, rowid, first_name, last_name, email) VALUES ('delete', old.id, old.first_name, old.last_name, old.email);
+		INSERT INTO users_fts(rowid, first_name, last_name, email) VALUES (new.id, new.first_name, new.last_name, new.email);
+	END;
+	CREATE TABLE groups (
+		id          INTEGER PRIMARY KEY,
+		name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		description TEXT NOT NULL DEFAULT ''
+	) STRICT;
+	CREATE TABLE group_members (
+		group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+		user_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		PRIMARY KEY (group_id, user_id)
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX group_members_user ON group_members(user_id, group_id);
+	CREATE TABLE access_points (
+		id              INTEGER PRIMARY KEY,
+		name            TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		reader          TEXT NOT NULL UNIQUE,
+		mode            TEXT NOT NULL CHECK (mode IN ('direct', 'touch', 'long-range')),
+		rssi_threshold  INTEGER NOT NULL,
+		require_unlock  INTEGER NOT NULL DEFAULT 0,
+		unlock_ms       INTEGER NOT NULL,
+		state           TEXT NOT NULL DEFAULT 'normal' CHECK (state IN ('normal', 'lockdown', 'unlocked')),
+		created_at      INTEGER NOT NULL,
+		updated_at      INTEGER NOT NULL
+	) STRICT;
+	CREATE TABLE time_profiles (
+		id       INTEGER PRIMARY KEY,
+		name     TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		windows  TEXT NOT NULL,
+		holidays TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE permissions (
+		id              INTEGER PRIMARY KEY,
+		user_id         INTEGER REFERENCES users(id) ON DELETE CASCADE,
+		group_id        INTEGER REFERENCES groups(id) ON DELETE CASCADE,
+		access_point_id INTEGER NOT NULL REFERENCES access_points(id) ON DELETE CASCADE,
+		time_profile_id INTEGER REFERENCES time_profiles(id) ON DELETE RESTRICT,
+		CHECK ((user_id IS NULL) != (group_id IS NULL))
+	) STRICT;
+	CREATE UNIQUE INDEX permissions_user ON permissions(user_id, access_point_id, ifnull(time_profile_id, 0)) WHERE user_id IS NOT NULL;
+	CREATE UNIQUE INDEX permissions_group ON permissions(group_id, access_point_id, ifnull(time_profile_id, 0)) WHERE group_id IS NOT NULL;
+	CREATE INDEX permissions_access_point ON permissions(access_point_id);
+	CREATE INDEX permissions_time_profile ON permissions(time_profile_id);`,
+
+	// 3: the append-only event log: decisions, registrations, admin changes.
+	`CREATE TABLE events (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		at              INTEGER NOT NULL,
+		kind            TEXT NOT NULL,
+		reason          TEXT NOT NULL DEFAULT '',
+		actor           TEXT NOT NULL DEFAULT '',
+		user_id         INTEGER,
+		access_point_id INTEGER,
+		credential_id   TEXT NOT NULL DEFAULT '',
+		rssi            INTEGER NOT NULL DEFAULT 0,
+		latency_us      INTEGER NOT NULL DEFAULT 0,
+		detail          TEXT NOT NULL DEFAULT ''
+	) STRICT;
+	CREATE INDEX events_user ON events(user_id, id) WHERE user_id IS NOT NULL;
+	CREATE INDEX events_access_point ON events(access_point_id, id) WHERE access_point_id IS NOT NULL;
+	CREATE INDEX events_kind ON events(kind, id);
+	CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN
+		SELECT RAISE(ABORT, 'events are append-only');
+	END;
+	CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN
+		SELECT RAISE(ABORT, 'events are append-only');
+	END;`,
+}
+
+// SchemaVersion is the version a migrated database has.
+func SchemaVersion() int { return len(migrations) }
+
+func (s *Store) migrate(ctx context.Context) error {
+	return migrateTo(ctx, s.db, len(migrations))
+}
+
+// migrateTo runs the migrations after the database's user_version up to
+// target, each in its own transaction.
+func migrateTo(ctx context.Context, db *sql.DB, target int) error {
+	var have int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this postern (%d): upgrade postern", have, len(migrations))
+	}
+	for v := have; v < target; v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"postern/access"
+)
+
+func scanTimeProfile(sc interface{ Scan(...any) error }) (access.TimeProfile, error) {
+	var p access.TimeProfile
+	var windows, holidays string
+	if err := sc.Scan(&p.ID, &p.Name, &windows, &holidays); err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal([]byte(windows), &p.Windows); err != nil {
+		return p, err
+	}
+	var days []string
+	if err := json.Unmarshal([]byte(holidays), &days); err != nil {
+		return p, err
+	}
+	for _, d := range days {
+		date, err := access.ParseDate(d)
+		if err != nil {
+			return p, err
+		}
+		p.Holidays = append(p.Holidays, date)
+	}
+	return p, nil
+}
+
+func encodeTimeProfile(p *access.TimeProfile) (windows, holidays string) {
+	w, _ := json.Marshal(p.Windows)
+	days := []string{}
+	for _, d := range p.Holidays {
+		days = append(days, d.String())
+	}
+	h, _ := json.Marshal(days)
+	return string(w), string(h)
+}
+
+// CreateTimeProfile stores a new time profile.
+func (s *Store) CreateTimeProfile(ctx context.Context, actor string, p *access.TimeProfile) error {
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	w, h := encodeTimeProfile(p)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO time_profiles (name, windows, holidays) VALUES (?, ?, ?)`, p.Name, w, h)
+		if err != nil {
+			return constraintErr(err, "a time profile named "+p.Name)
+		}
+		if p.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "time_profile.created", Actor: actor, Detail: p.Name})
+	})
+}
+
+// UpdateTimeProfile saves changes to a time profile.
+func (s *Store) UpdateTimeProfile(ctx context.Context, actor string, p *access.TimeProfile) error {
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	w, h := encodeTimeProfile(p)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		err := affected(tx.ExecContext(ctx, `UPDATE time_profiles SET name = ?, windows = ?, holidays = ? WHERE id = ?`, p.Name, w, h, p.ID))
+		if err != nil {
+			return constraintErr(err, "a time profile named "+p.Name)
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "time_profile.updated", Actor: actor, Detail: p.Name})
+	})
+}
+
+// DeleteTimeProfile removes a time profile that no permission uses.
+func (s *Store) DeleteTimeProfile(ctx context.Context, actor string, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var name string
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM time_profiles WHERE id = ?`, id).Scan(&name); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM time_profiles WHERE id = ?`, id); err != nil {
+			return access.Conflict("time profile %s is used by permissions: remove them first", name)
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "time_profile.deleted", Actor: actor, Detail: name})
+	})
+}
+
+// TimeProfileByID returns one time profile.
+func (s *Store) TimeProfileByID(ctx context.Context, id int64) (access.TimeProfile, error) {
+	p, err := scanTimeProfile(s.read.QueryRowContext(ctx, `SELECT id, name, windows, holidays FROM time_profiles WHERE id = ?`, id))
+	return p, notFound(err)
+}
+
+// TimeProfiles returns a page of time profiles sorted by name.
+func (s *Store) TimeProfiles(ctx context.Context, o ListOptions) (Page[access.TimeProfile], error) {
+	limit := o.limit()
+	c, _ := decodeCursor(o.After)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, windows, holidays FROM time_profiles WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
+	if err != nil {
+		return Page[access.TimeProfile]{}, err
+	}
+	defer rows.Close()
+	var ps []access.TimeProfile
+	for rows.Next() {
+		p, err := scanTimeProfile(rows)
+		if err != nil {
+			return Page[access.TimeProfile]{}, err
+		}
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[access.TimeProfile]{}, err
+	}
+	return paginate(ps, limit, func(p access.TimeProfile) nameCursor { return nameCursor{A: p.Name, ID: p.ID} }), nil
+}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"postern/access"
+)
+
+const userColumns = `id, first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at`
+
+func scanUser(sc interface{ Scan(...any) error }) (access.User, error) {
+	var u access.User
+	var from, until, created, updated sql.NullInt64
+	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.Enabled, &from, &until, &created, &updated)
+	u.ValidFrom, u.ValidUntil, u.CreatedAt, u.UpdatedAt = fromMS(from), fromMS(until), fromMS(created), fromMS(updated)
+	return u, err
+}
+
+// CreateUser stores a new user and logs who created it.
+func (s *Store) CreateUser(ctx context.Context, actor string, u *access.User) error {
+	u.Normalize()
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	now := s.now()
+	u.CreatedAt, u.UpdatedAt = now, now
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), now.UnixMilli(), now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		if u.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.created", Actor: actor, UserID: u.ID, Detail: u.Name()})
+	})
+}
+
+// UpdateUser saves changes to a user.
+func (s *Store) UpdateUser(ctx context.Context, actor string, u *access.User) error {
+	u.Normalize()
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	u.UpdatedAt = s.now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		err := affected(tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, enabled = ?, valid_from = ?, valid_until = ?, updated_at = ? WHERE id = ?`,
+			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), u.UpdatedAt.UnixMilli(), u.ID))
+		if err != nil {
+			return err
+		}
+		detail := u.Name()
+		if !u.Enabled {
+			detail += " (disabled)"
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.updated", Actor: actor, UserID: u.ID, Detail: detail})
+	})
+}
+
+// DeleteUser removes a user with their permissions and group memberships.
+// Their events stay: the log is append-only.
+func (s *Store) DeleteUser(ctx context.Context, actor string, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		if err != nil {
+			return notFound(err)
+		}
+		if err := affected(tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.deleted", Actor: actor, UserID: id, Detail: u.Name()})
+	})
+}
+
+// UserByID returns one user.
+func (s *Store) UserByID(ctx context.Context, id int64) (access.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return u, notFound(err)
+}
+
+// Users returns a page of users sorted by last then first name, optionally
+// narrowed by search words matched as prefixes of names and email.
+func (s *Store) Users(ctx context.Context, o ListOptions) (Page[access.User], error) {
+	limit := o.limit()
+	var where []string
+	var args []any
+	if q := ftsQuery(o.Query); q != "" {
+		where = append(where, `id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`)
+		args = append(args, q)
+	}
+	if c, ok := decodeCursor(o.After); ok {
+		where = append(where, `(last_name COLLATE NOCASE, first_name COLLATE NOCASE, id) > (?, ?, ?)`)
+		args = append(args, c.A, c.B, c.ID)
+	}
+	q := `SELECT ` + userColumns + ` FROM users`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return Page[access.User]{}, err
+	}
+	defer rows.Close()
+	var users []access.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return Page[access.User]{}, err
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[access.User]{}, err
+	}
+	return paginate(users, limit, func(u access.User) nameCursor { return nameCursor{u.LastName, u.FirstName, u.ID} }), nil
+}
+
+// CountUsers returns how many users there are.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, err
+}
+
+// ftsQuery turns what an admin typed into an FTS5 query of quoted prefix
+// terms, so punctuation in a search can never be read as FTS syntax.
+func ftsQuery(s string) string {
+	var terms []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		terms = append(terms, fmt.Sprintf(`"%s"*`, w))
+		if len(terms) == 8 {
+			break
+		}
+	}
+	return strings.Join(terms, " ")
+}
+
+// UserGroups returns the groups a user belongs to.
+func (s *Store) UserGroups(ctx context.Context, userID int64) ([]access.Group, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT g.id, g.name, g.description FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	groups := []access.Group{}
+	for rows.Next() {
+		var g access.Group
+		if err := rows.Scan(&g.ID, &g.Name, &g.Description); err != nil {
+			return nil, err
+		}
+		groups = append(groups, g)
+	}
+	return groups, rows.Err()
+}
+
+// SetUserGroups replaces the groups a user belongs to.
+func (s *Store) SetUserGroups(ctx context.Context, actor string, userID int64, groupIDs []int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+		for _, g := range groupIDs {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)`, g, userID); err != nil {
+				return constraintErr(err, "group membership")
+			}
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.groups_changed", Actor: actor, UserID: userID, Detail: fmt.Sprintf("%d groups", len(groupIDs))})
+	})
+}
+
+// UserByEmail returns the first user with an email address, ignoring case.
+func (s *Store) UserByEmail(ctx context.Context, email string) (access.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1`, email))
+	return u, notFound(err)
+}

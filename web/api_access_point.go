@@ -1,0 +1,140 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"postern/access"
+)
+
+type accessPointJSON struct {
+	ID            int64  `json:"id"`
+	Name          string `json:"name"`
+	Reader        string `json:"reader"`
+	Mode          string `json:"mode"`
+	RSSIThreshold int    `json:"rssi_threshold"`
+	RequireUnlock bool   `json:"require_unlock"`
+	UnlockSeconds int    `json:"unlock_seconds"`
+	State         string `json:"state"`
+}
+
+type accessPointInput struct {
+	Name          *string `json:"name"`
+	Reader        *string `json:"reader"`
+	Mode          *string `json:"mode"`
+	RSSIThreshold *int    `json:"rssi_threshold"`
+	RequireUnlock *bool   `json:"require_unlock"`
+	UnlockSeconds *int    `json:"unlock_seconds"`
+	State         *string `json:"state"`
+}
+
+func toAccessPointJSON(a access.AccessPoint) accessPointJSON {
+	return accessPointJSON{ID: a.ID, Name: a.Name, Reader: a.Reader, Mode: string(a.Mode), RSSIThreshold: a.RSSIThreshold,
+		RequireUnlock: a.RequireUnlock, UnlockSeconds: int(a.UnlockDuration / time.Second), State: string(a.State)}
+}
+
+func (in accessPointInput) apply(a *access.AccessPoint) {
+	if in.Name != nil {
+		a.Name = *in.Name
+	}
+	if in.Reader != nil {
+		a.Reader = *in.Reader
+	}
+	if in.Mode != nil {
+		m := access.Mode(*in.Mode)
+		// A new mode without a threshold takes the new mode's default.
+		if m != a.Mode && in.RSSIThreshold == nil {
+			a.RSSIThreshold = 0
+		}
+		a.Mode = m
+	}
+	if in.RSSIThreshold != nil {
+		a.RSSIThreshold = *in.RSSIThreshold
+	}
+	if in.RequireUnlock != nil {
+		a.RequireUnlock = *in.RequireUnlock
+	}
+	if in.UnlockSeconds != nil {
+		a.UnlockDuration = time.Duration(*in.UnlockSeconds) * time.Second
+		if *in.UnlockSeconds <= 0 {
+			a.UnlockDuration = -1 // refused by Validate rather than defaulted
+		}
+	}
+	if in.State != nil {
+		a.State = access.State(*in.State)
+	}
+}
+
+func (h *handler) apiAccessPointList(c echo.Context) error {
+	o, err := listOptions(c)
+	if err != nil {
+		return err
+	}
+	page, err := h.store.AccessPoints(c.Request().Context(), o)
+	if err != nil {
+		return err
+	}
+	out := make([]accessPointJSON, len(page.Items))
+	for i, a := range page.Items {
+		out[i] = toAccessPointJSON(a)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"access_points": out, "next": page.Next})
+}
+
+func (h *handler) apiAccessPointCreate(c echo.Context) error {
+	var in accessPointInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	var a access.AccessPoint
+	in.apply(&a)
+	if err := h.store.CreateAccessPoint(c.Request().Context(), actor(c), &a); err != nil {
+		return err
+	}
+	return created(c, toAccessPointJSON(a))
+}
+
+func (h *handler) apiAccessPointGet(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	a, err := h.store.AccessPointByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAccessPointJSON(a))
+}
+
+func (h *handler) apiAccessPointUpdate(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	var in accessPointInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	a, err := h.store.AccessPointByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	in.apply(&a)
+	if err := h.store.UpdateAccessPoint(c.Request().Context(), actor(c), &a); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAccessPointJSON(a))
+}
+
+func (h *handler) apiAccessPointDelete(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeleteAccessPoint(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,288 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"postern/access"
+	"postern/store"
+)
+
+const (
+	sessionCookie       = "postern_session"
+	secureSessionCookie = "__Host-postern_session"
+	preCSRFCookie       = "postern_csrf"
+	sessionTTL          = 12 * time.Hour
+	ctxSession          = "session"
+	ctxActor            = "actor"
+)
+
+// secure reports whether the browser reached us over TLS, directly or
+// through the public URL, so cookies may be marked Secure and __Host-.
+func (h *handler) secure(c echo.Context) bool {
+	return c.Request().TLS != nil || strings.HasPrefix(h.publicURL, "https://")
+}
+
+func (h *handler) sessionToken(c echo.Context) string {
+	for _, name := range []string{secureSessionCookie, sessionCookie} {
+		if ck, err := c.Cookie(name); err == nil && ck.Value != "" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func (h *handler) setSessionCookie(c echo.Context, token string, maxAge int) {
+	name := sessionCookie
+	if h.secure(c) {
+		name = secureSessionCookie
+	}
+	c.SetCookie(&http.Cookie{Name: name, Value: token, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: h.secure(c), SameSite: http.SameSiteStrictMode})
+}
+
+// requireSession lets through only a logged-in browser; others are sent to
+// the login page (htmx is told to go there too).
+func (h *handler) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token := h.sessionToken(c)
+		if token != "" {
+			sess, err := h.store.SessionByToken(c.Request().Context(), token)
+			if err == nil {
+				c.Set(ctxSession, sess)
+				c.Set(ctxActor, "admin:"+sess.Email)
+				return next(c)
+			}
+			if !errors.Is(err, access.ErrNotFound) {
+				return err
+			}
+		}
+		login := "/login"
+		if c.Request().Method == http.MethodGet && c.Request().URL.Path != "/" {
+			login += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+		}
+		if c.Request().Header.Get("HX-Request") == "true" {
+			c.Response().Header().Set("HX-Redirect", login)
+			return c.NoContent(http.StatusUnauthorized)
+		}
+		return redirect(c, login)
+	}
+}
+
+// checkOrigin refuses a state change whose Origin (or, failing that,
+// Referer) names another site. Browsers always send one of them on a POST.
+func (h *handler) checkOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			return next(c)
+		}
+		src := r.Header.Get("Origin")
+		if src == "" || src == "null" {
+			src = r.Header.Get("Referer")
+		}
+		if src == "" {
+			return echo.NewHTTPError(http.StatusForbidden, "this form must be sent from the Postern page itself (no Origin header)")
+		}
+		u, err := url.Parse(src)
+		if err != nil || !strings.EqualFold(u.Host, r.Host) {
+			return echo.NewHTTPError(http.StatusForbidden, "this form was sent from another site")
+		}
+		return next(c)
+	}
+}
+
+// checkCSRF requires the session's token on every state change, from a form
+// field or htmx's header, on top of the Origin check.
+func (h *handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.checkOrigin(func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			return next(c)
+		}
+		sess := c.Get(ctxSession).(store.Session)
+		got := r.Header.Get("X-CSRF-Token")
+		if got == "" {
+			got = c.FormValue("_csrf")
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
+			return echo.NewHTTPError(http.StatusForbidden, "the form has expired or did not come from this page: reload it and try again")
+		}
+		return next(c)
+	})
+}
+
+// preCSRF is a double-submit token for the forms used before there is a
+// session (setup and login).
+func (h *handler) preCSRF(c echo.Context) string {
+	if ck, err := c.Cookie(preCSRFCookie); err == nil && len(ck.Value) >= 20 {
+		return ck.Value
+	}
+	t := randomToken(24)
+	c.SetCookie(&http.Cookie{Name: preCSRFCookie, Value: t, Path: "/", HttpOnly: true, Secure: h.secure(c), SameSite: http.SameSiteStrictMode})
+	return t
+}
+
+func (h *handler) checkPreCSRF(c echo.Context) bool {
+	ck, err := c.Cookie(preCSRFCookie)
+	return err == nil && ck.Value != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(c.FormValue("_csrf"))) == 1
+}
+
+func (h *handler) loginForm(c echo.Context) error {
+	if n, err := h.store.CountAdmins(c.Request().Context()); err == nil && n == 0 {
+		return render(c, http.StatusOK, messagePage(pageFor(c, "Set up Postern"), "Postern is not set up yet",
+			"Open the one-time setup link that `postern serve` printed when it started, or run `postern admin create`."))
+	}
+	return render(c, http.StatusOK, loginPage(pageFor(c, "Sign in"), loginView{CSRF: h.preCSRF(c), Next: safeNext(c.QueryParam("next"))}))
+}
+
+func (h *handler) loginSave(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := loginView{CSRF: h.preCSRF(c), Email: strings.TrimSpace(c.FormValue("email")), Next: safeNext(c.FormValue("next"))}
+	if !h.checkPreCSRF(c) {
+		v.Error = "The sign-in form expired. Please try again."
+		return render(c, http.StatusForbidden, loginPage(pageFor(c, "Sign in"), v))
+	}
+	if !h.loginByIP.allow(c.RealIP()) || !h.loginByEmail.allow(strings.ToLower(v.Email)) {
+		h.store.AppendEvent(ctx, &access.Event{Kind: "admin.login_limited", Actor: "ip:" + c.RealIP(), Detail: v.Email})
+		v.Error = "Too many sign-in attempts. Wait a minute and try again."
+		return render(c, http.StatusTooManyRequests, loginPage(pageFor(c, "Sign in"), v))
+	}
+	admin, err := h.store.AdminByEmail(ctx, v.Email)
+	if err != nil && !errors.Is(err, access.ErrNotFound) {
+		return err
+	}
+	hash := admin.PasswordHash
+	if err != nil {
+		hash = dummyHash
+	}
+	if !CheckPassword(hash, c.FormValue("password")) || err != nil {
+		h.store.AppendEvent(ctx, &access.Event{Kind: "admin.login_failed", Actor: "ip:" + c.RealIP(), Detail: v.Email})
+		v.Error = "That email and password do not match an administrator."
+		return render(c, http.StatusUnauthorized, loginPage(pageFor(c, "Sign in"), v))
+	}
+	if err := h.startSession(c, admin); err != nil {
+		return err
+	}
+	return redirect(c, v.Next)
+}
+
+func (h *handler) startSession(c echo.Context, admin store.Admin) error {
+	token := randomToken(32)
+	if err := h.store.CreateSession(c.Request().Context(), token, randomToken(24), admin.ID, sessionTTL); err != nil {
+		return err
+	}
+	h.setSessionCookie(c, token, int(sessionTTL.Seconds()))
+	h.store.AppendEvent(c.Request().Context(), &access.Event{Kind: "admin.login", Actor: "admin:" + admin.Email, Detail: "from " + c.RealIP()})
+	return nil
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func (h *handler) logout(c echo.Context) error {
+	if err := h.store.DeleteSession(c.Request().Context(), h.sessionToken(c)); err != nil {
+		return err
+	}
+	h.setSessionCookie(c, "", -1)
+	return redirect(c, "/login")
+}
+
+func (h *handler) setupForm(c echo.Context) error {
+	if !h.setupAllowed(c, c.QueryParam("token")) {
+		return render(c, http.StatusNotFound, messagePage(pageFor(c, "Setup"), "This setup link is not valid",
+			"Postern is already set up, or the link is not the one the appliance printed. Sign in instead, or ask the person who installed it."))
+	}
+	return render(c, http.StatusOK, setupPage(pageFor(c, "Set up Postern"), setupView{CSRF: h.preCSRF(c), Token: c.QueryParam("token")}))
+}
+
+func (h *handler) setupAllowed(c echo.Context, token string) bool {
+	h.setupMu.Lock()
+	want := h.setupToken
+	h.setupMu.Unlock()
+	if want == "" || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
+		return false
+	}
+	n, err := h.store.CountAdmins(c.Request().Context())
+	return err == nil && n == 0
+}
+
+func (h *handler) setupSave(c echo.Context) error {
+	v := setupView{CSRF: h.preCSRF(c), Token: c.FormValue("token"), Email: strings.TrimSpace(c.FormValue("email"))}
+	if !h.setupAllowed(c, v.Token) {
+		return render(c, http.StatusNotFound, messagePage(pageFor(c, "Setup"), "This setup link is not valid",
+			"Postern is already set up, or the link is not the one the appliance printed."))
+	}
+	if !h.checkPreCSRF(c) {
+		v.Error = "The setup form expired. Please try again."
+		return render(c, http.StatusForbidden, setupPage(pageFor(c, "Set up Postern"), v))
+	}
+	pw := c.FormValue("password")
+	if pw != c.FormValue("confirm") {
+		v.Error = "The two passwords are not the same."
+		return render(c, http.StatusUnprocessableEntity, setupPage(pageFor(c, "Set up Postern"), v))
+	}
+	hash, err := HashPassword(pw)
+	if err != nil {
+		v.Error = err.Error()
+		return render(c, http.StatusUnprocessableEntity, setupPage(pageFor(c, "Set up Postern"), v))
+	}
+	admin, err := h.store.CreateAdmin(c.Request().Context(), "setup", v.Email, hash, true)
+	if err != nil {
+		var ve *access.ValidationError
+		if errors.As(err, &ve) {
+			v.Error = "Email " + ve.Message
+			return render(c, http.StatusUnprocessableEntity, setupPage(pageFor(c, "Set up Postern"), v))
+		}
+		if errors.Is(err, store.ErrAdminExists) {
+			return redirect(c, "/login")
+		}
+		return err
+	}
+	h.setupMu.Lock()
+	h.setupToken = ""
+	h.setupMu.Unlock()
+	if err := h.startSession(c, admin); err != nil {
+		return err
+	}
+	return redirect(c, "/")
+}
+
+// requireToken checks the API's bearer token.
+func (h *handler) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		auth := c.Request().Header.Get("Authorization")
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || token == "" {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="postern"`)
+			return echo.NewHTTPError(http.StatusUnauthorized, "a bearer token is required: create one with `postern admin token`")
+		}
+		admin, err := h.store.AdminByAPIToken(c.Request().Context(), strings.TrimSpace(token))
+		if errors.Is(err, access.ErrNotFound) {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="postern", error="invalid_token"`)
+			return echo.NewHTTPError(http.StatusUnauthorized, "the bearer token is not valid")
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(ctxActor, "api:"+admin.Email)
+		return next(c)
+	}
+}
+
+func actor(c echo.Context) string {
+	if a, ok := c.Get(ctxActor).(string); ok {
+		return a
+	}
+	return "unknown"
+}

@@ -1,0 +1,149 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"postern/access"
+	"postern/store"
+)
+
+func (h *handler) permissionRoutes(g *echo.Group) {
+	g.GET("/permissions", h.permissionList)
+	g.POST("/permissions", h.permissionCreate)
+	g.POST("/permissions/:id/delete", h.permissionDelete)
+}
+
+type permissionListView struct {
+	Permissions []access.Permission
+	Next        string
+	Form        permissionFormView
+}
+
+type permissionFormView struct {
+	Permission   access.Permission
+	UserEmail    string
+	Groups       []access.Group
+	AccessPoints []access.AccessPoint
+	TimeProfiles []access.TimeProfile
+	ReturnTo     string
+	Errors       fieldErrors
+}
+
+// permissionChoices fills the selects of a permission form. A site has
+// tens of groups, doors and schedules; users are named by email instead of
+// a select, since there may be thousands.
+func (h *handler) permissionChoices(c echo.Context, v permissionFormView) (permissionFormView, error) {
+	ctx := c.Request().Context()
+	all := store.ListOptions{Limit: store.MaxLimit}
+	groups, err := h.store.Groups(ctx, all)
+	if err != nil {
+		return v, err
+	}
+	aps, err := h.store.AccessPoints(ctx, all)
+	if err != nil {
+		return v, err
+	}
+	tps, err := h.store.TimeProfiles(ctx, all)
+	if err != nil {
+		return v, err
+	}
+	v.Groups, v.AccessPoints, v.TimeProfiles = groups.Items, aps.Items, tps.Items
+	if v.ReturnTo == "" {
+		switch {
+		case v.Permission.UserID != 0 && v.UserEmail == "":
+			v.ReturnTo = "/users/" + strconv.FormatInt(v.Permission.UserID, 10)
+		case v.Permission.GroupID != 0 && c.Request().URL.Path != "/permissions":
+			v.ReturnTo = "/groups/" + strconv.FormatInt(v.Permission.GroupID, 10)
+		default:
+			v.ReturnTo = "/permissions"
+		}
+	}
+	return v, nil
+}
+
+func (h *handler) permissionList(c echo.Context) error {
+	page, err := h.store.Permissions(c.Request().Context(), store.ListOptions{After: c.QueryParam("after")}, 0, 0)
+	if err != nil {
+		return err
+	}
+	form, err := h.permissionChoices(c, permissionFormView{ReturnTo: "/permissions", Errors: fieldErrors{}})
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, permissionListPage(pageFor(c, "Permissions"), permissionListView{page.Items, page.Next, form}))
+}
+
+// safeReturn keeps the after-save redirect on one of our own pages.
+func safeReturn(s string) string {
+	for _, prefix := range []string{"/users/", "/groups/", "/permissions"} {
+		if strings.HasPrefix(s, prefix) && !strings.ContainsAny(s, "\\?#") {
+			return s
+		}
+	}
+	return "/permissions"
+}
+
+func (h *handler) permissionCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := permissionFormView{ReturnTo: safeReturn(c.FormValue("return_to")), UserEmail: strings.TrimSpace(c.FormValue("user_email")), Errors: fieldErrors{}}
+	var ok bool
+	p := &v.Permission
+	if p.UserID, ok = formID(c, "user_id"); !ok {
+		return errBadRequest("user_id is not an id")
+	}
+	if p.GroupID, ok = formID(c, "group_id"); !ok {
+		return errBadRequest("group_id is not an id")
+	}
+	if p.AccessPointID, ok = formID(c, "access_point_id"); !ok {
+		return errBadRequest("access_point_id is not an id")
+	}
+	if p.TimeProfileID, ok = formID(c, "time_profile_id"); !ok {
+		return errBadRequest("time_profile_id is not an id")
+	}
+	if v.UserEmail != "" && p.UserID == 0 {
+		u, err := h.store.UserByEmail(ctx, v.UserEmail)
+		switch {
+		case errors.Is(err, access.ErrNotFound):
+			v.Errors["user_email"] = "no user has this email address"
+		case err != nil:
+			return err
+		default:
+			p.UserID = u.ID
+		}
+	}
+	if len(v.Errors) == 0 {
+		err := h.store.CreatePermission(ctx, actor(c), p)
+		if err == nil {
+			return redirect(c, v.ReturnTo+"?flash=created")
+		}
+		if err := formError(err, v.Errors); err != nil {
+			return err
+		}
+	}
+	// Show the form again on the permissions page with what went wrong.
+	form, err := h.permissionChoices(c, v)
+	if err != nil {
+		return err
+	}
+	page, err := h.store.Permissions(ctx, store.ListOptions{}, 0, 0)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusUnprocessableEntity, permissionListPage(pageFor(c, "Permissions"), permissionListView{page.Items, page.Next, form}))
+}
+
+func (h *handler) permissionDelete(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeletePermission(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	return redirect(c, safeReturn(c.FormValue("return_to"))+"?flash=deleted")
+}

@@ -1,0 +1,164 @@
+// Package web serves Postern's admin pages, its JSON API and the API that
+// keys call.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"postern/assets"
+	"postern/store"
+)
+
+// Config is what the web server needs from the rest of the appliance.
+type Config struct {
+	Store      *store.Store
+	Log        *slog.Logger
+	PublicURL  string           // base of emailed links, e.g. https://doors.example.com
+	SetupToken string           // one-time first-run token; empty once an admin exists
+	Now        func() time.Time // nil: time.Now
+}
+
+// handler holds the dependencies every route uses.
+type handler struct {
+	store     *store.Store
+	log       *slog.Logger
+	publicURL string
+	now       func() time.Time
+
+	setupMu    sync.Mutex
+	setupToken string
+
+	loginByIP    *limiter
+	loginByEmail *limiter
+}
+
+// New returns the HTTP handler for the whole appliance.
+func New(cfg Config) *echo.Echo {
+	h := &handler{
+		store:      cfg.Store,
+		log:        cfg.Log,
+		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
+		now:        cfg.Now,
+		setupToken: cfg.SetupToken,
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.loginByIP = newLimiter(10, 30*time.Second, h.now)
+	h.loginByEmail = newLimiter(5, time.Minute, h.now)
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// Behind no proxy by default: the peer address is the client. Trusting
+	// X-Forwarded-For here would let anyone dodge the rate limits.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = h.httpError
+	e.Use(h.recoverer, h.securityHeaders)
+
+	e.GET("/healthz", h.healthz)
+	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheForever(http.FileServerFS(assets.FS)))))
+
+	pages := e.Group("", h.bodyLimit(1<<20))
+	pages.GET("/setup", h.setupForm)
+	pages.POST("/setup", h.setupSave, h.checkOrigin)
+	pages.GET("/login", h.loginForm)
+	pages.POST("/login", h.loginSave, h.checkOrigin)
+
+	admin := pages.Group("", h.requireSession, h.checkCSRF)
+	admin.POST("/logout", h.logout)
+	admin.GET("/", h.dashboard)
+	h.userRoutes(admin)
+	h.groupRoutes(admin)
+	h.accessPointRoutes(admin)
+	h.timeProfileRoutes(admin)
+	h.permissionRoutes(admin)
+	h.eventRoutes(admin)
+
+	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken)
+	h.apiRoutes(api)
+	return e
+}
+
+func (h *handler) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := h.store.Ping(ctx); err != nil {
+		h.log.Error("health check failed", "err", err)
+		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
+	}
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// render writes a templ component with a status.
+func render(c echo.Context, status int, cmp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return cmp.Render(c.Request().Context(), c.Response())
+}
+
+// isHTMX reports whether the request came from htmx, which wants only the
+// fragment it will swap in.
+func isHTMX(c echo.Context) bool {
+	return c.Request().Header.Get("HX-Request") == "true" && c.Request().Header.Get("HX-Boosted") != "true"
+}
+
+// redirect answers a form post with a redirect the browser follows with GET.
+func redirect(c echo.Context, to string) error {
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+func cacheForever(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		return next(c)
+	}
+}
+
+func (h *handler) bodyLimit(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, n)
+			return next(c)
+		}
+	}
+}
+
+// recoverer turns a panic into a logged 500 with a plain message: never a
+// stack trace in a page.
+func (h *handler) recoverer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				h.log.Error("panic in handler", "path", c.Request().URL.Path, "panic", r)
+				err = errors.New("internal error")
+			}
+		}()
+		return next(c)
+	}
+}

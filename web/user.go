@@ -1,0 +1,241 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"postern/access"
+	"postern/store"
+)
+
+func (h *handler) userRoutes(g *echo.Group) {
+	g.GET("/users", h.userList)
+	g.GET("/users/new", h.userNew)
+	g.POST("/users", h.userCreate)
+	g.GET("/users/:id", h.userShow)
+	g.POST("/users/:id", h.userUpdate)
+	g.POST("/users/:id/delete", h.userDelete)
+	g.POST("/users/:id/groups", h.userGroupsSave)
+}
+
+type userListView struct {
+	Query string
+	Users []access.User
+	Next  string
+}
+
+func (v userListView) nextURL() string {
+	q := url.Values{"after": {v.Next}}
+	if v.Query != "" {
+		q.Set("q", v.Query)
+	}
+	return "/users?" + q.Encode()
+}
+
+func (h *handler) userList(c echo.Context) error {
+	q := c.QueryParam("q")
+	page, err := h.store.Users(c.Request().Context(), store.ListOptions{Query: q, After: c.QueryParam("after"), Limit: 50})
+	if err != nil {
+		return err
+	}
+	v := userListView{Query: q, Users: page.Items, Next: page.Next}
+	if isHTMX(c) {
+		return render(c, http.StatusOK, userTable(v))
+	}
+	return render(c, http.StatusOK, userListPage(pageFor(c, "Users"), v))
+}
+
+type userFormView struct {
+	User       access.User
+	ValidFrom  string
+	ValidUntil string
+	Errors     fieldErrors
+}
+
+func (h *handler) userNew(c echo.Context) error {
+	return render(c, http.StatusOK, userNewPage(pageFor(c, "New user"), userFormView{User: access.User{Enabled: true}}))
+}
+
+// readUserForm fills u from the posted form, collecting field errors.
+func (h *handler) readUserForm(c echo.Context, u *access.User) userFormView {
+	loc := h.location(c.Request().Context())
+	u.FirstName = c.FormValue("first_name")
+	u.LastName = c.FormValue("last_name")
+	u.Email = c.FormValue("email")
+	u.Enabled = checked(c, "enabled")
+	v := userFormView{User: *u, ValidFrom: c.FormValue("valid_from"), ValidUntil: c.FormValue("valid_until"), Errors: fieldErrors{}}
+	var ok bool
+	if u.ValidFrom, ok = parseDay(v.ValidFrom, loc); !ok {
+		v.Errors["valid_from"] = "is not a date"
+	}
+	until, ok := parseDay(v.ValidUntil, loc)
+	if !ok {
+		v.Errors["valid_until"] = "is not a date"
+	} else if !until.IsZero() {
+		// "Valid until 31 March" includes the 31st.
+		until = until.AddDate(0, 0, 1)
+	}
+	u.ValidUntil = until
+	return v
+}
+
+// formError turns a validation error into a field message on v; any other
+// error is returned for the error handler.
+func formError(err error, errs fieldErrors) error {
+	var ve *access.ValidationError
+	var ce *access.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		errs[ve.Field] = ve.Message
+		if ve.Field == "" {
+			errs["form"] = ve.Message
+		}
+		return nil
+	case errors.As(err, &ce):
+		errs["form"] = ce.Message
+		return nil
+	}
+	return err
+}
+
+func (h *handler) userCreate(c echo.Context) error {
+	var u access.User
+	v := h.readUserForm(c, &u)
+	if len(v.Errors) == 0 {
+		err := h.store.CreateUser(c.Request().Context(), actor(c), &u)
+		if err == nil {
+			return redirect(c, "/users/"+strconv.FormatInt(u.ID, 10)+"?flash=created")
+		}
+		if err := formError(err, v.Errors); err != nil {
+			return err
+		}
+	}
+	return render(c, http.StatusUnprocessableEntity, userNewPage(pageFor(c, "New user"), v))
+}
+
+type userShowView struct {
+	Form        userFormView
+	Groups      []groupChoice
+	Permissions []access.Permission
+	PermForm    permissionFormView
+}
+
+type groupChoice struct {
+	Group  access.Group
+	Member bool
+}
+
+func (h *handler) userShowView(c echo.Context, u access.User) (userShowView, error) {
+	ctx := c.Request().Context()
+	loc := h.location(ctx)
+	v := userShowView{Form: userFormView{User: u, ValidFrom: formatDay(u.ValidFrom, loc), Errors: fieldErrors{}}}
+	if !u.ValidUntil.IsZero() {
+		v.Form.ValidUntil = formatDay(u.ValidUntil.Add(-time.Nanosecond), loc)
+	}
+	mine, err := h.store.UserGroups(ctx, u.ID)
+	if err != nil {
+		return v, err
+	}
+	member := map[int64]bool{}
+	for _, g := range mine {
+		member[g.ID] = true
+	}
+	groups, err := h.store.Groups(ctx, store.ListOptions{Limit: store.MaxLimit})
+	if err != nil {
+		return v, err
+	}
+	for _, g := range groups.Items {
+		v.Groups = append(v.Groups, groupChoice{g, member[g.ID]})
+	}
+	perms, err := h.store.Permissions(ctx, store.ListOptions{Limit: store.MaxLimit}, u.ID, 0)
+	if err != nil {
+		return v, err
+	}
+	v.Permissions = perms.Items
+	if v.PermForm, err = h.permissionChoices(c, permissionFormView{Permission: access.Permission{UserID: u.ID}, Errors: fieldErrors{}}); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+func (h *handler) userShow(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	u, err := h.store.UserByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	v, err := h.userShowView(c, u)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, userShowPage(pageFor(c, u.Name()), v))
+}
+
+func (h *handler) userUpdate(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	u, err := h.store.UserByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	form := h.readUserForm(c, &u)
+	if len(form.Errors) == 0 {
+		err := h.store.UpdateUser(c.Request().Context(), actor(c), &u)
+		if err == nil {
+			return redirect(c, "/users/"+strconv.FormatInt(u.ID, 10)+"?flash=saved")
+		}
+		if err := formError(err, form.Errors); err != nil {
+			return err
+		}
+	}
+	v, err := h.userShowView(c, u)
+	if err != nil {
+		return err
+	}
+	v.Form = form
+	return render(c, http.StatusUnprocessableEntity, userShowPage(pageFor(c, u.Name()), v))
+}
+
+func (h *handler) userDelete(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeleteUser(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	return redirect(c, "/users?flash=deleted")
+}
+
+func (h *handler) userGroupsSave(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return errBadRequest("the form could not be read")
+	}
+	var ids []int64
+	for _, s := range form["group"] {
+		gid, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return errBadRequest("%q is not a group id", s)
+		}
+		ids = append(ids, gid)
+	}
+	if err := h.store.SetUserGroups(c.Request().Context(), actor(c), id, ids); err != nil {
+		return err
+	}
+	return redirect(c, "/users/"+strconv.FormatInt(id, 10)+"?flash=saved")
+}

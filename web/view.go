@@ -1,0 +1,76 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"postern/store"
+)
+
+// pageView is what the layout needs on every page.
+type pageView struct {
+	Title   string
+	Section string // nav entry to mark current
+	CSRF    string
+	Admin   string
+	Flash   string
+}
+
+// flashes are the only messages a redirect may ask a page to show, so a
+// crafted link cannot put words on the page.
+var flashes = map[string]string{
+	"created":  "Saved.",
+	"saved":    "Changes saved.",
+	"deleted":  "Deleted.",
+	"invited":  "Smart credential assigned; the invitation is in the outbox.",
+	"resent":   "Invitation queued again.",
+	"revoked":  "Credential revoked. It is refused at every reader from now on.",
+	"reissued": "A new registration code was issued; the old one no longer works.",
+	"imported": "Credential added.",
+	"test":     "Test email queued.",
+}
+
+func pageFor(c echo.Context, title string) pageView {
+	p := pageView{Title: title, Section: section(c.Request().URL.Path), Flash: flashes[c.QueryParam("flash")]}
+	if s, ok := c.Get(ctxSession).(store.Session); ok {
+		p.CSRF, p.Admin = s.CSRF, s.Email
+	}
+	return p
+}
+
+func section(path string) string {
+	if path == "/" {
+		return "dashboard"
+	}
+	s, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return s
+}
+
+// navItems are the admin sections in the order the nav shows them.
+var navItems = []struct{ Section, Label, Href string }{
+	{"dashboard", "Dashboard", "/"},
+	{"users", "Users", "/users"},
+	{"groups", "Groups", "/groups"},
+	{"access-points", "Access points", "/access-points"},
+	{"time-profiles", "Time profiles", "/time-profiles"},
+	{"permissions", "Permissions", "/permissions"},
+	{"events", "Events", "/events"},
+}
+
+// csrfHeaders is htmx's hx-headers value, so every htmx request carries the
+// session's CSRF token.
+func csrfHeaders(token string) string {
+	return `{"X-CSRF-Token": "` + token + `"}`
+}
+
+// fieldErrors maps a form field to the message shown under it.
+type fieldErrors map[string]string
+
+func currentAttr(current bool) templ.Attributes {
+	if current {
+		return templ.Attributes{"aria-current": "page"}
+	}
+	return templ.Attributes{}
+}
