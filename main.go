@@ -23,6 +23,9 @@ import (
 
 	"golang.org/x/term"
 
+	"postern/access"
+	"postern/access/protocol"
+	"postern/access/softkey"
 	"postern/store"
 	"postern/web"
 )
@@ -45,6 +48,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = serve(args[1:], stdout, stderr)
 	case "admin":
 		err = adminCmd(args[1:], stdin, stdout, stderr)
+	case "key":
+		return keyCmd(args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "postern", versionString())
 		return 0
@@ -72,6 +77,7 @@ Usage:
   postern serve [flags]                      run the appliance
   postern admin create --email E [--data D]  add an administrator (password on stdin)
   postern admin token --email E --name N     print a new API token
+  postern key --state FILE COMMAND           the reference soft key (register, status, delete)
   postern version
 
 Run "postern COMMAND -h" for a command's flags.
@@ -173,7 +179,21 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "\nPostern has no administrator yet. Open this one-time link to create one:\n\n    %s/setup?token=%s\n\n", strings.TrimRight(cfg.publicURL, "/"), setupToken)
 	}
 
-	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken})
+	mailer, err := web.NewMailer(st, web.MailerConfig{SMTP: cfg.smtp, From: cfg.mailFrom, Log: log})
+	if err != nil {
+		return err
+	}
+	if !mailer.Configured(ctx) {
+		log.Warn("no SMTP server set: emails wait in the outbox until one is set with --smtp or on the settings page")
+	}
+	if _, err := st.Site(ctx); err != nil {
+		return err
+	}
+	workers, stopWorkers := context.WithCancel(context.Background())
+	defer stopWorkers()
+	go mailer.Run(workers)
+
+	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer})
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -280,4 +300,182 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// keyCmd is the reference soft key. Exit codes: 0 success (or granted), 1
+// refused (or denied), 2 an error such as a malformed state file.
+func keyCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("key", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	state := fs.String("state", "", "the key's state file (one credential per file)")
+	if err := parseFlags(fs, args); err != nil {
+		return 2
+	}
+	if *state == "" || fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: postern key --state FILE register CODE|LINK [--site URL] [--pin-file F] | status | delete")
+		return 2
+	}
+	k := &softKey{state: *state, stdin: stdin, stdout: stdout, stderr: stderr}
+	rest := fs.Args()[1:]
+	switch fs.Arg(0) {
+	case "register":
+		return k.register(rest)
+	case "status":
+		return k.status()
+	case "delete":
+		return k.delete()
+	}
+	fmt.Fprintf(stderr, "postern key: unknown command %q\n", fs.Arg(0))
+	return 2
+}
+
+type softKey struct {
+	state          string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func (k *softKey) fail(code int, format string, args ...any) int {
+	fmt.Fprintf(k.stderr, format+"\n", args...)
+	return code
+}
+
+// readPIN reads the PIN from a file, or asks on the terminal.
+func (k *softKey) readPIN(pinFile string, confirm bool) (string, error) {
+	if pinFile != "" {
+		b, err := os.ReadFile(pinFile)
+		if err != nil {
+			return "", fmt.Errorf("read --pin-file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	f, ok := k.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", errors.New("give the key's PIN with --pin-file FILE (there is no terminal to ask on)")
+	}
+	fmt.Fprint(k.stderr, "PIN for unlocking the key: ")
+	a, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(k.stderr)
+	if err != nil || !confirm {
+		return string(a), err
+	}
+	fmt.Fprint(k.stderr, "The same PIN again: ")
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(k.stderr)
+	if err != nil {
+		return "", err
+	}
+	if string(a) != string(b) {
+		return "", errors.New("the two PINs are not the same")
+	}
+	return string(a), nil
+}
+
+func (k *softKey) register(args []string) int {
+	fs := flag.NewFlagSet("key register", flag.ContinueOnError)
+	fs.SetOutput(k.stderr)
+	site := fs.String("site", "", "the site's address, when giving a bare code")
+	pinFile := fs.String("pin-file", "", "file holding the PIN that protects the user-verification key")
+	// Accept flags before or after the code.
+	var positional []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(positional) != 1 {
+		return k.fail(2, "usage: postern key --state FILE register CODE|LINK [--site URL] [--pin-file F]")
+	}
+	if st, err := softkey.Load(k.state); err == nil {
+		return k.fail(1, "Registration Error: this key already holds a credential for %s. Delete it first (postern key --state %s delete) or use another --state file: one credential per key.", st.Home.Name, k.state)
+	} else if !errors.Is(err, softkey.ErrNoCredential) {
+		return k.fail(2, "%v", err)
+	}
+	siteURL, rawCode, err := web.ParseRegistrationInput(positional[0], *site)
+	if err != nil {
+		return k.fail(1, "Registration Error: %v", err)
+	}
+	code, ok := access.NormalizeCode(rawCode)
+	if !ok {
+		return k.fail(1, "Registration Error: a registration code is 32 digits; check that you copied all of it.")
+	}
+	pin, err := k.readPIN(*pinFile, true)
+	if err != nil {
+		return k.fail(2, "%v", err)
+	}
+	keys, err := softkey.NewKeys()
+	if err != nil {
+		return k.fail(2, "%v", err)
+	}
+	st := &softkey.State{}
+	if err := st.Seal(keys, pin); err != nil {
+		return k.fail(2, "%v", err)
+	}
+	tapPub, _ := keys.Tap.PublicKey.Bytes()
+	tapSig, uvSig, err := protocol.SignRegistration(code, keys.Tap, keys.UV)
+	if err != nil {
+		return k.fail(2, "%v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := &web.KeyClient{Site: siteURL}
+	resp, err := client.Register(ctx, web.KeyRegisterRequest{Code: code, TapKey: tapPub, UVKey: st.UVKeyPublic, TapSig: tapSig, UVSig: uvSig, Device: "postern key " + versionString()})
+	var apiErr *web.KeyAPIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Code == web.KeyErrRegistration:
+		return k.fail(1, "Registration Error: %s", apiErr.Message)
+	case errors.As(err, &apiErr):
+		return k.fail(1, "Registration Error: %s", apiErr.Message)
+	case errors.Is(err, web.ErrSiteUnreachable):
+		return k.fail(2, "Registration Error: %v. Check the address and that this device can reach the site's network.", err)
+	case err != nil:
+		return k.fail(2, "Registration Error: %v", err)
+	}
+	if _, err := protocol.ParsePublicKey(resp.Site.PublicKey); err != nil {
+		return k.fail(2, "Registration Error: the site sent an unusable identity: %v", err)
+	}
+	st.CredentialID = resp.CredentialID
+	st.FirstName, st.LastName = resp.FirstName, resp.LastName
+	st.Home = softkey.Site{ID: resp.Site.ID, Name: resp.Site.Name, URL: resp.Site.URL, PublicKey: resp.Site.PublicKey}
+	st.RegisteredAt = time.Now().UTC()
+	if err := st.Save(k.state); err != nil {
+		return k.fail(2, "registered, but the state file could not be written: %v", err)
+	}
+	fmt.Fprintf(k.stdout, "Registered: this key is now %s's credential at %s (credential %s).\n", strings.TrimSpace(st.FirstName+" "+st.LastName), st.Home.Name, st.CredentialID)
+	return 0
+}
+
+func (k *softKey) status() int {
+	st, err := softkey.Load(k.state)
+	if errors.Is(err, softkey.ErrNoCredential) {
+		fmt.Fprintln(k.stdout, "No credential. Register one with the code from your invitation email.")
+		return 1
+	}
+	if err != nil {
+		return k.fail(2, "%v", err)
+	}
+	fmt.Fprintf(k.stdout, "Credential %s\nHolder: %s %s\nHome site: %s (%s)\nRegistered: %s\n", st.CredentialID, st.FirstName, st.LastName, st.Home.Name, st.Home.URL, st.RegisteredAt.Format(time.RFC3339))
+	if !st.Home.LastUsed.IsZero() {
+		fmt.Fprintf(k.stdout, "Last used at %s: %s\n", st.Home.Name, st.Home.LastUsed.Format(time.RFC3339))
+	}
+	for _, s := range st.Sites {
+		fmt.Fprintf(k.stdout, "Also used at: %s, last %s\n", s.Name, s.LastUsed.Format(time.RFC3339))
+	}
+	return 0
+}
+
+func (k *softKey) delete() int {
+	if _, err := os.Stat(k.state); errors.Is(err, os.ErrNotExist) {
+		return k.fail(1, "No credential to delete in %s.", k.state)
+	}
+	if err := os.Remove(k.state); err != nil {
+		return k.fail(2, "%v", err)
+	}
+	fmt.Fprintln(k.stdout, "Credential deleted from this key. To use a key again, register with a new code from your administrator.")
+	return 0
 }

@@ -193,3 +193,53 @@ func TestParseWindow(t *testing.T) {
 		})
 	}
 }
+
+func TestRegistrationCode(t *testing.T) {
+	seen := map[string]bool{}
+	var digitCount [10]int
+	for i := 0; i < 2000; i++ {
+		c := NewRegistrationCode()
+		if len(c) != CodeDigits {
+			t.Fatalf("got %d digits, want %d", len(c), CodeDigits)
+		}
+		if seen[c] {
+			t.Fatalf("code %s drawn twice", c)
+		}
+		seen[c] = true
+		for _, r := range c {
+			if r < '0' || r > '9' {
+				t.Fatalf("code %q has a non-digit", c)
+			}
+			digitCount[r-'0']++
+		}
+	}
+	// 64,000 digits: each should be near 6,400 (σ ≈ 76). The bound is eight
+	// σ wide, so it never flakes, and still catches a gross skew such as a
+	// digit drawn from a nibble.
+	for d, n := range digitCount {
+		if n < 5800 || n > 7000 {
+			t.Errorf("digit %d appeared %d times in 64000, want about 6400", d, n)
+		}
+	}
+}
+
+func TestNormalizeCode(t *testing.T) {
+	tests := []struct {
+		in     string
+		want   string
+		wantOK bool
+	}{
+		{"12345678901234567890123456789012", "12345678901234567890123456789012", true},
+		{"1234 5678 9012 3456 7890 1234 5678 9012", "12345678901234567890123456789012", true},
+		{"1234-5678-9012-3456-7890-1234-5678-9012", "12345678901234567890123456789012", true},
+		{"1234567890123456789012345678901", "", false},
+		{"1234567890123456789012345678901x", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := NormalizeCode(tt.in)
+		if ok != tt.wantOK || (ok && got != tt.want) {
+			t.Errorf("NormalizeCode(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}

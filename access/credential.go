@@ -57,4 +57,16 @@ type Credential struct {
 	CreatedAt    time.Time
 	RegisteredAt time.Time
 	LastUsedAt   time.Time
+
+	// Issuer is the site that issued a credential added from another site
+	// ("Add a credential"); its Name is empty for the site's own.
+	Issuer IssuerSite
+}
+
+// IssuerSite names the site a credential came from.
+type IssuerSite struct {
+	ID   [16]byte
+	Name string
+	URL  string
+	Key  []byte // SEC1 public key
 }

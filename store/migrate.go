@@ -126,6 +126,59 @@ var migrations = []string{
 	CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN
 		SELECT RAISE(ABORT, 'events are append-only');
 	END;`,
+
+	// 4: the site's identity, Smart credentials, registration codes and
+	// the outbox of emails.
+	`CREATE TABLE site (
+		one         INTEGER PRIMARY KEY CHECK (one = 1),
+		site_id     BLOB NOT NULL,
+		name        TEXT NOT NULL,
+		signing_key BLOB NOT NULL,
+		created_at  INTEGER NOT NULL
+	) STRICT;
+	CREATE TABLE credentials (
+		id               BLOB PRIMARY KEY,
+		user_id          INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		kind             TEXT NOT NULL DEFAULT 'smart',
+		status           TEXT NOT NULL CHECK (status IN ('invited', 'active', 'revoked')),
+		tap_key          BLOB,
+		uv_key           BLOB,
+		device_info      TEXT NOT NULL DEFAULT '',
+		issuer_site_id   BLOB,
+		issuer_site_name TEXT NOT NULL DEFAULT '',
+		issuer_site_url  TEXT NOT NULL DEFAULT '',
+		issuer_site_key  BLOB,
+		created_at       INTEGER NOT NULL,
+		registered_at    INTEGER,
+		last_used_at     INTEGER,
+		revoked_at       INTEGER
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX credentials_user ON credentials(user_id);
+	CREATE TABLE registration_codes (
+		code_hash     BLOB PRIMARY KEY,
+		credential_id BLOB NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+		created_at    INTEGER NOT NULL,
+		expires_at    INTEGER NOT NULL,
+		used_at       INTEGER,
+		superseded_at INTEGER
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX registration_codes_credential ON registration_codes(credential_id, expires_at);
+	CREATE TABLE outbox (
+		id            INTEGER PRIMARY KEY,
+		created_at    INTEGER NOT NULL,
+		kind          TEXT NOT NULL,
+		recipient     TEXT NOT NULL,
+		subject       TEXT NOT NULL,
+		message       TEXT NOT NULL,
+		status        TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed', 'cancelled')),
+		attempts      INTEGER NOT NULL DEFAULT 0,
+		next_attempt  INTEGER NOT NULL,
+		last_error    TEXT NOT NULL DEFAULT '',
+		sent_at       INTEGER,
+		credential_id BLOB
+	) STRICT;
+	CREATE INDEX outbox_due ON outbox(next_attempt) WHERE status = 'queued';
+	CREATE INDEX outbox_credential ON outbox(credential_id) WHERE credential_id IS NOT NULL;`,
 }
 
 // SchemaVersion is the version a migrated database has.

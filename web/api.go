@@ -73,7 +73,9 @@ func decodeJSON(c echo.Context, v any) error {
 		}
 		return errBadRequest("the body is not valid JSON: %v", err)
 	}
-	if dec.More() {
+	// Anything after the object is a mistake, even a stray "}" or "]",
+	// which dec.More would let through.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errBadRequest("the body must hold one JSON object")
 	}
 	return nil
@@ -206,10 +208,31 @@ func (h *handler) apiUserList(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"users": out, "next": page.Next})
 }
 
+// checkGroupIDs refuses ids that name no group before anything is stored,
+// so that a create or update with a bad group_ids is not left half done.
+func (h *handler) checkGroupIDs(c echo.Context, ids *[]int64) error {
+	if ids == nil {
+		return nil
+	}
+	for _, id := range *ids {
+		_, err := h.store.GroupByID(c.Request().Context(), id)
+		if errors.Is(err, access.ErrNotFound) {
+			return access.Invalid("group_ids", "there is no group %d", id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (h *handler) apiUserCreate(c echo.Context) error {
 	var in userInput
 	raw, err := decodeInput(c, &in)
 	if err != nil {
+		return err
+	}
+	if err := h.checkGroupIDs(c, in.GroupIDs); err != nil {
 		return err
 	}
 	u := access.User{Enabled: true}
@@ -260,6 +283,9 @@ func (h *handler) apiUserUpdate(c echo.Context) error {
 	}
 	u, err := h.store.UserByID(c.Request().Context(), id)
 	if err != nil {
+		return err
+	}
+	if err := h.checkGroupIDs(c, in.GroupIDs); err != nil {
 		return err
 	}
 	in.apply(&u, raw)

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"postern/access"
+	"postern/access/protocol"
 )
 
 // paramID reads the :id path parameter.
@@ -71,4 +74,13 @@ func formatTime(t time.Time, loc *time.Location) string {
 func checked(c echo.Context, name string) bool {
 	v := c.FormValue(name)
 	return v == "on" || v == "true" || v == "1"
+}
+
+func hexID(id [16]byte) string { return access.CredentialID(id).String() }
+
+func lowerHexID(s string) string { return strings.ToLower(s) }
+
+// siteFingerprint is the site key's fingerprint as people compare it.
+func siteFingerprint(site access.Site) string {
+	return protocol.KeyFingerprint(&site.Key.PublicKey)
 }

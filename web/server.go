@@ -25,6 +25,7 @@ type Config struct {
 	PublicURL  string           // base of emailed links, e.g. https://doors.example.com
 	SetupToken string           // one-time first-run token; empty once an admin exists
 	Now        func() time.Time // nil: time.Now
+	Mailer     *Mailer          // nil: emails wait in the outbox
 }
 
 // handler holds the dependencies every route uses.
@@ -37,8 +38,11 @@ type handler struct {
 	setupMu    sync.Mutex
 	setupToken string
 
+	mailer *Mailer
+
 	loginByIP    *limiter
 	loginByEmail *limiter
+	keyByIP      *limiter
 }
 
 // New returns the HTTP handler for the whole appliance.
@@ -49,6 +53,7 @@ func New(cfg Config) *echo.Echo {
 		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
 		now:        cfg.Now,
 		setupToken: cfg.SetupToken,
+		mailer:     cfg.Mailer,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -58,6 +63,10 @@ func New(cfg Config) *echo.Echo {
 	}
 	h.loginByIP = newLimiter(10, 30*time.Second, h.now)
 	h.loginByEmail = newLimiter(5, time.Minute, h.now)
+	h.keyByIP = newLimiter(10, 6*time.Second, h.now)
+	if h.mailer == nil {
+		h.mailer, _ = NewMailer(h.store, MailerConfig{Log: h.log})
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -75,6 +84,7 @@ func New(cfg Config) *echo.Echo {
 	pages.POST("/setup", h.setupSave, h.checkOrigin)
 	pages.GET("/login", h.loginForm)
 	pages.POST("/login", h.loginSave, h.checkOrigin)
+	pages.GET("/key/register", h.keyRegisterPage)
 
 	admin := pages.Group("", h.requireSession, h.checkCSRF)
 	admin.POST("/logout", h.logout)
@@ -85,9 +95,15 @@ func New(cfg Config) *echo.Echo {
 	h.timeProfileRoutes(admin)
 	h.permissionRoutes(admin)
 	h.eventRoutes(admin)
+	h.credentialRoutes(admin)
+	h.settingsRoutes(admin)
 
 	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken)
 	h.apiRoutes(api)
+	h.apiCredentialRoutes(api)
+
+	key := e.Group("/api/key/v1", h.bodyLimit(64<<10), h.keyRateLimit)
+	h.keyRoutes(key)
 	return e
 }
 

@@ -123,6 +123,7 @@ type userShowView struct {
 	Groups      []groupChoice
 	Permissions []access.Permission
 	PermForm    permissionFormView
+	Credentials credentialsView
 }
 
 type groupChoice struct {
@@ -160,6 +161,11 @@ func (h *handler) userShowView(c echo.Context, u access.User) (userShowView, err
 	if v.PermForm, err = h.permissionChoices(c, permissionFormView{Permission: access.Permission{UserID: u.ID}, Errors: fieldErrors{}}); err != nil {
 		return v, err
 	}
+	creds, err := h.store.UserCredentials(ctx, u.ID)
+	if err != nil {
+		return v, err
+	}
+	v.Credentials = credentialsView{UserID: u.ID, HasEmail: u.Email != "", Credentials: creds, Loc: loc}
 	return v, nil
 }
 

@@ -57,6 +57,8 @@ var navItems = []struct{ Section, Label, Href string }{
 	{"time-profiles", "Time profiles", "/time-profiles"},
 	{"permissions", "Permissions", "/permissions"},
 	{"events", "Events", "/events"},
+	{"outbox", "Outbox", "/outbox"},
+	{"settings", "Settings", "/settings"},
 }
 
 // csrfHeaders is htmx's hx-headers value, so every htmx request carries the

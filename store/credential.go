@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"postern/access"
+)
+
+func lowerHex(s string) string { return strings.ToLower(s) }
+func itoa(n int64) string      { return strconv.FormatInt(n, 10) }
+
+// credentialColumns computes "expired" for an invitation whose codes have
+// all run out, so the status is right without a sweeper.
+const credentialColumns = `c.id, c.user_id, c.kind,
+	CASE WHEN c.status = 'invited' AND NOT EXISTS (
+		SELECT 1 FROM registration_codes r WHERE r.credential_id = c.id AND r.used_at IS NULL AND r.superseded_at IS NULL AND r.expires_at > ?
+	) THEN 'expired' ELSE c.status END,
+	c.tap_key, c.uv_key, c.device_info, c.created_at, c.registered_at, c.last_used_at,
+	c.issuer_site_id, c.issuer_site_name, c.issuer_site_url, c.issuer_site_key`
+
+func scanCredential(sc interface{ Scan(...any) error }) (access.Credential, error) {
+	var c access.Credential
+	var id, issuerID []byte
+	var created int64
+	var registered, used sql.NullInt64
+	err := sc.Scan(&id, &c.UserID, &c.Kind, &c.Status, &c.TapKey, &c.UVKey, &c.DeviceInfo, &created, &registered, &used,
+		&issuerID, &c.Issuer.Name, &c.Issuer.URL, &c.Issuer.Key)
+	copy(c.ID[:], id)
+	copy(c.Issuer.ID[:], issuerID)
+	c.CreatedAt, c.RegisteredAt, c.LastUsedAt = time.UnixMilli(created), fromMS(registered), fromMS(used)
+	return c, err
+}
+
+// CredentialByID returns one credential.
+func (s *Store) CredentialByID(ctx context.Context, id access.CredentialID) (access.Credential, error) {
+	c, err := scanCredential(s.read.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, s.now().UnixMilli(), id[:]))
+	return c, notFound(err)
+}
+
+// UserCredentials returns a user's credentials, newest first.
+func (s *Store) UserCredentials(ctx context.Context, userID int64) ([]access.Credential, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.user_id = ? ORDER BY c.created_at DESC`, s.now().UnixMilli(), userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	creds := []access.Credential{}
+	for rows.Next() {
+		c, err := scanCredential(rows)
+		if err != nil {
+			return nil, err
+		}
+		creds = append(creds, c)
+	}
+	return creds, rows.Err()
+}
+
+// ErrNoEmail is returned when a credential is assigned to a user without
+// an email address to send the invitation to.
+var ErrNoEmail = access.Invalid("email", "the user needs an email address to receive a Smart credential")
+
+// AssignCredential creates an invited Smart credential for a user with its
+// first registration code, and queues the invitation in the same
+// transaction: the credential never exists without its email on the way.
+func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64, code string, expires time.Time, invite func(access.Credential, access.User) (Mail, error)) (access.Credential, error) {
+	now := s.now()
+	c := access.Credential{ID: access.NewCredentialID(), UserID: userID, Kind: "smart", Status: access.CredentialInvited, CreatedAt: now}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, userID))
+		if err != nil {
+			return notFound(err)
+		}
+		if u.Email == "" {
+			return ErrNoEmail
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, created_at) VALUES (?, ?, 'smart', 'invited', ?)`, c.ID[:], userID, now.UnixMilli()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO registration_codes (code_hash, credential_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			access.HashCode(code), c.ID[:], now.UnixMilli(), expires.UnixMilli()); err != nil {
+			return err
+		}
+		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential.assigned", Actor: actor, UserID: userID, CredentialID: c.ID.String(), Detail: "Smart credential for " + u.Name()}); err != nil {
+			return err
+		}
+		m, err := invite(c, u)
+		if err != nil {
+			return err
+		}
+		m.CredentialID = &c.ID
+		_, err = s.insertMail(ctx, tx, actor, m)
+		return err
+	})
+	return c, err
+}
+
+// NewRegistrationCode replaces a credential's registration code: every
+// earlier code stops working and any invitation still waiting to be sent is
+// cancelled, then a new invitation is queued. For an active credential this
+// is a reissue: when a device registers with the new code, it replaces the
+// old device. why is "reissued" or "resent".
+func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access.CredentialID, why, code string, expires time.Time, invite func(access.Credential, access.User) (Mail, error)) error {
+	now := s.now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := scanCredential(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, now.UnixMilli(), id[:]))
+		if err != nil {
+			return notFound(err)
+		}
+		if c.Status == access.CredentialRevoked {
+			return access.Conflict("a revoked credential cannot get a new code: assign a new Smart credential")
+		}
+		if c.Issuer.Name != "" {
+			return access.Conflict("this credential was issued by %s: only that site can send it a new code", c.Issuer.Name)
+		}
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, c.UserID))
+		if err != nil {
+			return err
+		}
+		if u.Email == "" {
+			return ErrNoEmail
+		}
+		if err := s.retireCodes(ctx, tx, id, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO registration_codes (code_hash, credential_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			access.HashCode(code), id[:], now.UnixMilli(), expires.UnixMilli()); err != nil {
+			return err
+		}
+		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential." + why, Actor: actor, UserID: c.UserID, CredentialID: id.String(), Detail: "new registration code for " + u.Name()}); err != nil {
+			return err
+		}
+		m, err := invite(c, u)
+		if err != nil {
+			return err
+		}
+		m.CredentialID = &id
+		_, err = s.insertMail(ctx, tx, actor, m)
+		return err
+	})
+}
+
+// retireCodes kills a credential's live codes and cancels its unsent
+// invitations, forgetting their bodies.
+func (s *Store) retireCodes(ctx context.Context, tx *sql.Tx, id access.CredentialID, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE registration_codes SET superseded_at = ? WHERE credential_id = ? AND used_at IS NULL AND superseded_at IS NULL`, now.UnixMilli(), id[:]); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'cancelled', message = '' WHERE credential_id = ? AND status IN ('queued', 'failed') AND kind = 'invitation'`, id[:])
+	return err
+}
+
+// RevokeCredential refuses a credential everywhere from now on.
+func (s *Store) RevokeCredential(ctx context.Context, actor string, id access.CredentialID) error {
+	now := s.now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var userID int64
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT user_id, status FROM credentials WHERE id = ?`, id[:]).Scan(&userID, &status); err != nil {
+			return notFound(err)
+		}
+		if status == string(access.CredentialRevoked) {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET status = 'revoked', revoked_at = ? WHERE id = ?`, now.UnixMilli(), id[:]); err != nil {
+			return err
+		}
+		if err := s.retireCodes(ctx, tx, id, now); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "credential.revoked", Actor: actor, UserID: userID, CredentialID: id.String()})
+	})
+}
+
+// RegisterCredential binds a device's keys to the credential its code was
+// issued for, using the code up. Exactly one of any number of racing
+// registrations with one code wins: the update that spends the code is
+// conditional on it being unspent, inside a write transaction. Any failure
+// changes nothing and is access.ErrRegistration.
+func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration) (access.Credential, access.User, error) {
+	var c access.Credential
+	var u access.User
+	now := reg.At
+	if now.IsZero() {
+		now = s.now()
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var credID []byte
+		err := tx.QueryRowContext(ctx, `SELECT credential_id FROM registration_codes WHERE code_hash = ? AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?`,
+			access.HashCode(reg.Code), now.UnixMilli()).Scan(&credID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return access.ErrRegistration
+		}
+		if err != nil {
+			return err
+		}
+		if c, err = scanCredential(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, now.UnixMilli(), credID)); err != nil {
+			return err
+		}
+		if c.Status == access.CredentialRevoked {
+			return access.ErrRegistration
+		}
+		if err := affected(tx.ExecContext(ctx, `UPDATE registration_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL`, now.UnixMilli(), access.HashCode(reg.Code))); err != nil {
+			if errors.Is(err, access.ErrNotFound) {
+				return access.ErrRegistration
+			}
+			return err
+		}
+		replaced := c.Status == access.CredentialActive
+		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET status = 'active', tap_key = ?, uv_key = ?, device_info = ?, registered_at = ? WHERE id = ?`,
+			reg.TapKey, reg.UVKey, reg.DeviceInfo, now.UnixMilli(), credID); err != nil {
+			return err
+		}
+		c.Status, c.TapKey, c.UVKey, c.DeviceInfo, c.RegisteredAt = access.CredentialActive, reg.TapKey, reg.UVKey, reg.DeviceInfo, now
+		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, c.UserID)); err != nil {
+			return err
+		}
+		detail := reg.DeviceInfo
+		if replaced {
+			detail += " (replaces the previous device)"
+		}
+		return s.insertEvent(ctx, tx, &access.Event{At: now, Kind: "credential.registered", Actor: "key", UserID: c.UserID, CredentialID: c.ID.String(), Detail: detail})
+	})
+	return c, u, err
+}
+
+// TouchCredential records that a credential was just used at a reader.
+func (s *Store) TouchCredential(ctx context.Context, id access.CredentialID, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE credentials SET last_used_at = ? WHERE id = ?`, at.UnixMilli(), id[:])
+	return err
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"postern/access"
+)
+
+// Site returns this appliance's identity, creating it (with a fresh P-256
+// signing key) the first time. The URL is not stored: it is configuration.
+func (s *Store) Site(ctx context.Context) (access.Site, error) {
+	site, err := s.loadSite(ctx, s.read)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return site, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return site, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return site, err
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		// INSERT OR IGNORE: two first calls racing keep the first identity.
+		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO site (one, site_id, name, signing_key, created_at) VALUES (1, ?, 'Postern', ?, ?)`,
+			id[:], der, s.now().UnixMilli())
+		return err
+	})
+	if err != nil {
+		return site, fmt.Errorf("create the site identity: %w", err)
+	}
+	return s.loadSite(ctx, s.db)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) loadSite(ctx context.Context, q querier) (access.Site, error) {
+	var site access.Site
+	var id, der []byte
+	if err := q.QueryRowContext(ctx, `SELECT site_id, name, signing_key FROM site WHERE one = 1`).Scan(&id, &site.Name, &der); err != nil {
+		return site, err
+	}
+	copy(site.ID[:], id)
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return site, fmt.Errorf("the stored site key is damaged: %w", err)
+	}
+	key, ok := k.(*ecdsa.PrivateKey)
+	if !ok {
+		return site, errors.New("the stored site key is not an ECDSA key")
+	}
+	site.Key = key
+	return site, nil
+}
+
+// SetSiteName renames the site, as keys and other sites will see it.
+func (s *Store) SetSiteName(ctx context.Context, actor, name string) error {
+	if name == "" || len(name) > 100 {
+		return access.Invalid("site_name", "must be 1 to 100 characters")
+	}
+	if _, err := s.Site(ctx); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE site SET name = ? WHERE one = 1`, name); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "site.renamed", Actor: actor, Detail: name})
+	})
+}

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"postern/access"
+	"postern/access/protocol"
+)
+
+// The key-facing API: what the phone app (or `postern key`) calls. It has
+// no admin token; every failure has a stable error code the key can show.
+
+// KeyRegisterRequest binds a device to the credential its code was issued
+// for. Keys are SEC1 uncompressed P-256 public keys and signatures are r||s,
+// both base64 (standard, padded) as encoding/json writes []byte.
+type KeyRegisterRequest struct {
+	Code   string `json:"code"`
+	TapKey []byte `json:"tap_key"`
+	UVKey  []byte `json:"uv_key"`
+	TapSig []byte `json:"tap_sig"` // protocol.SignRegistration over the code and both keys
+	UVSig  []byte `json:"uv_sig"`
+	Device string `json:"device"` // free text, e.g. "postern key 1.0 (linux)"
+}
+
+// KeySite is a site's identity as a key keeps it.
+type KeySite struct {
+	ID        string `json:"id"` // 32 hex digits
+	Name      string `json:"name"`
+	URL       string `json:"url"`
+	PublicKey []byte `json:"public_key"` // SEC1 uncompressed P-256
+}
+
+// KeyRegisterResponse tells the key what it now is.
+type KeyRegisterResponse struct {
+	CredentialID string  `json:"credential_id"`
+	Site         KeySite `json:"site"`
+	FirstName    string  `json:"first_name"`
+	LastName     string  `json:"last_name"`
+}
+
+// KeyError is the body of every key API failure. Codes are stable:
+// registration_error, bad_request, rate_limited, and later ones.
+type KeyError struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// Key API error codes.
+const (
+	KeyErrRegistration = "registration_error"
+	KeyErrBadRequest   = "bad_request"
+	KeyErrRateLimited  = "rate_limited"
+)
+
+func (h *handler) keyRoutes(g *echo.Group) {
+	g.POST("/register", h.keyRegister)
+}
+
+func keyFail(c echo.Context, status int, code, msg string) error {
+	return c.JSON(status, KeyError{Error: code, Message: msg})
+}
+
+// keyRateLimit bounds every key API call per client address, so a
+// registration code cannot be guessed and the site cannot be made to send
+// mail in bulk.
+func (h *handler) keyRateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !h.keyByIP.allow(c.RealIP()) {
+			c.Response().Header().Set("Retry-After", "60")
+			return keyFail(c, http.StatusTooManyRequests, KeyErrRateLimited, "Too many requests from this device. Wait a minute and try again.")
+		}
+		return next(c)
+	}
+}
+
+func (h *handler) keyRegister(c echo.Context) error {
+	ctx := c.Request().Context()
+	var req KeyRegisterRequest
+	if err := decodeJSON(c, &req); err != nil {
+		var br *badRequest
+		if errors.As(err, &br) {
+			return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, br.msg)
+		}
+		return err
+	}
+	code, ok := access.NormalizeCode(req.Code)
+	if !ok {
+		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "malformed code", Actor: "key", Detail: "from " + c.RealIP()})
+		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "The registration code must be 32 digits.")
+	}
+	if err := protocol.VerifyRegistration(code, req.TapKey, req.UVKey, req.TapSig, req.UVSig); err != nil {
+		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "bad keys or proof", Actor: "key", Detail: err.Error()})
+		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "The device keys or their signatures are not valid: "+err.Error())
+	}
+	device := strings.TrimSpace(req.Device)
+	if len(device) > 200 {
+		device = device[:200]
+	}
+	cred, u, err := h.store.RegisterCredential(ctx, access.Registration{Code: code, TapKey: req.TapKey, UVKey: req.UVKey, DeviceInfo: device, At: h.now()})
+	if errors.Is(err, access.ErrRegistration) {
+		// The code itself is never logged: a used code may be a typo of a
+		// live one.
+		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "code used, expired, reissued or unknown", Actor: "key", Detail: "from " + c.RealIP()})
+		return keyFail(c, http.StatusConflict, KeyErrRegistration, access.ErrRegistration.Error())
+	}
+	if err != nil {
+		return err
+	}
+	site, err := h.store.Site(ctx)
+	if err != nil {
+		return err
+	}
+	pub, err := protocol.MarshalPublicKey(&site.Key.PublicKey)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, KeyRegisterResponse{
+		CredentialID: cred.ID.String(),
+		Site:         KeySite{ID: hexID(site.ID), Name: site.Name, URL: h.publicURL, PublicKey: pub},
+		FirstName:    u.FirstName, LastName: u.LastName,
+	})
+}
+
+// keyRegisterPage is where an invitation's link lands when it is opened in
+// a browser rather than the key app.
+func (h *handler) keyRegisterPage(c echo.Context) error {
+	code, _ := access.NormalizeCode(c.QueryParam("code"))
+	return render(c, http.StatusOK, keyRegisterPage(pageFor(c, "Register your key"), h.publicURL, code))
+}

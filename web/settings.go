@@ -1,0 +1,190 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"postern/access"
+	"postern/mail"
+	"postern/store"
+)
+
+func (h *handler) settingsRoutes(g *echo.Group) {
+	g.GET("/settings", h.settingsShow)
+	g.POST("/settings", h.settingsSave)
+	g.POST("/settings/test-email", h.settingsTestEmail)
+	g.GET("/outbox", h.outboxList)
+	g.POST("/outbox/:id/retry", h.outboxRetry)
+}
+
+type settingsView struct {
+	SiteName     string
+	TimeZone     string
+	CodeDays     string
+	SMTP         string // redacted
+	SMTPSource   string
+	MailFrom     string
+	Fingerprint  string
+	SiteID       string
+	PublicURL    string
+	TestTo       string
+	Errors       fieldErrors
+	QueuedEmails int
+}
+
+func (h *handler) settingsView(c echo.Context) (settingsView, error) {
+	ctx := c.Request().Context()
+	site, err := h.store.Site(ctx)
+	if err != nil {
+		return settingsView{}, err
+	}
+	v := settingsView{SiteName: site.Name, TimeZone: h.location(ctx).String(), CodeDays: strconv.Itoa(int(h.codeLifetime(ctx) / (24 * time.Hour))),
+		MailFrom: h.mailer.From(ctx, h.publicURL), SiteID: hexID(site.ID), PublicURL: h.publicURL, Errors: fieldErrors{}}
+	v.Fingerprint = siteFingerprint(site)
+	u, src := h.mailer.smtpURL(ctx)
+	if u != "" {
+		if cfg, err := mail.ParseURL(u); err == nil {
+			v.SMTP = cfg.Redacted()
+		} else {
+			v.SMTP = "(does not parse: " + err.Error() + ")"
+		}
+		v.SMTPSource = src
+	}
+	if s, ok := c.Get(ctxSession).(store.Session); ok {
+		v.TestTo = s.Email
+	}
+	v.QueuedEmails, err = h.store.CountQueuedMail(ctx)
+	return v, err
+}
+
+func (h *handler) settingsShow(c echo.Context) error {
+	v, err := h.settingsView(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, settingsPage(pageFor(c, "Settings"), v))
+}
+
+func (h *handler) settingsSave(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := h.settingsView(c)
+	if err != nil {
+		return err
+	}
+	name := strings.TrimSpace(c.FormValue("site_name"))
+	tz := strings.TrimSpace(c.FormValue("time_zone"))
+	days := strings.TrimSpace(c.FormValue("code_days"))
+	smtpURL := strings.TrimSpace(c.FormValue("smtp"))
+	from := strings.TrimSpace(c.FormValue("mail_from"))
+	v.SiteName, v.TimeZone, v.CodeDays, v.MailFrom = name, tz, days, from
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" {
+		v.Errors["time_zone"] = "is not a time zone name such as Europe/London"
+	}
+	if n, err := strconv.Atoi(days); err != nil || n < 1 || n > 90 {
+		v.Errors["code_days"] = "must be a whole number of days from 1 to 90"
+	}
+	if from != "" {
+		if err := access.ValidateEmail(from); err != nil {
+			v.Errors["mail_from"] = err.Error()
+		}
+	}
+	if smtpURL != "" {
+		if _, err := mail.ParseURL(smtpURL); err != nil {
+			v.Errors["smtp"] = err.Error()
+		}
+	}
+	if name == "" || len(name) > 100 {
+		v.Errors["site_name"] = "must be 1 to 100 characters"
+	}
+	if len(v.Errors) > 0 {
+		return render(c, http.StatusUnprocessableEntity, settingsPage(pageFor(c, "Settings"), v))
+	}
+	a := actor(c)
+	if err := h.store.SetSiteName(ctx, a, name); err != nil {
+		return err
+	}
+	for _, kv := range [][2]string{{settingSiteTZ, tz}, {settingCodeDays, days}, {settingMailFrom, from}} {
+		if err := h.store.SetSetting(ctx, a, kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	// The SMTP URL holds a password: an empty field keeps the one stored,
+	// since the page never shows it back; "clear" removes it.
+	if checked(c, "smtp_clear") {
+		smtpURL = ""
+	}
+	if smtpURL != "" || checked(c, "smtp_clear") {
+		if err := h.store.SetSetting(ctx, a, settingSMTP, smtpURL); err != nil {
+			return err
+		}
+		h.mailer.Wake()
+	}
+	return redirect(c, "/settings?flash=saved")
+}
+
+func (h *handler) settingsTestEmail(c echo.Context) error {
+	ctx := c.Request().Context()
+	to := strings.TrimSpace(c.FormValue("to"))
+	if err := access.ValidateEmail(to); err != nil {
+		v, verr := h.settingsView(c)
+		if verr != nil {
+			return verr
+		}
+		v.TestTo = to
+		v.Errors["to"] = err.Error()
+		return render(c, http.StatusUnprocessableEntity, settingsPage(pageFor(c, "Settings"), v))
+	}
+	site, err := h.store.Site(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := encodeMail("test", mail.Test(to, h.mailer.From(ctx, h.publicURL), site.Name))
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.QueueMail(ctx, actor(c), m); err != nil {
+		return err
+	}
+	h.mailer.Wake()
+	return redirect(c, "/outbox?flash=test")
+}
+
+type outboxView struct {
+	Items      []store.OutboxItem
+	Next       string
+	Configured bool
+	Loc        *time.Location
+}
+
+func (h *handler) outboxList(c echo.Context) error {
+	before, _, err := beforeLimit(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := h.store.Outbox(c.Request().Context(), before, 50)
+	if err != nil {
+		return err
+	}
+	v := outboxView{Items: items, Configured: h.mailer.Configured(c.Request().Context()), Loc: h.location(c.Request().Context())}
+	if next != 0 {
+		v.Next = "/outbox?" + url.Values{"before": {strconv.FormatInt(next, 10)}}.Encode()
+	}
+	return render(c, http.StatusOK, outboxPage(pageFor(c, "Outbox"), v))
+}
+
+func (h *handler) outboxRetry(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	if err := h.store.RetryMail(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	h.mailer.Wake()
+	return redirect(c, "/outbox?flash=saved")
+}
