@@ -59,18 +59,20 @@ func (s *Store) Events(ctx context.Context, f access.EventFilter) ([]access.Even
 		args = append(args, f.AccessPointID)
 	}
 	if f.Kind != "" {
-		if strings.HasSuffix(f.Kind, ".") {
+		switch {
+		case strings.HasSuffix(f.Kind, ".") && strings.Count(f.Kind, ".") == 1:
+			// A whole family such as "access.": its own index, in id order.
+			where = append(where, "family = ?")
+			args = append(args, f.Kind)
+		case strings.HasSuffix(f.Kind, "."):
 			where = append(where, "kind >= ? AND kind < ?")
 			args = append(args, f.Kind, f.Kind[:len(f.Kind)-1]+"/")
-		} else {
+		default:
 			where = append(where, "kind = ?")
 			args = append(args, f.Kind)
 		}
 	}
-	q := `SELECT id, at, kind, reason, actor, ifnull(user_id, 0), ifnull(access_point_id, 0), credential_id, rssi, latency_us, detail,
-		ifnull((SELECT first_name || ' ' || last_name FROM users WHERE users.id = events.user_id), ''),
-		ifnull((SELECT name FROM access_points WHERE access_points.id = events.access_point_id), '')
-		FROM events`
+	q := eventSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -81,18 +83,8 @@ func (s *Store) Events(ctx context.Context, f access.EventFilter) ([]access.Even
 		return nil, 0, err
 	}
 	defer rows.Close()
-	events := []access.Event{}
-	for rows.Next() {
-		var e access.Event
-		var at, lat int64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Reason, &e.Actor, &e.UserID, &e.AccessPointID, &e.CredentialID, &e.RSSI, &lat, &e.Detail, &e.UserName, &e.AccessPointName); err != nil {
-			return nil, 0, err
-		}
-		e.At = time.UnixMilli(at)
-		e.Latency = time.Duration(lat) * time.Microsecond
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
+	events, err := scanEvents(rows)
+	if err != nil {
 		return nil, 0, err
 	}
 	var next int64
@@ -101,4 +93,64 @@ func (s *Store) Events(ctx context.Context, f access.EventFilter) ([]access.Even
 		next = events[limit-1].ID
 	}
 	return events, next, nil
+}
+
+// EventsAfter returns events with ids above after, oldest first: what a
+// live view has not shown yet.
+func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]access.Event, error) {
+	if limit <= 0 || limit > MaxLimit {
+		limit = DefaultLimit
+	}
+	rows, err := s.read.QueryContext(ctx, eventSelect+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return scanEvents(rows)
+}
+
+// LastEventID returns the newest event's id, 0 when there is none.
+func (s *Store) LastEventID(ctx context.Context) (int64, error) {
+	var id int64
+	err := s.read.QueryRowContext(ctx, `SELECT ifnull(max(id), 0) FROM events`).Scan(&id)
+	return id, err
+}
+
+// LastDecisions returns the newest access decision at each access point.
+func (s *Store) LastDecisions(ctx context.Context) (map[int64]access.Event, error) {
+	aps, err := s.AllAccessPoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]access.Event{}
+	for _, ap := range aps {
+		evs, _, err := s.Events(ctx, access.EventFilter{AccessPointID: ap.ID, Kind: "access.", Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 1 {
+			out[ap.ID] = evs[0]
+		}
+	}
+	return out, nil
+}
+
+const eventSelect = `SELECT id, at, kind, reason, actor, ifnull(user_id, 0), ifnull(access_point_id, 0), credential_id, rssi, latency_us, detail,
+	ifnull((SELECT trim(first_name || ' ' || last_name) FROM users WHERE users.id = events.user_id), ''),
+	ifnull((SELECT name FROM access_points WHERE access_points.id = events.access_point_id), '')
+	FROM events`
+
+func scanEvents(rows *sql.Rows) ([]access.Event, error) {
+	events := []access.Event{}
+	for rows.Next() {
+		var e access.Event
+		var at, lat int64
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Reason, &e.Actor, &e.UserID, &e.AccessPointID, &e.CredentialID, &e.RSSI, &lat, &e.Detail, &e.UserName, &e.AccessPointName); err != nil {
+			return nil, err
+		}
+		e.At = time.UnixMilli(at)
+		e.Latency = time.Duration(lat) * time.Microsecond
+		events = append(events, e)
+	}
+	return events, rows.Err()
 }

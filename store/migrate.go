@@ -179,6 +179,12 @@ var migrations = []string{
 	) STRICT;
 	CREATE INDEX outbox_due ON outbox(next_attempt) WHERE status = 'queued';
 	CREATE INDEX outbox_credential ON outbox(credential_id) WHERE credential_id IS NOT NULL;`,
+
+	// 5: indexes for the listings that grow: users by name, and events by
+	// the family of their kind ("access." for every decision).
+	`CREATE INDEX users_name ON users(last_name COLLATE NOCASE, first_name COLLATE NOCASE, id);
+	ALTER TABLE events ADD COLUMN family TEXT GENERATED ALWAYS AS (substr(kind, 1, instr(kind, '.'))) VIRTUAL;
+	CREATE INDEX events_family ON events(family, id);`,
 }
 
 // SchemaVersion is the version a migrated database has.

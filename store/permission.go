@@ -9,7 +9,7 @@ import (
 )
 
 const permissionSelect = `SELECT p.id, ifnull(p.user_id, 0), ifnull(p.group_id, 0), p.access_point_id, ifnull(p.time_profile_id, 0),
-	ifnull(u.first_name || ' ' || u.last_name, ''), ifnull(g.name, ''), a.name, ifnull(t.name, '')
+	ifnull(trim(u.first_name || ' ' || u.last_name), ''), ifnull(g.name, ''), a.name, ifnull(t.name, '')
 	FROM permissions p
 	JOIN access_points a ON a.id = p.access_point_id
 	LEFT JOIN users u ON u.id = p.user_id
@@ -149,9 +149,12 @@ const grantsQuery = `SELECT p.id, p.time_profile_id, t.name, t.windows, t.holida
 	UNION ALL
 	SELECT p.id, p.time_profile_id, t.name, t.windows, t.holidays
 	FROM group_members m
-	JOIN permissions p ON p.group_id = m.group_id AND p.access_point_id = ?
+	CROSS JOIN permissions p ON p.group_id = m.group_id AND p.access_point_id = ?
 	LEFT JOIN time_profiles t ON t.id = p.time_profile_id
 	WHERE m.user_id = ?`
+
+// The CROSS JOIN above fixes the join order: start from the user's few
+// memberships, not from every permission at a busy door.
 
 // rowValues lets a scan function read values already in hand.
 type rowValues []any

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 
 	"postern/access"
 )
@@ -84,7 +85,10 @@ func (s *Store) DeleteTimeProfile(ctx context.Context, actor string, id int64) e
 			return notFound(err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM time_profiles WHERE id = ?`, id); err != nil {
-			return access.Conflict("time profile %s is used by permissions: remove them first", name)
+			if strings.Contains(err.Error(), "FOREIGN KEY") {
+				return access.Conflict("time profile %s is used by permissions: remove them first", name)
+			}
+			return err
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "time_profile.deleted", Actor: actor, Detail: name})
 	})

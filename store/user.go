@@ -94,7 +94,7 @@ func (s *Store) Users(ctx context.Context, o ListOptions) (Page[access.User], er
 		args = append(args, q)
 	}
 	if c, ok := decodeCursor(o.After); ok {
-		where = append(where, `(last_name COLLATE NOCASE, first_name COLLATE NOCASE, id) > (?, ?, ?)`)
+		where = append(where, `(last_name, first_name, id) > (? COLLATE NOCASE, ? COLLATE NOCASE, ?)`)
 		args = append(args, c.A, c.B, c.ID)
 	}
 	q := `SELECT ` + userColumns + ` FROM users`

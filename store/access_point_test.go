@@ -1,0 +1,134 @@
+package store_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"postern/access"
+	"postern/store"
+)
+
+func TestAccessPointRoundTrip(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	tests := []struct {
+		name string
+		in   access.AccessPoint
+		want access.AccessPoint // without ID and stamps
+	}{
+		{"defaults for direct", access.AccessPoint{Name: "Front", Reader: "sim:front"},
+			access.AccessPoint{Name: "Front", Reader: "sim:front", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
+		{"defaults for touch", access.AccessPoint{Name: "Lab", Reader: "hci0", Mode: access.ModeTouch},
+			access.AccessPoint{Name: "Lab", Reader: "hci0", Mode: access.ModeTouch, RSSIThreshold: -75, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
+		{"defaults for long range", access.AccessPoint{Name: "Car park", Reader: "sim:gate", Mode: access.ModeLongRange},
+			access.AccessPoint{Name: "Car park", Reader: "sim:gate", Mode: access.ModeLongRange, RSSIThreshold: -90, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
+		{"everything set", access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RequireUnlock: true, UnlockDuration: 12 * time.Second, State: access.StateLockdown},
+			access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RequireUnlock: true, UnlockDuration: 12 * time.Second, State: access.StateLockdown}},
+		{"unlock in milliseconds, held open", access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked},
+			access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked}},
+		{"reader and name normalized", access.AccessPoint{Name: "  Side door ", Reader: " SIM:Side "},
+			access.AccessPoint{Name: "Side door", Reader: "sim:side", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := tt.in
+			if err := s.CreateAccessPoint(ctx, actor, &a); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			want := tt.want
+			want.ID = a.ID
+			for _, read := range []struct {
+				by  string
+				get func() (access.AccessPoint, error)
+			}{
+				{"id", func() (access.AccessPoint, error) { return s.AccessPointByID(ctx, a.ID) }},
+				{"reader", func() (access.AccessPoint, error) { return s.AccessPointByReader(ctx, want.Reader) }},
+			} {
+				got, err := read.get()
+				if err != nil {
+					t.Fatalf("read by %s: %v", read.by, err)
+				}
+				if !got.CreatedAt.Equal(testNow) || !got.UpdatedAt.Equal(testNow) {
+					t.Errorf("read by %s: stamps got %v %v, want %v", read.by, got.CreatedAt, got.UpdatedAt, testNow)
+				}
+				got.CreatedAt, got.UpdatedAt = time.Time{}, time.Time{}
+				if got != want {
+					t.Errorf("read by %s: got %+v, want %+v", read.by, got, want)
+				}
+			}
+		})
+	}
+
+	t.Run("update", func(t *testing.T) {
+		a := createAccessPoint(t, s, "Back", "sim:back")
+		later := testNow.Add(time.Minute)
+		s.SetClock(func() time.Time { return later })
+		defer s.SetClock(func() time.Time { return testNow })
+		a.Name, a.Reader, a.Mode, a.RSSIThreshold = "Back gate", "hci1", access.ModeLongRange, -100
+		a.RequireUnlock, a.UnlockDuration, a.State = true, 30*time.Second, access.StateLockdown
+		if err := s.UpdateAccessPoint(ctx, actor, &a); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.AccessPointByID(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.CreatedAt.Equal(testNow) || !got.UpdatedAt.Equal(later) {
+			t.Errorf("stamps: got %v %v, want %v %v", got.CreatedAt, got.UpdatedAt, testNow, later)
+		}
+		want := a
+		want.CreatedAt, want.UpdatedAt, got.CreatedAt, got.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		if got != want {
+			t.Errorf("got %+v, want %+v", got, want)
+		}
+		if _, err := s.AccessPointByReader(ctx, "sim:back"); err == nil {
+			t.Error("got the old reader still bound, want it free")
+		}
+	})
+}
+
+func TestAccessPointsListing(t *testing.T) {
+	s := openStore(t)
+	var want []string
+	for i := range 23 {
+		name := fmt.Sprintf("Door %02d", 22-i)
+		if i%2 == 0 {
+			name = fmt.Sprintf("door %02d", 22-i)
+		}
+		createAccessPoint(t, s, name, fmt.Sprintf("sim:d%d", i))
+		want = append(want, name)
+	}
+	slices.Reverse(want)
+
+	var got []string
+	o := store.ListOptions{Limit: 5}
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("got more than 10 pages, want 5")
+		}
+		p, err := s.AccessPoints(t.Context(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range p.Items {
+			got = append(got, a.Name)
+		}
+		if p.Next == "" {
+			break
+		}
+		o.After = p.Next
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages: got %v, want %v", got, want)
+	}
+
+	all, err := s.AllAccessPoints(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(want) {
+		t.Errorf("all: got %d, want %d", len(all), len(want))
+	}
+}

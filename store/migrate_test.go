@@ -1,0 +1,435 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"postern/access"
+)
+
+// openRaw opens the database file in dir without migrating it, so a test can
+// build it at an older schema version.
+func openRaw(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName)+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)")
+	if err != nil {
+		t.Fatalf("open raw: %v", err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func userVersion(t *testing.T, db *sql.DB) int {
+	t.Helper()
+	var v int
+	if err := db.QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatalf("read user_version: %v", err)
+	}
+	return v
+}
+
+// schema returns the CREATE statements of every table, index and trigger.
+func schema(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), "SELECT type || ' ' || name || ': ' || ifnull(sql, '') FROM sqlite_schema ORDER BY type, name")
+	if err != nil {
+		t.Fatalf("read schema: %v", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatalf("read schema: %v", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read schema: %v", err)
+	}
+	return out
+}
+
+func hasTable(t *testing.T, db *sql.DB, name string) bool {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(t.Context(), "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&n); err != nil {
+		t.Fatalf("look up table %s: %v", name, err)
+	}
+	return n == 1
+}
+
+func openMigrated(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), dir)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// farFuture is an expiry no test clock reaches.
+var farFuture = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+
+// versionRows are rows that are valid once a schema version is reached,
+// written with raw SQL as that version's code would have, and the checks
+// that they survive the later migrations and read back through the store.
+var versionRows = []struct {
+	version int
+	tables  []string
+	seed    []string
+	check   func(t *testing.T, s *Store)
+}{
+	{
+		version: 1,
+		tables:  []string{"settings", "admins", "sessions", "api_tokens"},
+		seed: []string{
+			`INSERT INTO settings (key, value) VALUES ('site_name', 'Main office')`,
+			`INSERT INTO admins (id, email, password_hash, created_at) VALUES (1, 'ann@example.com', 'hash', 1000)`,
+			fmt.Sprintf(`INSERT INTO sessions (token_hash, admin_id, csrf, created_at, expires_at) VALUES (x'%x', 1, 'csrf-1', 1000, %d)`, hashToken("session-1"), farFuture),
+			fmt.Sprintf(`INSERT INTO api_tokens (admin_id, name, token_hash, created_at) VALUES (1, 'ci', x'%x', 1000)`, hashToken("api-1")),
+		},
+		check: func(t *testing.T, s *Store) {
+			ctx := t.Context()
+			if got, err := s.Setting(ctx, "site_name", ""); err != nil || got != "Main office" {
+				t.Errorf("setting: got %q, %v, want %q", got, err, "Main office")
+			}
+			if got, err := s.AdminByEmail(ctx, "ann@example.com"); err != nil || got.ID != 1 || got.PasswordHash != "hash" {
+				t.Errorf("admin: got %+v, %v, want id 1 with its hash", got, err)
+			}
+			if got, err := s.SessionByToken(ctx, "session-1"); err != nil || got.AdminID != 1 || got.CSRF != "csrf-1" {
+				t.Errorf("session: got %+v, %v, want admin 1 with csrf-1", got, err)
+			}
+			if got, err := s.AdminByAPIToken(ctx, "api-1"); err != nil || got.ID != 1 {
+				t.Errorf("api token: got %+v, %v, want admin 1", got, err)
+			}
+		},
+	},
+	{
+		version: 2,
+		tables:  []string{"users", "users_fts", "groups", "group_members", "access_points", "time_profiles", "permissions"},
+		seed: []string{
+			`INSERT INTO users (id, first_name, last_name, email, enabled, created_at, updated_at) VALUES (1, 'Grace', 'Hopper', 'grace@example.com', 1, 1000, 1000)`,
+			`INSERT INTO groups (id, name) VALUES (1, 'Staff')`,
+			`INSERT INTO group_members (group_id, user_id) VALUES (1, 1)`,
+			`INSERT INTO access_points (id, name, reader, mode, rssi_threshold, unlock_ms, created_at, updated_at) VALUES (1, 'Front', 'sim:front', 'direct', -60, 5000, 1000, 1000)`,
+			`INSERT INTO time_profiles (id, name, windows, holidays) VALUES (1, 'Office', '[{"days":[1,2,3,4,5],"start":480,"end":1080}]', '["2026-12-25"]')`,
+			`INSERT INTO permissions (id, group_id, access_point_id, time_profile_id) VALUES (1, 1, 1, 1)`,
+		},
+		check: func(t *testing.T, s *Store) {
+			ctx := t.Context()
+			if got, err := s.UserByID(ctx, 1); err != nil || got.Name() != "Grace Hopper" {
+				t.Errorf("user: got %+v, %v, want Grace Hopper", got, err)
+			}
+			page, err := s.Users(ctx, ListOptions{Query: "hop"})
+			if err != nil || len(page.Items) != 1 || page.Items[0].ID != 1 {
+				t.Errorf("search: got %+v, %v, want user 1", page.Items, err)
+			}
+			if got, err := s.GroupByID(ctx, 1); err != nil || got.Members != 1 {
+				t.Errorf("group: got %+v, %v, want 1 member", got, err)
+			}
+			grants, err := s.Grants(ctx, 1, 1)
+			if err != nil || len(grants) != 1 || grants[0].Profile == nil || grants[0].Profile.Name != "Office" {
+				t.Errorf("grants: got %+v, %v, want permission 1 in Office", grants, err)
+			}
+		},
+	},
+	{
+		version: 3,
+		tables:  []string{"events"},
+		seed: []string{
+			`INSERT INTO events (at, kind, actor, user_id, access_point_id) VALUES (1000, 'access.granted', 'key', 1, 1)`,
+		},
+		check: func(t *testing.T, s *Store) {
+			evs, _, err := s.Events(t.Context(), access.EventFilter{Kind: "access.granted"})
+			if err != nil || len(evs) != 1 || evs[0].UserID != 1 || evs[0].AccessPointID != 1 {
+				t.Errorf("events: got %+v, %v, want the granted event of user 1", evs, err)
+			}
+		},
+	},
+	{
+		version: 4,
+		tables:  []string{"site", "credentials", "registration_codes", "outbox"},
+		seed: []string{
+			`INSERT INTO site (one, site_id, name, signing_key, created_at) VALUES (1, x'000102030405060708090a0b0c0d0e0f', 'Main office', x'00', 1000)`,
+			`INSERT INTO credentials (id, user_id, status, created_at) VALUES (x'101112131415161718191a1b1c1d1e1f', 1, 'invited', 1000)`,
+			fmt.Sprintf(`INSERT INTO registration_codes (code_hash, credential_id, created_at, expires_at) VALUES (x'aa', x'101112131415161718191a1b1c1d1e1f', 1000, %d)`, farFuture),
+			`INSERT INTO outbox (created_at, kind, recipient, subject, message, next_attempt) VALUES (1000, 'invitation', 'grace@example.com', 'Your key', '{}', 1000)`,
+		},
+		check: func(t *testing.T, s *Store) {
+			items, _, err := s.Outbox(t.Context(), 0, 10)
+			if err != nil || len(items) != 1 || items[0].Recipient != "grace@example.com" || items[0].Status != "queued" {
+				t.Errorf("outbox: got %+v, %v, want the queued invitation to grace", items, err)
+			}
+			for _, table := range []string{"site", "credentials", "registration_codes"} {
+				var n int
+				if err := s.read.QueryRowContext(t.Context(), "SELECT count(*) FROM "+table).Scan(&n); err != nil || n != 1 {
+					t.Errorf("%s: got %d rows, %v, want 1", table, n, err)
+				}
+			}
+		},
+	},
+	{
+		version: 5,
+		seed: []string{
+			`INSERT INTO events (at, kind, access_point_id) VALUES (2000, 'access.denied', 1)`,
+		},
+		check: func(t *testing.T, s *Store) {
+			evs, _, err := s.Events(t.Context(), access.EventFilter{Kind: "access."})
+			if err != nil || len(evs) < 1 || evs[0].Kind != "access.denied" {
+				t.Errorf("events by family: got %+v, %v, want the denied event first", evs, err)
+			}
+			var family string
+			if err := s.read.QueryRowContext(t.Context(), "SELECT family FROM events WHERE kind = 'access.denied'").Scan(&family); err != nil || family != "access." {
+				t.Errorf("family: got %q, %v, want access.", family, err)
+			}
+		},
+	},
+}
+
+func TestVersionRowsCoverEveryMigration(t *testing.T) {
+	if got, want := len(versionRows), len(migrations); got != want {
+		t.Errorf("got rows for %d versions, want %d: add rows for the new migration", got, want)
+	}
+}
+
+func TestMigrateFromEveryVersion(t *testing.T) {
+	for k := 0; k <= len(migrations); k++ {
+		t.Run(fmt.Sprintf("from %d", k), func(t *testing.T) {
+			ctx := t.Context()
+			dir := t.TempDir()
+			db := openRaw(t, dir)
+			if err := migrateTo(ctx, db, k); err != nil {
+				t.Fatalf("migrate to %d: %v", k, err)
+			}
+			if got := userVersion(t, db); got != k {
+				t.Fatalf("user_version: got %d, want %d", got, k)
+			}
+			for _, vr := range versionRows {
+				for _, table := range vr.tables {
+					if got, want := hasTable(t, db, table), vr.version <= k; got != want {
+						t.Errorf("table %s at version %d: got %v, want %v", table, k, got, want)
+					}
+				}
+				if vr.version > k {
+					continue
+				}
+				for _, q := range vr.seed {
+					if _, err := db.ExecContext(ctx, q); err != nil {
+						t.Fatalf("seed version %d: %s: %v", vr.version, q, err)
+					}
+				}
+			}
+			db.Close()
+
+			s := openMigrated(t, dir)
+			if got, want := userVersion(t, s.db), SchemaVersion(); got != want {
+				t.Errorf("user_version: got %d, want %d", got, want)
+			}
+			for _, vr := range versionRows {
+				if vr.version <= k {
+					vr.check(t, s)
+				}
+			}
+			// The migrated database takes new rows through the store.
+			u := access.User{FirstName: "Ada", LastName: "Lovelace", Enabled: true}
+			if err := s.CreateUser(ctx, "test", &u); err != nil {
+				t.Fatalf("create user after migrating: %v", err)
+			}
+			if got, err := s.UserByID(ctx, u.ID); err != nil || got.Name() != "Ada Lovelace" {
+				t.Errorf("got %+v, %v, want Ada Lovelace", got, err)
+			}
+		})
+	}
+}
+
+func TestMigrateFromEmpty(t *testing.T) {
+	s := openMigrated(t, t.TempDir())
+	if got, want := userVersion(t, s.db), SchemaVersion(); got != want {
+		t.Errorf("user_version: got %d, want %d", got, want)
+	}
+	for _, vr := range versionRows {
+		for _, table := range vr.tables {
+			if !hasTable(t, s.db, table) {
+				t.Errorf("table %s: got missing, want present", table)
+			}
+		}
+	}
+}
+
+func TestMigrateRefusesNewerDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := openRaw(t, dir)
+	newer := SchemaVersion() + 1
+	if _, err := db.ExecContext(t.Context(), fmt.Sprintf("PRAGMA user_version = %d", newer)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(t.Context(), dir)
+	if err == nil {
+		s.Close()
+		t.Fatalf("got no error, want a refusal of schema version %d", newer)
+	}
+	for _, want := range []string{fmt.Sprint(newer), "newer than this postern", "upgrade"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("got error %q, want it to contain %q", err, want)
+		}
+	}
+	db = openRaw(t, dir)
+	if got := userVersion(t, db); got != newer {
+		t.Errorf("user_version after refusal: got %d, want %d", got, newer)
+	}
+}
+
+func TestMigrateFailureNamesStepAndRollsBack(t *testing.T) {
+	dir := t.TempDir()
+	db := openRaw(t, dir)
+	if err := migrateTo(t.Context(), db, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Migration 2 creates groups; a stray table of that name makes it fail
+	// after it has already created users.
+	if _, err := db.ExecContext(t.Context(), "CREATE TABLE groups (x INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(t.Context(), dir)
+	if err == nil {
+		s.Close()
+		t.Fatal("got no error, want migration 2 to fail")
+	}
+	if !strings.Contains(err.Error(), "migration 2") {
+		t.Errorf("got error %q, want it to name migration 2", err)
+	}
+	db = openRaw(t, dir)
+	if got := userVersion(t, db); got != 1 {
+		t.Errorf("user_version: got %d, want 1", got)
+	}
+	if hasTable(t, db, "users") {
+		t.Error("got table users, want migration 2 rolled back whole")
+	}
+}
+
+func TestReopenIsNoOp(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := access.User{FirstName: "Grace", LastName: "Hopper", Enabled: true}
+	if err := s.CreateUser(t.Context(), "test", &u); err != nil {
+		t.Fatal(err)
+	}
+	before := schema(t, s.db)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openMigrated(t, dir)
+	if got, want := userVersion(t, s.db), SchemaVersion(); got != want {
+		t.Errorf("user_version: got %d, want %d", got, want)
+	}
+	if got := schema(t, s.db); !reflect.DeepEqual(got, before) {
+		t.Errorf("schema after reopening: got %v, want %v", got, before)
+	}
+	if got, err := s.UserByID(t.Context(), u.ID); err != nil || got.Name() != "Grace Hopper" {
+		t.Errorf("got %+v, %v, want Grace Hopper", got, err)
+	}
+	if evs, _, err := s.Events(t.Context(), access.EventFilter{}); err != nil || len(evs) != 1 {
+		t.Errorf("events: got %d, %v, want 1", len(evs), err)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	s := openMigrated(t, t.TempDir())
+	pools := []struct {
+		name  string
+		db    *sql.DB
+		conns int
+	}{
+		{"writer", s.db, 1},
+		{"reader", s.read, 4}, // every connection the pool may open
+	}
+	for _, p := range pools {
+		t.Run(p.name, func(t *testing.T) {
+			ctx := t.Context()
+			for i := range p.conns {
+				// Hold each connection so the next one is a new one.
+				c, err := p.db.Conn(ctx)
+				if err != nil {
+					t.Fatalf("connection %d: %v", i, err)
+				}
+				defer c.Close()
+				var journal string
+				var foreignKeys, busy, synchronous int
+				for _, q := range []struct {
+					pragma string
+					dest   any
+				}{
+					{"journal_mode", &journal},
+					{"foreign_keys", &foreignKeys},
+					{"busy_timeout", &busy},
+					{"synchronous", &synchronous},
+				} {
+					if err := c.QueryRowContext(ctx, "PRAGMA "+q.pragma).Scan(q.dest); err != nil {
+						t.Fatalf("connection %d: PRAGMA %s: %v", i, q.pragma, err)
+					}
+				}
+				if journal != "wal" {
+					t.Errorf("connection %d journal_mode: got %q, want %q", i, journal, "wal")
+				}
+				if foreignKeys != 1 {
+					t.Errorf("connection %d foreign_keys: got %d, want 1", i, foreignKeys)
+				}
+				if busy <= 0 {
+					t.Errorf("connection %d busy_timeout: got %d, want > 0", i, busy)
+				}
+				if synchronous != 1 {
+					t.Errorf("connection %d synchronous: got %d, want 1 (NORMAL)", i, synchronous)
+				}
+			}
+		})
+	}
+}
+
+func TestEventsAreAppendOnly(t *testing.T) {
+	s := openMigrated(t, t.TempDir())
+	ctx := t.Context()
+	e := access.Event{Kind: "access.granted", Actor: "key", UserID: 7, Detail: "original"}
+	if err := s.AppendEvent(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		sql  string
+	}{
+		{"update one", "UPDATE events SET detail = 'forged' WHERE id = ?"},
+		{"update all", "UPDATE events SET kind = 'access.denied' WHERE id >= ?"},
+		{"delete one", "DELETE FROM events WHERE id = ?"},
+		{"delete all", "DELETE FROM events WHERE id >= ?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.db.ExecContext(ctx, tt.sql, e.ID)
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("got error %v, want the append-only refusal", err)
+			}
+		})
+	}
+	evs, _, err := s.Events(ctx, access.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].ID != e.ID || evs[0].Detail != "original" || evs[0].Kind != "access.granted" {
+		t.Errorf("got %+v, want the one original event", evs)
+	}
+}
