@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"postern/access"
 	"postern/access/protocol"
 	"postern/access/softkey"
+	"postern/ble"
 	"postern/store"
 	"postern/web"
 )
@@ -126,6 +128,8 @@ type serveConfig struct {
 	mailFrom  string
 	door      string
 	logLevel  string
+	deadline  time.Duration
+	faults    ble.Faults
 }
 
 func serve(args []string, stdout, stderr io.Writer) error {
@@ -141,6 +145,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.mailFrom, "mail-from", "", "From address of the emails Postern sends")
 	fs.StringVar(&cfg.door, "door", "log", "door output: log, or exec:COMMAND run on each grant")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&cfg.deadline, "deadline", 800*time.Millisecond, "how long after its challenge a reader accepts a key's response")
+	fs.DurationVar(&cfg.faults.Latency, "air-latency", 0, "simulated air: delay added to every message (fault tests)")
+	fs.Float64Var(&cfg.faults.Drop, "air-drop", 0, "simulated air: probability from 0 to 1 that a message is lost (fault tests)")
+	fs.DurationVar(&cfg.faults.RelayDelay, "air-relay-delay", 0, "simulated air: extra one-way delay of a relay (fault tests)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -192,6 +200,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	workers, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
 	go mailer.Run(workers)
+
+	readers, err := startReaders(workers, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer readers.Close()
 
 	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer})
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -312,7 +326,7 @@ func keyCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *state == "" || fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: postern key --state FILE register CODE|LINK [--site URL] [--pin-file F] | status | delete")
+		fmt.Fprintln(stderr, "usage: postern key --state FILE register CODE|LINK [--site URL] [--pin-file F] | present --reader NAME [--air ADDR] [--rssi DBM] [--touch] [--unlocked] | status | delete")
 		return 2
 	}
 	k := &softKey{state: *state, stdin: stdin, stdout: stdout, stderr: stderr}
@@ -324,6 +338,8 @@ func keyCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return k.status()
 	case "delete":
 		return k.delete()
+	case "present":
+		return k.present(rest)
 	}
 	fmt.Fprintf(stderr, "postern key: unknown command %q\n", fs.Arg(0))
 	return 2
@@ -478,4 +494,239 @@ func (k *softKey) delete() int {
 	}
 	fmt.Fprintln(k.stdout, "Credential deleted from this key. To use a key again, register with a new code from your administrator.")
 	return 0
+}
+
+// startReaders opens the radio and runs a reader per access point, kept in
+// step with the access points as admins edit them.
+func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *slog.Logger) (*ble.Manager, error) {
+	radios := map[string]ble.Radio{}
+	useAir := cfg.radio == "sim"
+	switch {
+	case cfg.radio == "sim":
+	case cfg.radio == "auto" || strings.HasPrefix(cfg.radio, "hci"):
+		name := cfg.radio
+		if name == "auto" {
+			name = "hci0"
+		}
+		idx, err := ble.HCIIndex(name)
+		if err != nil {
+			return nil, fmt.Errorf("--radio: %w", err)
+		}
+		dev, err := ble.OpenHCI(idx)
+		switch {
+		case err == nil:
+			radios[name] = ble.NewGATTRadio(dev, ble.GATTOptions{Logger: log})
+			log.Info("using the Bluetooth adapter", "adapter", name)
+		case cfg.radio == "auto":
+			log.Warn("no Bluetooth adapter found: using the simulated air instead; keys join it with postern key present", "err", err, "air", cfg.air)
+			useAir = true
+		default:
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+	default:
+		return nil, fmt.Errorf("--radio %q: want auto, sim or hciN", cfg.radio)
+	}
+	if useAir {
+		air := ble.NewAir(ble.AirOptions{Faults: cfg.faults, Logger: log})
+		l, err := net.Listen("tcp", cfg.air)
+		if err != nil {
+			return nil, fmt.Errorf("the simulated air: %w", err)
+		}
+		go air.Serve(l)
+		go func() {
+			<-ctx.Done()
+			air.Close()
+		}()
+		radios[ble.RadioSim] = air.Radio()
+		log.Info("the simulated air is listening", "air", l.Addr().String())
+	}
+	door, err := ble.ParseDoor(cfg.door, log)
+	if err != nil {
+		return nil, fmt.Errorf("--door: %w", err)
+	}
+	ex := ble.NewSiteExchange(st, door, cfg.deadline, log)
+	mgr := ble.NewManager(ble.ManagerOptions{Radios: radios, Exchanger: ex, Logger: log, Hooks: ble.ReaderHooks{
+		Skipped: func(ap ble.ReaderConfig, c ble.Candidate, why ble.SkipReason) {
+			log.Debug("key heard, not processed", "access_point", ap.Name, "rssi", c.RSSI, "why", why.String())
+		},
+		Finished: func(ap ble.ReaderConfig, c ble.Candidate, err error) {
+			if err != nil {
+				log.Info("exchange ended without a decision", "access_point", ap.Name, "err", err)
+			}
+		},
+	}})
+	sync := func() {
+		aps, err := st.AllAccessPoints(ctx)
+		if err != nil {
+			log.Error("reading access points", "err", err)
+			return
+		}
+		var cfgs []ble.ReaderConfig
+		for _, ap := range aps {
+			b, err := ble.ParseBinding(ap.Reader)
+			if err != nil || radios[b.Radio] == nil {
+				continue
+			}
+			cfgs = append(cfgs, ble.ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader, Mode: ap.Mode, RSSIThreshold: ap.RSSIThreshold})
+		}
+		if err := mgr.Sync(cfgs); err != nil {
+			log.Error("starting readers", "err", err)
+		}
+	}
+	sync()
+	// Access points change in the browser; a second's poll of a table of
+	// tens of rows keeps the readers in step without a hook in every handler.
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				sync()
+			}
+		}
+	}()
+	return mgr, nil
+}
+
+func (k *softKey) present(args []string) int {
+	fs := flag.NewFlagSet("key present", flag.ContinueOnError)
+	fs.SetOutput(k.stderr)
+	air := fs.String("air", ble.DefaultAirAddr, "the simulated air's address")
+	reader := fs.String("reader", "", "the reader to present at (its name on the air, e.g. front for sim:front)")
+	rssi := fs.Int("rssi", -55, "signal strength the reader hears, in dBm")
+	touch := fs.Bool("touch", false, "touch the reader (touch-mode access points)")
+	unlocked := fs.Bool("unlocked", false, "prove the phone is unlocked (asks for the PIN)")
+	pinFile := fs.String("pin-file", "", "file holding the PIN, for --unlocked in scripts")
+	strict := fs.Bool("strict", false, "answer no site this key does not know")
+	connect := fs.Bool("connect", false, "connect to the reader's service instead of advertising (like a backgrounded iPhone)")
+	timeout := fs.Duration("timeout", 5*time.Second, "give up when no reader takes the key up within this time")
+	if err := envDefault(fs); err != nil {
+		return k.fail(2, "%v", err)
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *reader == "" {
+		return k.fail(2, "give --reader NAME: the reader to present at")
+	}
+	st, err := softkey.Load(k.state)
+	if err != nil {
+		if errors.Is(err, softkey.ErrNoCredential) {
+			return k.fail(2, "%v", err)
+		}
+		return k.fail(2, "%v", err)
+	}
+	cred, err := keyCredential(st, *pinFile, k)
+	if err != nil {
+		return k.fail(2, "%v", err)
+	}
+	cred.Strict = *strict || st.Strict
+	if *unlocked {
+		// Unlock before going near the reader: the PIN's key derivation
+		// takes longer than the reader waits for an answer.
+		uv, err := cred.UV()
+		if errors.Is(err, softkey.ErrWrongPIN) {
+			return k.fail(1, "Access denied: wrong PIN")
+		}
+		if err != nil {
+			return k.fail(2, "%v", err)
+		}
+		cred.UV = func() (*ecdsa.PrivateKey, error) { return uv, nil }
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	discovery := ble.DiscoverAdvertise
+	if *connect {
+		discovery = ble.DiscoverConnect
+	}
+	presence, err := ble.DialAir(ctx, *air, ble.Presence{Reader: *reader, RSSI: *rssi, Touch: *touch, Discovery: discovery})
+	if err != nil {
+		if errors.Is(err, ble.ErrNoReader) {
+			return k.fail(2, "Error: %v", err)
+		}
+		return k.fail(2, "Error: cannot join the simulated air at %s: %v", *air, err)
+	}
+	defer presence.Close()
+	link, err := presence.Link(ctx)
+	if err != nil {
+		if errors.Is(err, ble.ErrNotTakenUp) {
+			return k.fail(1, "No reader answered: %v", err)
+		}
+		return k.fail(2, "Error: %v", err)
+	}
+	defer link.Close()
+	out, err := ble.PresentKey(ctx, link, cred, *unlocked)
+	switch {
+	case errors.Is(err, ble.ErrUnknownSite):
+		return k.fail(1, "Access denied: this reader belongs to a site this key does not know (strict mode)")
+	case errors.Is(err, protocol.ErrUnsupportedVersion):
+		return k.fail(2, "Error: this reader speaks a newer protocol: update postern key")
+	case errors.Is(err, softkey.ErrWrongPIN):
+		return k.fail(1, "Access denied: wrong PIN")
+	case err != nil:
+		return k.fail(2, "Error: %v", err)
+	}
+	now := time.Now().UTC()
+	siteID := hex.EncodeToString(out.Site[:])
+	if known, ok := st.Site(siteID); ok {
+		st.Remember(known, now)
+	} else if out.Result.Granted {
+		// Learned on first contact: a site this key was added to.
+		st.Remember(softkey.Site{ID: siteID, Name: "site " + siteID[:8]}, now)
+	}
+	if err := st.Save(k.state); err != nil {
+		fmt.Fprintf(k.stderr, "warning: could not update the state file: %v\n", err)
+	}
+	if out.Result.Granted {
+		fmt.Fprintln(k.stdout, "Access granted")
+		return 0
+	}
+	msg := "Access denied: " + out.Result.Reason.String()
+	if out.Result.Message != "" {
+		msg += " (" + out.Result.Message + ")"
+	}
+	fmt.Fprintln(k.stdout, msg)
+	if out.Result.Reason == protocol.ReasonUnlockRequired && !*unlocked {
+		fmt.Fprintln(k.stderr, "This door needs the phone unlocked: present again with --unlocked.")
+	}
+	return 1
+}
+
+// keyCredential turns a state file into what the exchange needs.
+func keyCredential(st *softkey.State, pinFile string, k *softKey) (ble.KeyCredential, error) {
+	var cred ble.KeyCredential
+	id, err := access.ParseCredentialID(st.CredentialID)
+	if err != nil {
+		return cred, fmt.Errorf("the state file is damaged: %w", err)
+	}
+	cred.ID = protocol.CredentialID(id)
+	if cred.Tap, err = st.Tap(); err != nil {
+		return cred, err
+	}
+	cred.UV = func() (*ecdsa.PrivateKey, error) {
+		pin, err := k.readPIN(pinFile, false)
+		if err != nil {
+			return nil, err
+		}
+		return st.UV(pin)
+	}
+	cred.Sites = map[protocol.SiteID]*ecdsa.PublicKey{}
+	for _, s := range append([]softkey.Site{st.Home}, st.Sites...) {
+		if len(s.PublicKey) == 0 {
+			continue
+		}
+		pub, err := protocol.ParsePublicKey(s.PublicKey)
+		if err != nil {
+			return cred, fmt.Errorf("the state file holds a bad key for %s: %w", s.Name, err)
+		}
+		raw, err := hex.DecodeString(s.ID)
+		if err != nil || len(raw) != 16 {
+			return cred, fmt.Errorf("the state file holds a bad site id %q", s.ID)
+		}
+		cred.Sites[protocol.SiteID(raw)] = pub
+	}
+	return cred, nil
 }

@@ -10,16 +10,12 @@ import (
 )
 
 // PresentationInputs gathers what a decision at an access point needs for
-// one credential: the credential (nil when this site does not know it), its
-// user, the access point and the grants reaching the user there. It is the
+// one credential at an access point: the credential (nil when this site
+// does not know it), its user and the grants reaching the user there. It is the
 // reader's hot path: every lookup is by primary key or index.
-func (s *Store) PresentationInputs(ctx context.Context, id access.CredentialID, accessPointID int64) (access.Request, error) {
-	var r access.Request
-	ap, err := s.AccessPointByID(ctx, accessPointID)
-	if err != nil {
-		return r, err
-	}
-	r.AccessPoint = ap
+func (s *Store) PresentationInputs(ctx context.Context, id access.CredentialID, ap access.AccessPoint) (access.Request, error) {
+	r := access.Request{AccessPoint: ap}
+	accessPointID := ap.ID
 	c, err := scanCredential(s.read.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, s.now().UnixMilli(), id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -52,22 +54,29 @@ func (h *handler) apiRoutes(g *echo.Group) {
 // decodeJSON reads a request body strictly: one JSON object, no unknown
 // fields, so a typo in a field name is an error rather than silently ignored.
 func decodeJSON(c echo.Context, v any) error {
-	ct := c.Request().Header.Get(echo.HeaderContentType)
-	if ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
-		return errBadRequest("the body must be JSON (Content-Type: application/json)")
-	}
+	// The body is read as JSON whatever Content-Type says: curl -d labels
+	// JSON as a form, and refusing it would only confuse.
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mb *http.MaxBytesError
 		var te *json.UnmarshalTypeError
+		var be base64.CorruptInputError
 		switch {
 		case errors.As(err, &mb):
 			return err
 		case errors.Is(err, io.EOF):
 			return errBadRequest("the body is empty: send a JSON object")
+		case errors.As(err, &te) && te.Field == "":
+			return errBadRequest("the body must be a JSON object, not %s", te.Value)
+		case errors.As(err, &te) && te.Type == reflect.TypeFor[[]byte]():
+			return errBadRequest("field %s must be a base64 string", te.Field)
 		case errors.As(err, &te):
 			return errBadRequest("field %s must be %s", te.Field, jsonKind(te.Type.Kind().String()))
+		case errors.As(err, &be):
+			// encoding/json does not say which field; these are the keys
+			// and signatures of the key API.
+			return errBadRequest("a field holding bytes is not base64 (standard, padded): %v", err)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			return errBadRequest("%s", strings.TrimPrefix(err.Error(), "json: "))
 		}

@@ -1,0 +1,237 @@
+package ble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+
+	goble "github.com/go-ble/ble"
+)
+
+// GATTRadio is a Radio over a go-ble Device: the reader both scans for keys
+// advertising our service and advertises the service itself, so a phone
+// that cannot be found by scanning (a backgrounded iPhone) can connect.
+// The Device is injected, never go-ble's global default.
+type GATTRadio struct {
+	dev       goble.Device
+	opts      GATTOptions
+	central   *central
+	listening atomic.Bool
+}
+
+// NewGATTRadio wraps dev (see OpenHCI) as a reader's radio.
+func NewGATTRadio(dev goble.Device, opts GATTOptions) *GATTRadio {
+	opts = opts.withDefaults()
+	return &GATTRadio{dev: dev, opts: opts, central: newCentral(dev, opts.MTU)}
+}
+
+// Listen scans and advertises until ctx ends. One adapter is one reader,
+// so the reader name only labels errors.
+func (g *GATTRadio) Listen(ctx context.Context, reader string, found func(Candidate)) error {
+	if !g.listening.CompareAndSwap(false, true) {
+		return fmt.Errorf("ble: adapter for reader %q is already listening", reader)
+	}
+	defer g.listening.Store(false)
+	guard := &foundGuard{f: found}
+	defer guard.stop()
+
+	srv := newGATTServer(g.opts, func(l *serverLink) { guard.found(inboundCandidate(l)) })
+	if err := g.dev.SetServices([]*goble.Service{srv.service()}); err != nil {
+		return fmt.Errorf("ble: reader %q: set services: %w", reader, err)
+	}
+	defer g.dev.RemoveAllServices()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- g.dev.AdvertiseNameAndServices(ctx, g.opts.LocalName, ServiceUUID) }()
+	go func() { errc <- g.dev.Scan(ctx, true, g.advHandler(guard.found)) }()
+	var first error
+	for range 2 {
+		err := <-errc
+		if first == nil && err != nil && ctx.Err() == nil {
+			// Advertising or scanning failed on its own: stop the other.
+			first = err
+			cancel()
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("ble: reader %q: %w", reader, first)
+	}
+	return ctx.Err()
+}
+
+// advHandler filters adverts on our service UUID and offers the key. It
+// runs on go-ble's event loop, so it does nothing that can block: the dial
+// happens later, in Candidate.Connect, on the reader's goroutine.
+func (g *GATTRadio) advHandler(found func(Candidate)) goble.AdvHandler {
+	return func(a goble.Advertisement) {
+		if !a.Connectable() || !advertisesService(a) {
+			return
+		}
+		addr := a.Addr()
+		found(Candidate{
+			Addr: addr.String(),
+			RSSI: a.RSSI(),
+			Connect: func(ctx context.Context) (Link, error) {
+				return g.central.connect(ctx, addr)
+			},
+		})
+	}
+}
+
+// advertisesService reports whether an advert lists our service. (go-ble's
+// Contains treats an empty list as a match: it is a filter helper.)
+func advertisesService(a goble.Advertisement) bool {
+	return slices.ContainsFunc(a.Services(), ServiceUUID.Equal)
+}
+
+// inboundCandidate offers a key that connected to the reader's service.
+func inboundCandidate(l *serverLink) Candidate {
+	return Candidate{
+		Addr:    l.conn.RemoteAddr().String(),
+		RSSI:    l.conn.ReadRSSI(),
+		Inbound: true,
+		Connect: func(ctx context.Context) (Link, error) {
+			if !l.take() {
+				return nil, ErrTaken
+			}
+			return l, nil
+		},
+	}
+}
+
+// GATTKey is a KeyRadio over a go-ble Device: the soft key on a real
+// adapter.
+type GATTKey struct {
+	dev     goble.Device
+	opts    GATTOptions
+	central *central
+	busy    atomic.Bool
+}
+
+// NewGATTKey wraps dev as a key's radio.
+func NewGATTKey(dev goble.Device, opts GATTOptions) *GATTKey {
+	opts = opts.withDefaults()
+	return &GATTKey{dev: dev, opts: opts, central: newCentral(dev, opts.MTU)}
+}
+
+// Present makes the key known to whichever reader is in range: by
+// advertising our service until a reader connects and subscribes, or by
+// connecting to the first reader heard advertising it. p.Reader, p.RSSI and
+// p.Touch are physics here and are ignored.
+func (k *GATTKey) Present(ctx context.Context, p Presence) (Link, error) {
+	if !k.busy.CompareAndSwap(false, true) {
+		return nil, errors.New("ble: key is already present")
+	}
+	var (
+		l   Link
+		err error
+	)
+	switch p.Discovery {
+	case "", DiscoverAdvertise:
+		l, err = k.advertise(ctx)
+	case DiscoverConnect:
+		l, err = k.connect(ctx)
+	default:
+		err = fmt.Errorf("ble: unknown discovery %q", p.Discovery)
+	}
+	if err != nil {
+		k.busy.Store(false)
+		return nil, err
+	}
+	return &releasingLink{Link: l, release: func() { k.busy.Store(false) }}, nil
+}
+
+func (k *GATTKey) advertise(ctx context.Context) (Link, error) {
+	offered := make(chan *serverLink, 1)
+	srv := newGATTServer(k.opts, func(l *serverLink) {
+		select {
+		case offered <- l:
+		default:
+		}
+	})
+	if err := k.dev.SetServices([]*goble.Service{srv.service()}); err != nil {
+		return nil, fmt.Errorf("ble: set services: %w", err)
+	}
+	actx, stop := context.WithCancel(ctx)
+	defer stop()
+	advErr := make(chan error, 1)
+	// No name: an advert carries the service UUID only.
+	go func() { advErr <- k.dev.AdvertiseNameAndServices(actx, "", ServiceUUID) }()
+	for {
+		select {
+		case l := <-offered:
+			if !l.take() {
+				continue
+			}
+			stop()
+			<-advErr
+			return &releasingLink{Link: l, release: func() { k.dev.RemoveAllServices() }}, nil
+		case err := <-advErr:
+			k.dev.RemoveAllServices()
+			if ctx.Err() != nil {
+				return nil, notTakenUp(ctx)
+			}
+			return nil, fmt.Errorf("ble: advertise: %w", err)
+		case <-ctx.Done():
+			stop()
+			<-advErr
+			k.dev.RemoveAllServices()
+			return nil, notTakenUp(ctx)
+		}
+	}
+}
+
+func (k *GATTKey) connect(ctx context.Context) (Link, error) {
+	heard := make(chan goble.Addr, 1)
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	scanErr := make(chan error, 1)
+	go func() {
+		scanErr <- k.dev.Scan(sctx, false, func(a goble.Advertisement) {
+			if a.Connectable() && advertisesService(a) {
+				select {
+				case heard <- a.Addr():
+				default:
+				}
+			}
+		})
+	}()
+	select {
+	case addr := <-heard:
+		stop()
+		<-scanErr
+		return k.central.connect(ctx, addr)
+	case err := <-scanErr:
+		if ctx.Err() != nil {
+			return nil, notTakenUp(ctx)
+		}
+		return nil, fmt.Errorf("ble: scan: %w", err)
+	case <-ctx.Done():
+		stop()
+		<-scanErr
+		return nil, notTakenUp(ctx)
+	}
+}
+
+func notTakenUp(ctx context.Context) error {
+	return fmt.Errorf("no reader took the key up before the timeout (out of range?): %w: %w", ErrNotTakenUp, ctx.Err())
+}
+
+// releasingLink runs release once when the link is closed.
+type releasingLink struct {
+	Link
+	release func()
+	done    atomic.Bool
+}
+
+func (l *releasingLink) Close() error {
+	err := l.Link.Close()
+	if l.done.CompareAndSwap(false, true) {
+		l.release()
+	}
+	return err
+}
