@@ -145,13 +145,17 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, at time.Time) erro
 }
 
 // MarkOutboxFailed records a failed attempt: retried at next, or given up
-// for good when permanent.
+// for good when permanent. An email cancelled while it was being sent (its
+// code replaced) stays cancelled.
 func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, at time.Time, errText string, next time.Time, permanent bool) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var kind, to string
+		var kind, to, was string
 		var cred sql.NullString
-		if err := tx.QueryRowContext(ctx, `SELECT kind, recipient, hex(credential_id) FROM outbox WHERE id = ?`, id).Scan(&kind, &to, &cred); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT kind, recipient, hex(credential_id), status FROM outbox WHERE id = ?`, id).Scan(&kind, &to, &cred, &was); err != nil {
 			return notFound(err)
+		}
+		if was == "cancelled" {
+			return nil
 		}
 		status := "queued"
 		if permanent {

@@ -70,6 +70,12 @@ func (s *Store) DeleteUser(ctx context.Context, actor string, id int64) error {
 		if err != nil {
 			return notFound(err)
 		}
+		// Their credentials and codes go with them (ON DELETE CASCADE); an
+		// invitation still waiting would email a code that no longer works.
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'cancelled', message = '' WHERE kind = 'invitation' AND status IN ('queued', 'failed')
+			AND credential_id IN (SELECT id FROM credentials WHERE user_id = ?)`, id); err != nil {
+			return err
+		}
 		if err := affected(tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)); err != nil {
 			return err
 		}

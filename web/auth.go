@@ -29,11 +29,16 @@ func (h *handler) secure(c echo.Context) bool {
 	return c.Request().TLS != nil || strings.HasPrefix(h.publicURL, "https://")
 }
 
+// sessionToken reads the session cookie under the one name setSessionCookie
+// uses: over TLS only the __Host- cookie counts, since a plain one can be
+// planted by a neighbouring host or over plain HTTP.
 func (h *handler) sessionToken(c echo.Context) string {
-	for _, name := range []string{secureSessionCookie, sessionCookie} {
-		if ck, err := c.Cookie(name); err == nil && ck.Value != "" {
-			return ck.Value
-		}
+	name := sessionCookie
+	if h.secure(c) {
+		name = secureSessionCookie
+	}
+	if ck, err := c.Cookie(name); err == nil {
+		return ck.Value
 	}
 	return ""
 }
@@ -182,9 +187,12 @@ func (h *handler) startSession(c echo.Context, admin store.Admin) error {
 	return nil
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site. Browsers read a
+// backslash as "/" and drop tabs and newlines, so "/<TAB>/evil.example"
+// means "//evil.example": no backslash or control character may pass.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return next

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"postern/access"
@@ -125,16 +126,61 @@ func (h *handler) permissionCreate(c echo.Context) error {
 			return err
 		}
 	}
-	// Show the form again on the permissions page with what went wrong.
+	// Show the form again with what went wrong, on the page it came from:
+	// a user's or a group's page names them only by a hidden id.
 	form, err := h.permissionChoices(c, v)
 	if err != nil {
 		return err
+	}
+	origin, err := h.permissionOrigin(c, form)
+	if err != nil {
+		return err
+	}
+	if origin != nil {
+		return render(c, http.StatusUnprocessableEntity, origin)
 	}
 	page, err := h.store.Permissions(ctx, store.ListOptions{}, 0, 0)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusUnprocessableEntity, permissionListPage(pageFor(c, "Permissions"), permissionListView{page.Items, page.Next, form}))
+}
+
+// permissionOrigin renders the user or group page a refused permission form
+// was sent from, with that form; nil when it came from the permissions page
+// or its user or group is gone.
+func (h *handler) permissionOrigin(c echo.Context, form permissionFormView) (templ.Component, error) {
+	ctx := c.Request().Context()
+	p := form.Permission
+	switch {
+	case strings.HasPrefix(form.ReturnTo, "/users/") && p.UserID != 0 && p.GroupID == 0 && form.UserEmail == "":
+		u, err := h.store.UserByID(ctx, p.UserID)
+		if errors.Is(err, access.ErrNotFound) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		v, err := h.userShowView(c, u)
+		if err != nil {
+			return nil, err
+		}
+		v.PermForm = form
+		return userShowPage(pageFor(c, u.Name()), v), nil
+	case strings.HasPrefix(form.ReturnTo, "/groups/") && p.GroupID != 0 && p.UserID == 0:
+		g, err := h.store.GroupByID(ctx, p.GroupID)
+		if errors.Is(err, access.ErrNotFound) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		v, err := h.groupView(c, g)
+		if err != nil {
+			return nil, err
+		}
+		v.PermForm = form
+		return groupFormPage(pageFor(c, g.Name), v), nil
+	}
+	return nil, nil
 }
 
 func (h *handler) permissionDelete(c echo.Context) error {
