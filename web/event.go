@@ -13,6 +13,7 @@ import (
 
 func (h *handler) eventRoutes(g *echo.Group) {
 	g.GET("/events", h.eventList)
+	g.GET("/events/stream", h.eventStream)
 }
 
 type eventListView struct {
@@ -88,7 +89,11 @@ func (h *handler) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := dashboardView{Users: users, AccessPoints: aps, Events: events, Loc: h.location(ctx)}
+	last, err := h.store.LastDecisions(ctx)
+	if err != nil {
+		return err
+	}
+	v := dashboardView{Users: users, AccessPoints: aps, Events: events, Last: last, Loc: h.location(ctx)}
 	return render(c, http.StatusOK, dashboardPage(pageFor(c, "Dashboard"), v))
 }
 
@@ -96,5 +101,6 @@ type dashboardView struct {
 	Users        int
 	AccessPoints []access.AccessPoint
 	Events       []access.Event
+	Last         map[int64]access.Event
 	Loc          *time.Location
 }

@@ -1,0 +1,94 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"postern/access"
+)
+
+// livePoll is how often the live view looks for new events. Polling an
+// indexed "id > last" query is cheap and needs no broker between the reader
+// loop and the pages: whatever writes an event, the dashboard shows it.
+const livePoll = time.Second
+
+// eventStream is a Server-Sent Events feed of new events for the dashboard:
+// "access-row" carries a table row for every new event, and "ap-ID" the
+// last result of access point ID.
+func (h *handler) eventStream(c echo.Context) error {
+	ctx := c.Request().Context()
+	last, err := h.store.LastEventID(ctx)
+	if err != nil {
+		return err
+	}
+	if s := c.QueryParam("after"); s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
+			last = n
+		}
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": postern live events\n\n")
+	w.Flush()
+	loc := h.location(ctx)
+	tick := time.NewTicker(livePoll)
+	defer tick.Stop()
+	keepalive := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		events, err := h.store.EventsAfter(ctx, last, 100)
+		if err != nil {
+			h.log.Warn("live events", "err", err)
+			return nil
+		}
+		for _, e := range events {
+			last = e.ID
+			if err := sseComponent(w, "access-row", eventRows([]access.Event{e}, loc)); err != nil {
+				return nil
+			}
+			if strings.HasPrefix(e.Kind, "access.") && e.AccessPointID != 0 {
+				if err := sseComponent(w, "ap-"+strconv.FormatInt(e.AccessPointID, 10), lastResult(e, loc)); err != nil {
+					return nil
+				}
+			}
+		}
+		if len(events) > 0 {
+			w.Flush()
+			keepalive = 0
+		} else if keepalive++; keepalive >= 15 {
+			fmt.Fprint(w, ": keepalive\n\n")
+			w.Flush()
+			keepalive = 0
+		}
+	}
+}
+
+// sseComponent renders cmp and writes it as one SSE message; SSE data
+// cannot hold a bare newline, so each line gets its own data field.
+func sseComponent(w *echo.Response, name string, cmp templ.Component) error {
+	var buf bytes.Buffer
+	if err := cmp.Render(context.Background(), &buf); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "event: %s\n", name)
+	for _, line := range strings.Split(buf.String(), "\n") {
+		fmt.Fprintf(w, "data: %s\n", line)
+	}
+	_, err := fmt.Fprint(w, "\n")
+	return err
+}
