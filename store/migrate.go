@@ -185,6 +185,10 @@ var migrations = []string{
 	`CREATE INDEX users_name ON users(last_name COLLATE NOCASE, first_name COLLATE NOCASE, id);
 	ALTER TABLE events ADD COLUMN family TEXT GENERATED ALWAYS AS (substr(kind, 1, instr(kind, '.'))) VIRTUAL;
 	CREATE INDEX events_family ON events(family, id);`,
+
+	// 6: "Add credential to new site": when a credential last asked to be
+	// shared, so a replayed request is refused.
+	`ALTER TABLE credentials ADD COLUMN last_share_at INTEGER;`,
 }
 
 // SchemaVersion is the version a migrated database has.

@@ -192,6 +192,18 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 6,
+		seed: []string{
+			`UPDATE credentials SET last_share_at = 5000`,
+		},
+		check: func(t *testing.T, s *Store) {
+			var at int64
+			if err := s.read.QueryRowContext(t.Context(), "SELECT last_share_at FROM credentials").Scan(&at); err != nil || at != 5000 {
+				t.Errorf("last_share_at: got %d, %v, want 5000", at, err)
+			}
+		},
+	},
 }
 
 func TestVersionRowsCoverEveryMigration(t *testing.T) {

@@ -25,6 +25,8 @@ func (h *handler) credentialRoutes(g *echo.Group) {
 	g.POST("/credentials/:cid/revoke", h.credentialRevoke)
 	g.POST("/credentials/:cid/reissue", h.credentialReissue)
 	g.POST("/credentials/:cid/resend", h.credentialResend)
+	g.POST("/users/:id/credentials/import/preview", h.importPreviewPage)
+	g.POST("/users/:id/credentials/import", h.importConfirm)
 }
 
 // codeLifetime is how long new registration codes work.
@@ -213,6 +215,7 @@ func (h *handler) apiCredentialRoutes(g *echo.Group) {
 	g.GET("/credentials/:cid", h.apiCredentialGet)
 	g.POST("/credentials/:cid/revoke", h.apiCredentialRevoke)
 	g.POST("/credentials/:cid/reissue", h.apiCredentialReissue)
+	g.POST("/users/:id/credentials/import", h.apiCredentialImport)
 	g.GET("/outbox", h.apiOutbox)
 }
 

@@ -58,6 +58,7 @@ const (
 
 func (h *handler) keyRoutes(g *echo.Group) {
 	g.POST("/register", h.keyRegister)
+	g.POST("/share", h.keyShare)
 }
 
 func keyFail(c echo.Context, status int, code, msg string) error {
@@ -92,13 +93,16 @@ func (h *handler) keyRegister(c echo.Context) error {
 		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "malformed code", Actor: "key", Detail: "from " + c.RealIP()})
 		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "The registration code must be 32 digits.")
 	}
-	if err := protocol.VerifyRegistration(code, req.TapKey, req.UVKey, req.TapSig, req.UVSig); err != nil {
+	// The proof signs the code exactly as sent (docs/protocol.md), which
+	// may be grouped with spaces or dashes as the email shows it.
+	if err := protocol.VerifyRegistration(req.Code, req.TapKey, req.UVKey, req.TapSig, req.UVSig); err != nil {
 		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "bad keys or proof", Actor: "key", Detail: err.Error()})
 		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "The device keys or their signatures are not valid: "+err.Error())
 	}
 	device := strings.TrimSpace(req.Device)
 	if len(device) > 200 {
-		device = device[:200]
+		// Cut on a character boundary: half a UTF-8 sequence is not text.
+		device = strings.ToValidUTF8(device[:200], "")
 	}
 	cred, u, err := h.store.RegisterCredential(ctx, access.Registration{Code: code, TapKey: req.TapKey, UVKey: req.UVKey, DeviceInfo: device, At: h.now()})
 	if errors.Is(err, access.ErrRegistration) {

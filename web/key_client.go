@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -112,4 +114,20 @@ func (k *KeyClient) Register(ctx context.Context, req KeyRegisterRequest) (KeyRe
 		return out, err
 	}
 	return out, k.post(ctx, "register", nil, body, &out)
+}
+
+// Share asks the home site to email the credential to another site's
+// administrator, signed with the credential's tap key.
+func (k *KeyClient) Share(ctx context.Context, req KeyShareRequest, sign func(body []byte, at time.Time) []byte, at time.Time) (KeyShareResponse, error) {
+	var out KeyShareResponse
+	body, err := json.Marshal(req)
+	if err != nil {
+		return out, err
+	}
+	at = time.UnixMilli(at.UnixMilli())
+	headers := map[string]string{
+		HeaderShareTime:      strconv.FormatInt(at.UnixMilli(), 10),
+		HeaderShareSignature: base64.StdEncoding.EncodeToString(sign(body, at)),
+	}
+	return out, k.post(ctx, "share", headers, body, &out)
 }

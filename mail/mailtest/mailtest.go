@@ -210,11 +210,13 @@ func walk(m *Message, contentType, encoding string, body io.Reader) error {
 	if err != nil {
 		return err
 	}
+	// Bodies travel with CRLF line ends; tests read them as text.
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
 	switch mt {
 	case "text/plain":
-		m.Text += string(data)
+		m.Text += text
 	case "text/html":
-		m.HTML += string(data)
+		m.HTML += text
 	}
 	return nil
 }

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"postern/access"
+)
+
+// Share refusals, each with its own answer to the key.
+var (
+	// ErrShareReplayed: the request's time is not after the last accepted
+	// one for this credential, so it is a replay.
+	ErrShareReplayed = errors.New("this share request was already used")
+	// ErrShareLimit: the credential asked too often.
+	ErrShareLimit = errors.New("too many share requests for this credential: try again tomorrow")
+	// ErrShareRevoked: the credential may not be shared.
+	ErrShareRevoked = errors.New("this credential is revoked and cannot be added to another site")
+)
+
+// QueueShare queues the email that carries a credential to another site's
+// administrator, after checking in the same transaction that the credential
+// is this site's own and active, that the request is newer than the last
+// one, and that fewer than limit shares went out in the past window. It
+// returns the credential and its user.
+func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.Time, limit int, window time.Duration, compose func(access.Credential, access.User) (Mail, error)) error {
+	now := s.now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := scanCredential(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, now.UnixMilli(), id[:]))
+		if err != nil {
+			return notFound(err)
+		}
+		if c.Status != access.CredentialActive || c.Issuer.Name != "" {
+			return ErrShareRevoked
+		}
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT last_share_at FROM credentials WHERE id = ?`, id[:]).Scan(&last); err != nil {
+			return err
+		}
+		if last.Valid && at.UnixMilli() <= last.Int64 {
+			return ErrShareReplayed
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE credential_id = ? AND kind = 'share' AND created_at > ?`,
+			id[:], now.Add(-window).UnixMilli()).Scan(&n); err != nil {
+			return err
+		}
+		if n >= limit {
+			return ErrShareLimit
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET last_share_at = ? WHERE id = ?`, at.UnixMilli(), id[:]); err != nil {
+			return err
+		}
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, c.UserID))
+		if err != nil {
+			return err
+		}
+		m, err := compose(c, u)
+		if err != nil {
+			return err
+		}
+		m.CredentialID = &id
+		if _, err := s.insertMail(ctx, tx, "key", m); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "credential.shared", Actor: "key", UserID: u.ID, CredentialID: id.String(), Detail: "sent to " + m.Recipient})
+	})
+}
+
+// ImportCredential adds a credential issued by another site to a user here
+// ("Add a credential"). From then on it is this site's credential: its
+// permissions, revocation and events are this site's alone.
+func (s *Store) ImportCredential(ctx context.Context, actor string, userID int64, c access.Credential) error {
+	now := s.now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, userID))
+		if err != nil {
+			return notFound(err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, tap_key, uv_key, device_info, issuer_site_id, issuer_site_name, issuer_site_url, issuer_site_key, created_at, registered_at)
+			VALUES (?, ?, 'smart', 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID[:], userID, c.TapKey, c.UVKey, c.DeviceInfo, c.Issuer.ID[:], c.Issuer.Name, c.Issuer.URL, c.Issuer.Key, now.UnixMilli(), now.UnixMilli())
+		if err != nil {
+			var owner int64
+			if tx.QueryRowContext(ctx, `SELECT user_id FROM credentials WHERE id = ?`, c.ID[:]).Scan(&owner) == nil {
+				return access.Conflict("this credential has already been added here (to user %d)", owner)
+			}
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "credential.imported", Actor: actor, UserID: userID, CredentialID: c.ID.String(),
+			Detail: "from " + c.Issuer.Name + " for " + u.Name()})
+	})
+}
