@@ -170,11 +170,13 @@ func TestParseWindow(t *testing.T) {
 		want    string
 		wantErr bool
 	}{
-		{"Mon-Fri 08:00-18:00", "Mon Tue Wed Thu Fri 08:00-18:00", false},
+		{"Mon-Fri 08:00-18:00", "Mon-Fri 08:00-18:00", false},
 		{"sat, sun 10:00-14:00", "Sat Sun 10:00-14:00", false},
-		{"Weekdays 22:00-06:00", "Mon Tue Wed Thu Fri 22:00-06:00", false},
-		{"Fri-Mon 00:00-24:00", "Mon Fri Sat Sun 00:00-24:00", false},
-		{"Daily 07:30-19:15", "Mon Tue Wed Thu Fri Sat Sun 07:30-19:15", false},
+		{"Weekdays 22:00-06:00", "Mon-Fri 22:00-06:00", false},
+		{"Fri-Mon 00:00-24:00", "Mon Fri-Sun 00:00-24:00", false},
+		{"Tue Thu 09:00-10:00", "Tue Thu 09:00-10:00", false},
+		{"Mon Tue 09:00-10:00", "Mon Tue 09:00-10:00", false},
+		{"Daily 07:30-19:15", "Mon-Sun 07:30-19:15", false},
 		{"Tuesday 09:00-10:00", "Tue 09:00-10:00", false},
 		{"Funday 09:00-10:00", "", true},
 		{"Mon 9-10", "", true},
@@ -240,6 +242,19 @@ func TestNormalizeCode(t *testing.T) {
 		got, ok := NormalizeCode(tt.in)
 		if ok != tt.wantOK || (ok && got != tt.want) {
 			t.Errorf("NormalizeCode(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestWindowStringRoundTrip(t *testing.T) {
+	for _, in := range []string{"Mon-Fri 08:00-18:00", "Mon Fri-Sun 00:00-24:00", "Tue Thu 09:00-10:00", "Mon-Wed Fri 22:00-06:00"} {
+		w, err := ParseWindow(in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		back, err := ParseWindow(w.String())
+		if err != nil || back.String() != w.String() {
+			t.Errorf("%q: got %q back (%v), want it unchanged", in, back.String(), err)
 		}
 	}
 }

@@ -147,15 +147,31 @@ var DayNames = []struct {
 	{time.Thursday, "Thu"}, {time.Friday, "Fri"}, {time.Saturday, "Sat"}, {time.Sunday, "Sun"},
 }
 
-// String describes a window as "Mon Tue 08:00-18:00".
+// String describes a window as people write it, Monday first, with runs
+// of three or more days as a range: "Mon-Fri 08:00-18:00", "Tue Thu 09:00-12:00".
+// ParseWindow reads it back.
 func (w Window) String() string {
-	var days []string
-	for _, dn := range DayNames {
-		if slices.Contains(w.Days, dn.Day) {
-			days = append(days, dn.Name)
+	var parts []string
+	for i := 0; i < len(DayNames); {
+		if !slices.Contains(w.Days, DayNames[i].Day) {
+			i++
+			continue
 		}
+		j := i
+		for j+1 < len(DayNames) && slices.Contains(w.Days, DayNames[j+1].Day) {
+			j++
+		}
+		switch {
+		case j-i >= 2:
+			parts = append(parts, DayNames[i].Name+"-"+DayNames[j].Name)
+		default:
+			for k := i; k <= j; k++ {
+				parts = append(parts, DayNames[k].Name)
+			}
+		}
+		i = j + 1
 	}
-	return strings.Join(days, " ") + " " + FormatClock(w.Start) + "-" + FormatClock(w.End)
+	return strings.Join(parts, " ") + " " + FormatClock(w.Start) + "-" + FormatClock(w.End)
 }
 
 // ParseWindow reads one window as people write it: days then a time range,

@@ -20,4 +20,5 @@ const (
 	HTMXSSE = "htmx-ext-sse-2.2.4.min.js"
 	CSS     = "postern-1.css"
 	JS      = "postern-1.js"
+	Icon    = "favicon.svg"
 )

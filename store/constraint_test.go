@@ -321,7 +321,7 @@ func TestAuditEvents(t *testing.T) {
 		}, "user.updated", ann.ID, 0, "Ann Smyth (disabled)"},
 		{"set user groups", func(a string) error {
 			return s.SetUserGroups(ctx, a, ann.ID, []int64{staff.ID})
-		}, "user.groups_changed", ann.ID, 0, "1 groups"},
+		}, "user.groups_changed", ann.ID, 0, "now in 1 group"},
 		{"create group", func(a string) error {
 			return s.CreateGroup(ctx, a, &access.Group{Name: "Night"})
 		}, "group.created", 0, 0, "Night"},

@@ -37,7 +37,7 @@ func (s *Store) CreatePermission(ctx context.Context, actor string, p *access.Pe
 			return err
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "permission.created", Actor: actor, UserID: p.UserID, AccessPointID: p.AccessPointID,
-			Detail: "permission " + strconv.FormatInt(p.ID, 10)})
+			Detail: describePermission(ctx, tx, p.ID)})
 	})
 }
 
@@ -53,7 +53,7 @@ func (s *Store) UpdatePermission(ctx context.Context, actor string, p *access.Pe
 			return constraintErr(err, "that permission")
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "permission.updated", Actor: actor, UserID: p.UserID, AccessPointID: p.AccessPointID,
-			Detail: "permission " + strconv.FormatInt(p.ID, 10)})
+			Detail: describePermission(ctx, tx, p.ID)})
 	})
 }
 
@@ -64,11 +64,11 @@ func (s *Store) DeletePermission(ctx context.Context, actor string, id int64) er
 		if err := tx.QueryRowContext(ctx, `SELECT ifnull(user_id, 0), access_point_id FROM permissions WHERE id = ?`, id).Scan(&userID, &apID); err != nil {
 			return notFound(err)
 		}
+		detail := describePermission(ctx, tx, id)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM permissions WHERE id = ?`, id); err != nil {
 			return err
 		}
-		return s.insertEvent(ctx, tx, &access.Event{Kind: "permission.deleted", Actor: actor, UserID: userID, AccessPointID: apID,
-			Detail: "permission " + strconv.FormatInt(id, 10)})
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "permission.deleted", Actor: actor, UserID: userID, AccessPointID: apID, Detail: detail})
 	})
 }
 
@@ -187,4 +187,22 @@ func (s *Store) GroupPermissions(ctx context.Context, groupID int64) ([]access.P
 		ps = append(ps, p)
 	}
 	return ps, rows.Err()
+}
+
+// describePermission names a permission for the audit trail: "Ann Lee at
+// Front door, Office hours" or "group Staff at Front door, any time".
+func describePermission(ctx context.Context, tx *sql.Tx, id int64) string {
+	p, err := scanPermission(tx.QueryRowContext(ctx, permissionSelect+` WHERE p.id = ?`, id))
+	if err != nil {
+		return "permission " + strconv.FormatInt(id, 10)
+	}
+	who := p.UserName
+	if p.GroupID != 0 {
+		who = "group " + p.GroupName
+	}
+	when := "any time"
+	if p.TimeProfileName != "" {
+		when = p.TimeProfileName
+	}
+	return who + " at " + p.AccessPointName + ", " + when
 }

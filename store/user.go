@@ -181,7 +181,11 @@ func (s *Store) SetUserGroups(ctx context.Context, actor string, userID int64, g
 				return constraintErr(err, "group membership")
 			}
 		}
-		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.groups_changed", Actor: actor, UserID: userID, Detail: fmt.Sprintf("%d groups", len(groupIDs))})
+		detail := fmt.Sprintf("now in %d groups", len(groupIDs))
+		if len(groupIDs) == 1 {
+			detail = "now in 1 group"
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.groups_changed", Actor: actor, UserID: userID, Detail: detail})
 	})
 }
 

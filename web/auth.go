@@ -203,7 +203,7 @@ func (h *handler) logout(c echo.Context) error {
 		return err
 	}
 	h.setSessionCookie(c, "", -1)
-	return redirect(c, "/login")
+	return redirect(c, "/login?flash=signedout")
 }
 
 func (h *handler) setupForm(c echo.Context) error {

@@ -349,8 +349,8 @@ func TestLogout(t *testing.T) {
 		{name: "still signed in", method: "GET", url: "/", wantStatus: 200},
 	})
 	w := env.post("/logout", nil)
-	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login" {
-		t.Fatalf("logout: got status %d to %q, want 303 to /login", w.Code, w.Header().Get("Location"))
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?flash=signedout" {
+		t.Fatalf("logout: got status %d to %q, want 303 to /login?flash=signedout", w.Code, w.Header().Get("Location"))
 	}
 	if ck := sessionCookie(w); ck == nil || ck.MaxAge >= 0 || ck.Value != "" {
 		t.Errorf("logout: got Set-Cookie %v, want the session cookie cleared", ck)

@@ -176,7 +176,7 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 	b.wantPage("/time-profiles/*", "Office hours")
 	b.wantText("flash", "Saved.")
 	b.nav("time-profiles")
-	b.wantRows("time-profile-row", "Office hours Mon Tue Wed Thu Fri 08:00-18:00 0")
+	b.wantRows("time-profile-row", "Office hours Mon-Fri 08:00-18:00 0")
 
 	// A permission for the group, from the permissions page.
 	b.nav("permissions")
@@ -202,6 +202,7 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 	// Sign out: the pages are closed to the browser until it signs in again.
 	b.clickTo(testid("logout"))
 	b.wantPage("/login", "Sign in")
+	b.wantText("flash", "You are signed out.")
 	b.open("/users")
 	b.wantPage("/login", "Sign in")
 	if got := b.location(); got != "/login?next=%2Fusers" {

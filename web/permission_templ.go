@@ -310,7 +310,7 @@ func permissionForm(p pageView, v permissionFormView, chooseWho bool) templ.Comp
 			return templ_7745c5c3_Err
 		}
 		if chooseWho {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<label>Group <select name=\"group_id\"><option value=\"\">— or give a user below —</option> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<label>Group <select name=\"group_id\"><option value=\"\">No group: give a user's email below</option> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

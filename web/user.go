@@ -122,6 +122,7 @@ type userShowView struct {
 	Form        userFormView
 	Groups      []groupChoice
 	Permissions []access.Permission
+	ViaGroups   []access.Permission // permissions the user has through groups
 	PermForm    permissionFormView
 	Credentials credentialsView
 }
@@ -158,6 +159,13 @@ func (h *handler) userShowView(c echo.Context, u access.User) (userShowView, err
 		return v, err
 	}
 	v.Permissions = perms.Items
+	for _, g := range mine {
+		gp, err := h.store.GroupPermissions(ctx, g.ID)
+		if err != nil {
+			return v, err
+		}
+		v.ViaGroups = append(v.ViaGroups, gp...)
+	}
 	if v.PermForm, err = h.permissionChoices(c, permissionFormView{Permission: access.Permission{UserID: u.ID}, Errors: fieldErrors{}}); err != nil {
 		return v, err
 	}
