@@ -106,6 +106,7 @@ func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64
 // old device. why is "reissued" or "resent".
 func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access.CredentialID, why, code string, expires time.Time, invite func(access.Credential, access.User) (Mail, error)) error {
 	now := s.now()
+	defer s.checkpoint(ctx)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		c, err := scanCredential(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, now.UnixMilli(), id[:]))
 		if err != nil {
@@ -157,6 +158,7 @@ func (s *Store) retireCodes(ctx context.Context, tx *sql.Tx, id access.Credentia
 // RevokeCredential refuses a credential everywhere from now on.
 func (s *Store) RevokeCredential(ctx context.Context, actor string, id access.CredentialID) error {
 	now := s.now()
+	defer s.checkpoint(ctx)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var userID int64
 		var status string

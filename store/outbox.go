@@ -131,6 +131,7 @@ func (s *Store) CountQueuedMail(ctx context.Context) (int, error) {
 // MarkOutboxSent records a delivery and forgets the body: an invitation's
 // code must not outlive its sending in the database.
 func (s *Store) MarkOutboxSent(ctx context.Context, id int64, at time.Time) error {
+	defer s.checkpoint(ctx)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var kind, to string
 		var cred sql.NullString
@@ -182,4 +183,12 @@ func (s *Store) RetryMail(ctx context.Context, actor string, id int64) error {
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "mail.retried", Actor: actor, Detail: "outbox " + itoa(id)})
 	})
+}
+
+// checkpoint folds the write-ahead log back into the database and empties
+// it, so an emailed code that was just forgotten does not linger in the
+// log file either. Best effort: with readers active it may do part of it,
+// and the next one finishes the job.
+func (s *Store) checkpoint(ctx context.Context) {
+	s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 }

@@ -108,7 +108,17 @@ func (h *handler) settingsSave(c echo.Context) error {
 	if err := h.store.SetSiteName(ctx, a, name); err != nil {
 		return err
 	}
-	for _, kv := range [][2]string{{settingSiteTZ, tz}, {settingCodeDays, days}, {settingMailFrom, from}} {
+	// A field left as the page showed it is not pinned as a setting: the
+	// sender and zone shown may come from a flag or the machine, and
+	// should keep following them.
+	shown, err := h.settingsView(c)
+	if err != nil {
+		return err
+	}
+	for _, kv := range [][3]string{{settingSiteTZ, tz, shown.TimeZone}, {settingCodeDays, days, shown.CodeDays}, {settingMailFrom, from, shown.MailFrom}} {
+		if kv[1] == kv[2] {
+			continue
+		}
 		if err := h.store.SetSetting(ctx, a, kv[0], kv[1]); err != nil {
 			return err
 		}
