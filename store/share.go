@@ -18,13 +18,16 @@ var (
 	ErrShareLimit = errors.New("too many share requests for this credential: try again tomorrow")
 	// ErrShareRevoked: the credential may not be shared.
 	ErrShareRevoked = errors.New("this credential is revoked and cannot be added to another site")
+	// ErrShareImported: the credential was added here from another site,
+	// which alone vouches for it.
+	ErrShareImported = errors.New("this credential was added from another site: only that site can send it on")
 )
 
 // QueueShare queues the email that carries a credential to another site's
 // administrator, after checking in the same transaction that the credential
 // is this site's own and active, that the request is newer than the last
-// one, and that fewer than limit shares went out in the past window. It
-// returns the credential and its user.
+// one, and that fewer than limit shares went out in the past window;
+// compose makes the email from the credential and its user.
 func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.Time, limit int, window time.Duration, compose func(access.Credential, access.User) (Mail, error)) error {
 	now := s.now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
@@ -32,7 +35,10 @@ func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.
 		if err != nil {
 			return notFound(err)
 		}
-		if c.Status != access.CredentialActive || c.Issuer.Name != "" {
+		if c.Issuer.Name != "" {
+			return ErrShareImported
+		}
+		if c.Status != access.CredentialActive {
 			return ErrShareRevoked
 		}
 		var last sql.NullInt64

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +26,11 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"postern/access"
+	"postern/access/protocol"
+	"postern/access/softkey"
+	"postern/ble"
+	"postern/mail/mailtest"
 	"postern/store"
 	"postern/web"
 )
@@ -62,11 +69,25 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 	srv.Listener = ln
 	base := "http://" + ln.Addr().String()
 	token := randomHex(t, 16)
+	// A real SMTP server for the invitation, and the simulated air with a
+	// reader loop for the live dashboard.
+	smtpd, err := mailtest.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { smtpd.Close() })
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	mailer, err := web.NewMailer(st, web.MailerConfig{SMTP: smtpd.URL(), From: "doors@example.com", Log: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go mailer.Run(ctx)
 	srv.Config.Handler = web.New(web.Config{
 		Store:      st,
-		Log:        slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Log:        logger,
 		PublicURL:  base,
 		SetupToken: token,
+		Mailer:     mailer,
 	})
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -198,6 +219,71 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 	b.wantPage("/users/*", "Grace Hopper")
 	b.wantText("flash", "Saved.")
 	b.wantRows("permission-row", "Grace Hopper Front door Any time Remove")
+
+	// A Smart credential: assigned in the browser, the invitation read from
+	// the SMTP server, the key registered with it once.
+	b.submit("assign-form")
+	b.wantPage("/users/*", "Grace Hopper")
+	b.wantText("flash", "Smart credential assigned; the invitation is in the outbox.")
+	b.wantText("credential-status", "invited: waiting for the device to register")
+	invite, err := smtpd.Wait(ctx, mailtest.To("grace@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`http://\S+/key/register\?code=\d{32}`).FindString(invite.Text)
+	if link == "" {
+		t.Fatalf("no registration link in the invitation:\n%s", invite.Text)
+	}
+	key := registerKey(ctx, t, link)
+	if _, err := registerKeyErr(ctx, link); err == nil || !strings.Contains(err.Error(), "already been used") {
+		t.Errorf("registering the same code again: got %v, want a registration error", err)
+	}
+	b.openUser("Grace Hopper")
+	b.wantText("credential-status", "active")
+
+	// The dashboard shows a presentation as it happens, over SSE.
+	air := ble.NewAir(ble.AirOptions{Logger: logger})
+	airLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go air.Serve(airLn)
+	t.Cleanup(func() { air.Close() })
+	aps, err := st.AllAccessPoints(ctx)
+	if err != nil || len(aps) != 1 {
+		t.Fatalf("access points: %v %v", aps, err)
+	}
+	mgr := ble.NewManager(ble.ManagerOptions{
+		Radios:    map[string]ble.Radio{ble.RadioSim: air.Radio()},
+		Exchanger: ble.NewSiteExchange(st, ble.LogDoor{Logger: logger}, 0, logger),
+		Logger:    logger,
+	})
+	t.Cleanup(func() { mgr.Close() })
+	if err := mgr.Sync([]ble.ReaderConfig{{ID: aps[0].ID, Name: aps[0].Name, Binding: aps[0].Reader, Mode: aps[0].Mode, RSSIThreshold: aps[0].RSSIThreshold}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := air.WaitReader(ctx, "front"); err != nil {
+		t.Fatal(err)
+	}
+	b.nav("dashboard")
+	b.wantPage("/", "Dashboard")
+	b.wantText("ap-last-"+strconv.FormatInt(aps[0].ID, 10), "no presentations yet")
+	b.poll("the live event stream to connect", `document.querySelector('[data-testid="live"]') !== null`)
+	presence, err := ble.DialAir(ctx, airLn.Addr().String(), ble.Presence{Reader: "front", RSSI: -50, Touch: true, Discovery: ble.DiscoverAdvertise})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link2, err := presence.Link(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ble.PresentKey(ctx, link2, key, false)
+	presence.Close()
+	if err != nil || !out.Result.Granted {
+		t.Fatalf("presenting at the front door: %+v %v", out, err)
+	}
+	b.poll("the granted row to appear without a reload", `document.querySelector('[data-testid="event-row"][data-kind="access.granted"]') !== null`)
+	b.poll("the front door's last result to turn granted", `(document.querySelector('[data-testid="last-result"]')?.innerText ?? "") === "granted"`)
 
 	// Sign out: the pages are closed to the browser until it signs in again.
 	b.clickTo(testid("logout"))
@@ -591,4 +677,51 @@ func (c *consoleLog) take() []string {
 	errs := c.errs
 	c.errs = nil
 	return errs
+}
+
+// registerKeyErr registers a fresh soft key with an invitation link, as the
+// key app does.
+func registerKeyErr(ctx context.Context, link string) (ble.KeyCredential, error) {
+	var key ble.KeyCredential
+	site, code, err := web.ParseRegistrationInput(link, "")
+	if err != nil {
+		return key, err
+	}
+	keys, err := softkey.NewKeys()
+	if err != nil {
+		return key, err
+	}
+	tapPub, _ := keys.Tap.PublicKey.Bytes()
+	uvPub, _ := keys.UV.PublicKey.Bytes()
+	tapSig, uvSig, err := protocol.SignRegistration(code, keys.Tap, keys.UV)
+	if err != nil {
+		return key, err
+	}
+	resp, err := (&web.KeyClient{Site: site}).Register(ctx, web.KeyRegisterRequest{Code: code, TapKey: tapPub, UVKey: uvPub, TapSig: tapSig, UVSig: uvSig, Device: "browser test"})
+	if err != nil {
+		return key, err
+	}
+	id, err := access.ParseCredentialID(resp.CredentialID)
+	if err != nil {
+		return key, err
+	}
+	sitePub, err := protocol.ParsePublicKey(resp.Site.PublicKey)
+	if err != nil {
+		return key, err
+	}
+	siteID, err := hex.DecodeString(resp.Site.ID)
+	if err != nil || len(siteID) != 16 {
+		return key, fmt.Errorf("site id %q", resp.Site.ID)
+	}
+	key = ble.KeyCredential{ID: protocol.CredentialID(id), Tap: keys.Tap, Sites: map[protocol.SiteID]*ecdsa.PublicKey{protocol.SiteID(siteID): sitePub}, Strict: true}
+	return key, nil
+}
+
+func registerKey(ctx context.Context, t *testing.T, link string) ble.KeyCredential {
+	t.Helper()
+	key, err := registerKeyErr(ctx, link)
+	if err != nil {
+		t.Fatalf("registering with %s: %v", link, err)
+	}
+	return key
 }

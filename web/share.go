@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -63,6 +65,8 @@ const (
 	KeyErrBadSignature      = "bad_signature"
 	KeyErrReplayed          = "replayed"
 	KeyErrInvalidEmail      = "invalid_email"
+	KeyErrClockSkew         = "clock_skew"
+	KeyErrNotHomeSite       = "not_home_site"
 )
 
 func (h *handler) shareLifetime(ctx context.Context) time.Duration {
@@ -93,7 +97,7 @@ func (h *handler) keyShare(c echo.Context) error {
 	}
 	at := time.UnixMilli(ms)
 	if d := h.now().Sub(at); d > shareSkew || d < -shareSkew {
-		return keyFail(c, http.StatusBadRequest, KeyErrReplayed, "The request's time is too far from the site's clock. Check the phone's date and time.")
+		return keyFail(c, http.StatusBadRequest, KeyErrClockSkew, "The request's time is too far from the site's clock. Check the phone's date and time.")
 	}
 	sig, err := base64.StdEncoding.DecodeString(c.Request().Header.Get(HeaderShareSignature))
 	if err != nil || len(sig) == 0 {
@@ -108,7 +112,12 @@ func (h *handler) keyShare(c echo.Context) error {
 		return keyFail(c, http.StatusUnprocessableEntity, KeyErrInvalidEmail, "The administrator's email address is not valid.")
 	}
 	if req.FirstName == "" && req.LastName == "" || len(req.FirstName) > protocol.MaxTokenName || len(req.LastName) > protocol.MaxTokenName {
-		return keyFail(c, http.StatusUnprocessableEntity, KeyErrBadRequest, "Give your first and last name (at most 64 characters each), so the administrator knows who is asking.")
+		return keyFail(c, http.StatusUnprocessableEntity, KeyErrBadRequest, "Give your first and last name, so the administrator knows who is asking (each at most 64 bytes: about 64 Latin letters, fewer in other scripts).")
+	}
+	// The token refuses control characters; refuse them here, where the
+	// holder can correct them, rather than fail while composing the mail.
+	if !plainText(req.FirstName) || !plainText(req.LastName) {
+		return keyFail(c, http.StatusUnprocessableEntity, KeyErrBadRequest, "Your name may not contain line breaks or other control characters.")
 	}
 	cred, err := h.store.CredentialByID(ctx, id)
 	if errors.Is(err, access.ErrNotFound) {
@@ -135,7 +144,7 @@ func (h *handler) keyShare(c echo.Context) error {
 		tok, err := protocol.EncodeToken(protocol.Token{
 			CredentialID: protocol.CredentialID(cr.ID), TapKey: cr.TapKey, UVKey: cr.UVKey,
 			FirstName: req.FirstName, LastName: req.LastName,
-			SiteID: protocol.SiteID(site.ID), SiteName: site.Name, SiteURL: h.publicURL,
+			SiteID: protocol.SiteID(site.ID), SiteName: tokenSiteName(site.Name), SiteURL: h.publicURL,
 			IssuedAt: h.now(), ExpiresAt: expires,
 		}, site.Key)
 		if err != nil {
@@ -150,6 +159,8 @@ func (h *handler) keyShare(c echo.Context) error {
 	switch {
 	case errors.Is(err, store.ErrShareRevoked):
 		return keyFail(c, http.StatusConflict, KeyErrCredentialRevoked, "This credential is revoked and cannot be added to another site.")
+	case errors.Is(err, store.ErrShareImported):
+		return keyFail(c, http.StatusConflict, KeyErrNotHomeSite, "This site added your credential from another site, so it cannot send it on. Ask the site that issued it.")
 	case errors.Is(err, store.ErrShareReplayed):
 		return keyFail(c, http.StatusConflict, KeyErrReplayed, "This request was already sent.")
 	case errors.Is(err, store.ErrShareLimit):
@@ -159,6 +170,28 @@ func (h *handler) keyShare(c echo.Context) error {
 	}
 	h.mailer.Wake()
 	return c.JSON(http.StatusAccepted, KeyShareResponse{Status: "queued", ExpiresAt: expires.UTC()})
+}
+
+// plainText reports whether s is UTF-8 text with no control characters, as
+// a token's text fields must be.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// tokenSiteName fits the site's name into a token: Settings allows longer
+// names than a token carries, so it is cut on a character boundary.
+func tokenSiteName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(name, ""))
+	for len(name) > protocol.MaxTokenName {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return strings.TrimSpace(name)
 }
 
 // ---- receiving side: "Add a credential"
