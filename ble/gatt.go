@@ -10,36 +10,53 @@ import (
 	"time"
 
 	goble "github.com/go-ble/ble"
+
+	"postern/access/protocol"
 )
 
-// The GATT profile readers and keys share: one primary service with two
-// characteristics. The GATT client (whichever side connected) writes
-// fragments to RX and subscribes to notifications on TX, where the GATT
-// server sends its fragments (see Fragments for the framing).
-//
-// These are placeholders until the protocol (docs/protocol.md) fixes the
-// canonical values: change them here and nowhere else.
+// gattService is one of the two services of docs/protocol.md ("GATT service
+// and characteristics"). Whichever side hosts it is the GATT server and
+// notifies on tx; the side that connected writes to rx (with response) and
+// subscribes to tx. Each message is cut with protocol.Fragment.
+type gattService struct {
+	name         string // for errors
+	uuid, rx, tx goble.UUID
+}
+
+// The key hosts and advertises keyService (the reader connects to it); the
+// reader hosts and advertises readerService (for a phone that connects to
+// the reader, such as a backgrounded iPhone). The UUIDs are the protocol
+// package's, parsed here once.
 var (
-	ServiceUUID = goble.MustParse("57765284-4e52-4369-b66b-029c00a74075")
-	RXCharUUID  = goble.MustParse("57765285-4e52-4369-b66b-029c00a74075")
-	TXCharUUID  = goble.MustParse("57765286-4e52-4369-b66b-029c00a74075")
+	keyService = gattService{
+		name: "key",
+		uuid: goble.MustParse(protocol.KeyServiceUUID),
+		rx:   goble.MustParse(protocol.KeyRXUUID),
+		tx:   goble.MustParse(protocol.KeyTXUUID),
+	}
+	readerService = gattService{
+		name: "reader",
+		uuid: goble.MustParse(protocol.ReaderServiceUUID),
+		rx:   goble.MustParse(protocol.ReaderRXUUID),
+		tx:   goble.MustParse(protocol.ReaderTXUUID),
+	}
 )
 
-// DefaultMTU is the ATT_MTU we ask for: phones commonly grant 185, which
-// carries a challenge in two fragments rather than a dozen at 23.
-const DefaultMTU = 185
+// MaxMessage bounds a message on any Link, so a hostile peer cannot make
+// a transport buffer without bound. A GATT link carries less: the fragment
+// format allows 1 to protocol.MaxMessageSize bytes.
+const MaxMessage = 64 << 10
+
+// ErrMessageTooLong is returned by Send for a message over MaxMessage.
+var ErrMessageTooLong = fmt.Errorf("ble: message longer than %d bytes", MaxMessage)
 
 // ErrNoHCI is returned by OpenHCI where this build has no HCI support.
 var ErrNoHCI = errors.New("ble: this build has no HCI (Bluetooth adapter) support; use --radio sim")
 
 // GATTOptions tune the go-ble adapter.
 type GATTOptions struct {
-	// MTU is the ATT_MTU to ask for; default DefaultMTU.
+	// MTU is the ATT_MTU to ask for; default protocol.DefaultMTU.
 	MTU int
-	// LocalName is what a reader advertises beside the service UUID, so a
-	// phone can show which door it found. Keys advertise no name: an advert
-	// carries the service UUID only, never a static identifier.
-	LocalName string
 	// OfferInterval is how often a key connected to our service but not
 	// yet taken up is offered to the reader again (a touch-mode reader only
 	// takes keys heard while armed). Default 250ms.
@@ -52,11 +69,8 @@ type GATTOptions struct {
 }
 
 func (o GATTOptions) withDefaults() GATTOptions {
-	if o.MTU <= 0 || o.MTU > goble.MaxMTU {
-		o.MTU = DefaultMTU
-	}
-	if o.LocalName == "" {
-		o.LocalName = "Postern"
+	if o.MTU < protocol.MinMTU || o.MTU > goble.MaxMTU {
+		o.MTU = protocol.DefaultMTU
 	}
 	if o.OfferInterval <= 0 {
 		o.OfferInterval = 250 * time.Millisecond
@@ -70,13 +84,17 @@ func (o GATTOptions) withDefaults() GATTOptions {
 	return o
 }
 
-// payloadFor is the ATT value size for an ATT_MTU: the 3-byte ATT header
-// comes off. An unknown MTU falls back to BLE's minimum.
-func payloadFor(mtu, limit int) int {
-	if mtu < goble.DefaultMTU {
-		mtu = goble.DefaultMTU
+// fragments cuts msg for a link whose ATT_MTU is the smaller of what the
+// peer granted and what we asked for. protocol.Fragment panics on what its
+// format cannot carry, so that is refused here first.
+func fragments(msg []byte, granted, asked int) ([][]byte, error) {
+	switch {
+	case len(msg) > MaxMessage:
+		return nil, ErrMessageTooLong
+	case len(msg) == 0 || len(msg) > protocol.MaxMessageSize:
+		return nil, fmt.Errorf("ble: a %d-byte message cannot go over GATT, which carries 1 to %d bytes", len(msg), protocol.MaxMessageSize)
 	}
-	return min(mtu, limit) - 3
+	return protocol.Fragment(msg, min(granted, asked)), nil
 }
 
 // runCtx runs f in its own goroutine, one at a time per sem, and stops
@@ -101,16 +119,18 @@ func runCtx(ctx context.Context, sem chan struct{}, f func() error) error {
 	}
 }
 
-// central dials peripherals that advertise our service: a reader taking up
-// an advertising key, or a key connecting to a reader.
+// central dials peripherals that advertise svc: a reader taking up an
+// advertising key (keyService), or a key connecting to a reader
+// (readerService).
 type central struct {
 	dev  goble.Device
+	svc  gattService
 	mtu  int
 	dial chan struct{} // one connection attempt at a time, as the controller allows
 }
 
-func newCentral(dev goble.Device, mtu int) *central {
-	return &central{dev: dev, mtu: mtu, dial: make(chan struct{}, 1)}
+func newCentral(dev goble.Device, svc gattService, mtu int) *central {
+	return &central{dev: dev, svc: svc, mtu: mtu, dial: make(chan struct{}, 1)}
 }
 
 // connect dials addr and sets the link up, within ctx. go-ble's Dial can
@@ -135,7 +155,7 @@ func (c *central) connect(ctx context.Context, addr goble.Addr) (Link, error) {
 			ch <- result{nil, err}
 			return
 		}
-		l, err := setupClient(cln, c.mtu)
+		l, err := setupClient(cln, c.svc, c.mtu)
 		if err != nil {
 			cln.CancelConnection()
 			ch <- result{nil, err}
@@ -159,40 +179,41 @@ func (c *central) connect(ctx context.Context, addr goble.Addr) (Link, error) {
 	}
 }
 
-// setupClient finds our service on a fresh connection and subscribes to TX.
-func setupClient(cln goble.Client, mtu int) (*clientLink, error) {
-	txMTU, err := cln.ExchangeMTU(mtu)
+// setupClient finds svc on a fresh connection and subscribes to its TX
+// (go-ble writes 0x0001 to the CCCD).
+func setupClient(cln goble.Client, svc gattService, mtu int) (*clientLink, error) {
+	granted, err := cln.ExchangeMTU(mtu)
 	if err != nil {
-		txMTU = goble.DefaultMTU // some stacks refuse the exchange; the minimum always works
+		granted = protocol.MinMTU // some stacks refuse the exchange; the minimum always works
 	}
-	svcs, err := cln.DiscoverServices([]goble.UUID{ServiceUUID})
+	svcs, err := cln.DiscoverServices([]goble.UUID{svc.uuid})
 	if err != nil {
 		return nil, fmt.Errorf("discover services: %w", err)
 	}
-	var svc *goble.Service
+	var found *goble.Service
 	for _, s := range svcs {
-		if s.UUID.Equal(ServiceUUID) {
-			svc = s
+		if s.UUID.Equal(svc.uuid) {
+			found = s
 		}
 	}
-	if svc == nil {
-		return nil, errors.New("peer has no Postern service")
+	if found == nil {
+		return nil, fmt.Errorf("peer has no Postern %s service", svc.name)
 	}
-	chars, err := cln.DiscoverCharacteristics([]goble.UUID{RXCharUUID, TXCharUUID}, svc)
+	chars, err := cln.DiscoverCharacteristics([]goble.UUID{svc.rx, svc.tx}, found)
 	if err != nil {
 		return nil, fmt.Errorf("discover characteristics: %w", err)
 	}
 	var rx, tx *goble.Characteristic
 	for _, ch := range chars {
 		switch {
-		case ch.UUID.Equal(RXCharUUID):
+		case ch.UUID.Equal(svc.rx):
 			rx = ch
-		case ch.UUID.Equal(TXCharUUID):
+		case ch.UUID.Equal(svc.tx):
 			tx = ch
 		}
 	}
 	if rx == nil || tx == nil {
-		return nil, errors.New("peer's Postern service lacks RX or TX")
+		return nil, fmt.Errorf("peer's Postern %s service lacks RX or TX", svc.name)
 	}
 	// Subscribing needs TX's client configuration descriptor.
 	if _, err := cln.DiscoverDescriptors(nil, tx); err != nil {
@@ -201,14 +222,14 @@ func setupClient(cln goble.Client, mtu int) (*clientLink, error) {
 	l := &clientLink{
 		cln:     cln,
 		rx:      rx,
-		payload: payloadFor(txMTU, mtu),
+		mtu:     min(granted, mtu),
 		sendSem: make(chan struct{}, 1),
 		inbox:   make(chan []byte, 16),
 		broken:  make(chan struct{}),
 		closed:  make(chan struct{}),
 	}
 	if err := cln.Subscribe(tx, false, l.onNotify); err != nil {
-		return nil, fmt.Errorf("subscribe to TX: %w", err)
+		return nil, fmt.Errorf("subscribe to %s TX: %w", svc.name, err)
 	}
 	return l, nil
 }
@@ -217,7 +238,7 @@ func setupClient(cln goble.Client, mtu int) (*clientLink, error) {
 type clientLink struct {
 	cln     goble.Client
 	rx      *goble.Characteristic
-	payload int
+	mtu     int // the link's ATT_MTU
 	sendSem chan struct{}
 	inbox   chan []byte
 	closed  chan struct{}
@@ -226,7 +247,7 @@ type clientLink struct {
 	broken  chan struct{}
 
 	mu    sync.Mutex
-	reasm Reassembler
+	reasm protocol.Reassembler
 }
 
 // onNotify is go-ble's notification handler: it runs on go-ble's goroutine,
@@ -249,8 +270,9 @@ func (l *clientLink) onNotify(b []byte) {
 }
 
 func (l *clientLink) Send(ctx context.Context, msg []byte) error {
-	if len(msg) > MaxMessage {
-		return ErrMessageTooLong
+	frags, err := fragments(msg, l.mtu, l.mtu)
+	if err != nil {
+		return err
 	}
 	select {
 	case <-l.closed:
@@ -259,7 +281,6 @@ func (l *clientLink) Send(ctx context.Context, msg []byte) error {
 		return io.ErrClosedPipe
 	default:
 	}
-	frags := Fragments(msg, l.payload)
 	return runCtx(ctx, l.sendSem, func() error {
 		for _, f := range frags {
 			// With response: the peer's acknowledgement is our flow control.
@@ -317,10 +338,11 @@ func recvLink(ctx context.Context, inbox chan []byte, closed, broken chan struct
 	}
 }
 
-// gattServer serves our service to centrals that connect to us: phones
-// connecting to a reader, or a reader connecting to an advertising key. It
-// follows go-ble's HandleWrite / HandleNotify pattern.
+// gattServer serves svc to centrals that connect to us: phones connecting
+// to a reader (readerService), or a reader connecting to an advertising key
+// (keyService). It follows go-ble's HandleWrite / HandleNotify pattern.
 type gattServer struct {
+	svc      gattService
 	mtu      int
 	interval time.Duration
 	idle     time.Duration
@@ -332,15 +354,18 @@ type gattServer struct {
 	links map[string]*serverLink // by the central's address
 }
 
-func newGATTServer(opts GATTOptions, offer func(*serverLink)) *gattServer {
-	return &gattServer{mtu: opts.MTU, interval: opts.OfferInterval, idle: opts.IdleTimeout, offer: offer, links: make(map[string]*serverLink)}
+func newGATTServer(svc gattService, opts GATTOptions, offer func(*serverLink)) *gattServer {
+	return &gattServer{svc: svc, mtu: opts.MTU, interval: opts.OfferInterval, idle: opts.IdleTimeout, offer: offer, links: make(map[string]*serverLink)}
 }
 
 func (s *gattServer) service() *goble.Service {
-	svc := goble.NewService(ServiceUUID)
-	rx := svc.NewCharacteristic(RXCharUUID)
+	svc := goble.NewService(s.svc.uuid)
+	rx := svc.NewCharacteristic(s.svc.rx)
 	rx.HandleWrite(goble.WriteHandlerFunc(s.serveWrite))
-	tx := svc.NewCharacteristic(TXCharUUID)
+	// The protocol's RX is write with response only: the ATT response is
+	// the flow control, and the only way to refuse a bad fragment.
+	rx.Property &^= goble.CharWriteNR
+	tx := svc.NewCharacteristic(s.svc.tx)
 	tx.HandleNotify(goble.NotifyHandlerFunc(s.serveNotify))
 	return svc
 }
@@ -442,7 +467,7 @@ type serverLink struct {
 
 	mu    sync.Mutex
 	n     goble.Notifier
-	reasm Reassembler
+	reasm protocol.Reassembler
 	taken bool
 }
 
@@ -502,8 +527,9 @@ func (l *serverLink) put(frag []byte) error {
 }
 
 func (l *serverLink) Send(ctx context.Context, msg []byte) error {
-	if len(msg) > MaxMessage {
-		return ErrMessageTooLong
+	frags, err := fragments(msg, l.conn.TxMTU(), l.mtu)
+	if err != nil {
+		return err
 	}
 	l.mu.Lock()
 	n := l.n
@@ -514,7 +540,6 @@ func (l *serverLink) Send(ctx context.Context, msg []byte) error {
 	case n == nil:
 		return errors.New("peer has not subscribed to TX")
 	}
-	frags := Fragments(msg, payloadFor(l.conn.TxMTU(), l.mtu))
 	return runCtx(ctx, l.sendSem, func() error {
 		for _, f := range frags {
 			if _, err := n.Write(f); err != nil {

@@ -3,6 +3,7 @@ package ble
 import (
 	"context"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -11,9 +12,11 @@ import (
 
 // Fakes of go-ble's own interfaces. They behave as go-ble's Linux stack
 // does where the adapter depends on it: Advertise and Scan block until
-// their context ends, a subscription starts the NotifyHandler in its own
-// goroutine, notifications are cut to ATT_MTU - 3, writes call the
-// WriteHandler synchronously.
+// their context ends, discovery filters on the UUIDs asked for, a
+// subscription starts the NotifyHandler in its own goroutine, notifications
+// are cut to ATT_MTU - 3, writes call the WriteHandler synchronously. They
+// record what the adapter advertised, looked for, wrote and was notified,
+// so tests can hold it to docs/protocol.md.
 
 var (
 	_ goble.Device         = (*fakeDevice)(nil)
@@ -28,8 +31,7 @@ var (
 type fakeDevice struct {
 	mu       sync.Mutex
 	services []*goble.Service
-	advName  string
-	advUUIDs []goble.UUID
+	adv      goble.Advertisement // the last advert started
 	scan     goble.AdvHandler
 	// dial, when set, is the device's Dial.
 	dial  func(ctx context.Context, a goble.Addr) (goble.Client, error)
@@ -67,16 +69,18 @@ func (d *fakeDevice) SetServices(svcs []*goble.Service) error {
 func (d *fakeDevice) Stop() error { return nil }
 
 func (d *fakeDevice) Advertise(ctx context.Context, adv goble.Advertisement) error {
-	return goble.ErrNotImplemented
-}
-
-func (d *fakeDevice) AdvertiseNameAndServices(ctx context.Context, name string, uuids ...goble.UUID) error {
 	d.mu.Lock()
-	d.advName, d.advUUIDs = name, uuids
+	d.adv = adv
 	d.mu.Unlock()
 	d.advertising <- struct{}{}
 	<-ctx.Done()
 	return ctx.Err()
+}
+
+// AdvertiseNameAndServices is refused: go-ble's always adds a local name
+// field, even an empty one, and the protocol's adverts carry none.
+func (d *fakeDevice) AdvertiseNameAndServices(ctx context.Context, name string, uuids ...goble.UUID) error {
+	return goble.ErrNotImplemented
 }
 
 func (d *fakeDevice) AdvertiseMfgData(ctx context.Context, id uint16, b []byte) error {
@@ -125,12 +129,27 @@ func (d *fakeDevice) advert(a goble.Advertisement) {
 	}
 }
 
-func (d *fakeDevice) service() *goble.Service {
+// advertised returns the advert the device last started.
+func (d *fakeDevice) advertised() goble.Advertisement {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, s := range d.services {
-		if s.UUID.Equal(ServiceUUID) {
-			return s
+	return d.adv
+}
+
+// hosted returns the services the device serves.
+func (d *fakeDevice) hosted() []*goble.Service {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.services)
+}
+
+// characteristic returns the hosted characteristic u, or nil.
+func (d *fakeDevice) characteristic(u goble.UUID) *goble.Characteristic {
+	for _, s := range d.hosted() {
+		for _, c := range s.Characteristics {
+			if c.UUID.Equal(u) {
+				return c
+			}
 		}
 	}
 	return nil
@@ -197,10 +216,36 @@ type fakeClient struct {
 	conn   *fakeConn
 	mtu    int
 
-	mu       sync.Mutex
-	notifier goble.Notifier
-	writes   [][]byte // every value written, as sent
-	cancels  atomic.Int32
+	mu         sync.Mutex
+	notifier   goble.Notifier
+	svcFilter  []goble.UUID // what DiscoverServices was asked for
+	charFilter []goble.UUID // what DiscoverCharacteristics was asked for
+	subscribed goble.UUID   // the characteristic subscribed to
+	writes     []attValue   // every value written, as sent
+	notified   []attValue   // every value notified, as received
+	cancels    atomic.Int32
+}
+
+// attValue is one ATT write or notification.
+type attValue struct {
+	char  goble.UUID
+	value []byte
+	noRsp bool
+}
+
+// traffic returns what was written and notified so far.
+func (c *fakeClient) traffic() (writes, notified []attValue) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.writes), slices.Clone(c.notified)
+}
+
+// discovery returns the filters discovery was asked for and what was
+// subscribed to.
+func (c *fakeClient) discovery() (svcs, chars []goble.UUID, subscribed goble.UUID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.svcFilter, c.charFilter, c.subscribed
 }
 
 func newFakeClient(server *fakeDevice, addr string, mtu, rssi int) *fakeClient {
@@ -219,10 +264,16 @@ func (c *fakeClient) DiscoverProfile(force bool) (*goble.Profile, error) {
 }
 
 func (c *fakeClient) DiscoverServices(filter []goble.UUID) ([]*goble.Service, error) {
-	if s := c.server.service(); s != nil {
-		return []*goble.Service{s}, nil
+	c.mu.Lock()
+	c.svcFilter = slices.Clone(filter)
+	c.mu.Unlock()
+	var out []*goble.Service
+	for _, s := range c.server.hosted() {
+		if goble.Contains(filter, s.UUID) {
+			out = append(out, s)
+		}
 	}
-	return nil, nil
+	return out, nil
 }
 
 func (c *fakeClient) DiscoverIncludedServices(filter []goble.UUID, s *goble.Service) ([]*goble.Service, error) {
@@ -230,7 +281,16 @@ func (c *fakeClient) DiscoverIncludedServices(filter []goble.UUID, s *goble.Serv
 }
 
 func (c *fakeClient) DiscoverCharacteristics(filter []goble.UUID, s *goble.Service) ([]*goble.Characteristic, error) {
-	return s.Characteristics, nil
+	c.mu.Lock()
+	c.charFilter = slices.Clone(filter)
+	c.mu.Unlock()
+	var out []*goble.Characteristic
+	for _, ch := range s.Characteristics {
+		if goble.Contains(filter, ch.UUID) {
+			out = append(out, ch)
+		}
+	}
+	return out, nil
 }
 
 func (c *fakeClient) DiscoverDescriptors(filter []goble.UUID, ch *goble.Characteristic) ([]*goble.Descriptor, error) {
@@ -257,7 +317,7 @@ func (c *fakeClient) WriteCharacteristic(ch *goble.Characteristic, value []byte,
 		return goble.ErrInvalAttrValueLen // go-ble would not even send it
 	}
 	c.mu.Lock()
-	c.writes = append(c.writes, append([]byte(nil), value...))
+	c.writes = append(c.writes, attValue{char: ch.UUID, value: append([]byte(nil), value...), noRsp: noRsp})
 	c.mu.Unlock()
 	if ch.WriteHandler == nil {
 		return goble.ErrWriteNotPerm
@@ -294,11 +354,15 @@ func (c *fakeClient) Subscribe(ch *goble.Characteristic, ind bool, h goble.Notif
 		if len(b) > c.mtu-3 {
 			b = b[:c.mtu-3] // the ATT server truncates silently
 		}
+		c.mu.Lock()
+		c.notified = append(c.notified, attValue{char: ch.UUID, value: append([]byte(nil), b...)})
+		c.mu.Unlock()
 		h(append([]byte(nil), b...))
 		return len(b), nil
 	})
 	c.mu.Lock()
 	c.notifier = n
+	c.subscribed = ch.UUID
 	c.mu.Unlock()
 	go ch.NotifyHandler.ServeNotify(goble.NewRequest(c.conn, nil, 0), n)
 	return nil

@@ -11,9 +11,10 @@ import (
 )
 
 // GATTRadio is a Radio over a go-ble Device: the reader both scans for keys
-// advertising our service and advertises the service itself, so a phone
-// that cannot be found by scanning (a backgrounded iPhone) can connect.
-// The Device is injected, never go-ble's global default.
+// advertising the key service and advertises the reader service, so a phone
+// that cannot be found by scanning (a backgrounded iPhone) can connect
+// (docs/protocol.md, "Discovery"). The Device is injected, never go-ble's
+// global default.
 type GATTRadio struct {
 	dev       goble.Device
 	opts      GATTOptions
@@ -24,7 +25,7 @@ type GATTRadio struct {
 // NewGATTRadio wraps dev (see OpenHCI) as a reader's radio.
 func NewGATTRadio(dev goble.Device, opts GATTOptions) *GATTRadio {
 	opts = opts.withDefaults()
-	return &GATTRadio{dev: dev, opts: opts, central: newCentral(dev, opts.MTU)}
+	return &GATTRadio{dev: dev, opts: opts, central: newCentral(dev, keyService, opts.MTU)}
 }
 
 // Listen scans and advertises until ctx ends. One adapter is one reader,
@@ -37,7 +38,7 @@ func (g *GATTRadio) Listen(ctx context.Context, reader string, found func(Candid
 	guard := &foundGuard{f: found}
 	defer guard.stop()
 
-	srv := newGATTServer(g.opts, func(l *serverLink) { guard.found(inboundCandidate(l)) })
+	srv := newGATTServer(readerService, g.opts, func(l *serverLink) { guard.found(inboundCandidate(l)) })
 	if err := g.dev.SetServices([]*goble.Service{srv.service()}); err != nil {
 		return fmt.Errorf("ble: reader %q: set services: %w", reader, err)
 	}
@@ -46,7 +47,7 @@ func (g *GATTRadio) Listen(ctx context.Context, reader string, found func(Candid
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
-	go func() { errc <- g.dev.AdvertiseNameAndServices(ctx, g.opts.LocalName, ServiceUUID) }()
+	go func() { errc <- g.dev.Advertise(ctx, serviceAdvert{readerService.uuid}) }()
 	go func() { errc <- g.dev.Scan(ctx, true, g.advHandler(guard.found)) }()
 	var first error
 	for range 2 {
@@ -63,12 +64,12 @@ func (g *GATTRadio) Listen(ctx context.Context, reader string, found func(Candid
 	return ctx.Err()
 }
 
-// advHandler filters adverts on our service UUID and offers the key. It
+// advHandler filters adverts on the key service UUID and offers the key. It
 // runs on go-ble's event loop, so it does nothing that can block: the dial
 // happens later, in Candidate.Connect, on the reader's goroutine.
 func (g *GATTRadio) advHandler(found func(Candidate)) goble.AdvHandler {
 	return func(a goble.Advertisement) {
-		if !a.Connectable() || !advertisesService(a) {
+		if !a.Connectable() || !advertises(a, keyService.uuid) {
 			return
 		}
 		addr := a.Addr()
@@ -82,11 +83,28 @@ func (g *GATTRadio) advHandler(found func(Candidate)) goble.AdvHandler {
 	}
 }
 
-// advertisesService reports whether an advert lists our service. (go-ble's
+// advertises reports whether an advert lists the service u. (go-ble's
 // Contains treats an empty list as a match: it is a filter helper.)
-func advertisesService(a goble.Advertisement) bool {
-	return slices.ContainsFunc(a.Services(), ServiceUUID.Equal)
+func advertises(a goble.Advertisement, u goble.UUID) bool {
+	return slices.ContainsFunc(a.Services(), u.Equal)
 }
+
+// serviceAdvert is an advert that carries one service UUID and nothing
+// else, as the protocol requires of readers and keys alike. (go-ble's
+// AdvertiseNameAndServices always adds a local name field, even an empty
+// one; its Advertise leaves out every field that is empty here.)
+type serviceAdvert struct{ uuid goble.UUID }
+
+func (a serviceAdvert) LocalName() string                { return "" }
+func (a serviceAdvert) ManufacturerData() []byte         { return nil }
+func (a serviceAdvert) ServiceData() []goble.ServiceData { return nil }
+func (a serviceAdvert) Services() []goble.UUID           { return []goble.UUID{a.uuid} }
+func (a serviceAdvert) OverflowService() []goble.UUID    { return nil }
+func (a serviceAdvert) TxPowerLevel() int                { return 0 }
+func (a serviceAdvert) Connectable() bool                { return true }
+func (a serviceAdvert) SolicitedService() []goble.UUID   { return nil }
+func (a serviceAdvert) RSSI() int                        { return 0 }
+func (a serviceAdvert) Addr() goble.Addr                 { return nil }
 
 // inboundCandidate offers a key that connected to the reader's service.
 func inboundCandidate(l *serverLink) Candidate {
@@ -115,13 +133,13 @@ type GATTKey struct {
 // NewGATTKey wraps dev as a key's radio.
 func NewGATTKey(dev goble.Device, opts GATTOptions) *GATTKey {
 	opts = opts.withDefaults()
-	return &GATTKey{dev: dev, opts: opts, central: newCentral(dev, opts.MTU)}
+	return &GATTKey{dev: dev, opts: opts, central: newCentral(dev, readerService, opts.MTU)}
 }
 
-// Present makes the key known to whichever reader is in range: by
-// advertising our service until a reader connects and subscribes, or by
-// connecting to the first reader heard advertising it. p.Reader, p.RSSI and
-// p.Touch are physics here and are ignored.
+// Present makes the key known to whichever reader is in range: by hosting
+// and advertising the key service until a reader connects and subscribes,
+// or by connecting to the first reader heard advertising the reader
+// service. p.Reader, p.RSSI and p.Touch are physics here and are ignored.
 func (k *GATTKey) Present(ctx context.Context, p Presence) (Link, error) {
 	if !k.busy.CompareAndSwap(false, true) {
 		return nil, errors.New("ble: key is already present")
@@ -147,7 +165,7 @@ func (k *GATTKey) Present(ctx context.Context, p Presence) (Link, error) {
 
 func (k *GATTKey) advertise(ctx context.Context) (Link, error) {
 	offered := make(chan *serverLink, 1)
-	srv := newGATTServer(k.opts, func(l *serverLink) {
+	srv := newGATTServer(keyService, k.opts, func(l *serverLink) {
 		select {
 		case offered <- l:
 		default:
@@ -159,8 +177,7 @@ func (k *GATTKey) advertise(ctx context.Context) (Link, error) {
 	actx, stop := context.WithCancel(ctx)
 	defer stop()
 	advErr := make(chan error, 1)
-	// No name: an advert carries the service UUID only.
-	go func() { advErr <- k.dev.AdvertiseNameAndServices(actx, "", ServiceUUID) }()
+	go func() { advErr <- k.dev.Advertise(actx, serviceAdvert{keyService.uuid}) }()
 	for {
 		select {
 		case l := <-offered:
@@ -192,7 +209,7 @@ func (k *GATTKey) connect(ctx context.Context) (Link, error) {
 	scanErr := make(chan error, 1)
 	go func() {
 		scanErr <- k.dev.Scan(sctx, false, func(a goble.Advertisement) {
-			if a.Connectable() && advertisesService(a) {
+			if a.Connectable() && advertises(a, readerService.uuid) {
 				select {
 				case heard <- a.Addr():
 				default:

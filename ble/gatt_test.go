@@ -3,77 +3,366 @@ package ble
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	goble "github.com/go-ble/ble"
+
+	"postern/access/protocol"
 )
 
-func TestFragmentsRoundTrip(t *testing.T) {
-	sizes := []int{0, 1, 19, 20, 21, 181, 182, 1000, 128 * 19, MaxMessage}
-	payloads := []int{goble.DefaultMTU - 3, DefaultMTU - 3, goble.MaxMTU - 3}
-	for _, payload := range payloads {
-		for _, size := range sizes {
-			t.Run(fmt.Sprintf("%d bytes in %d-byte values", size, payload), func(t *testing.T) {
-				msg := make([]byte, size)
-				for i := range msg {
-					msg[i] = byte(i * 7)
-				}
-				frags := Fragments(msg, payload)
-				var r Reassembler
-				for i, f := range frags {
-					if len(f) > payload {
-						t.Fatalf("fragment %d is %d bytes, over the %d-byte value", i, len(f), payload)
-					}
-					got, done, err := r.Add(f)
-					if err != nil {
-						t.Fatalf("fragment %d: %v", i, err)
-					}
-					if done != (i == len(frags)-1) {
-						t.Fatalf("fragment %d of %d: done = %v", i, len(frags), done)
-					}
-					if done && !bytes.Equal(got, msg) {
-						t.Fatalf("reassembled %d bytes, want the %d sent", len(got), len(msg))
-					}
-				}
-			})
+// The GATT UUIDs as docs/protocol.md lists them, typed out rather than
+// taken from the protocol package, so the adapter is held to the document.
+const (
+	docKeyService    = "6111410f-d6fa-47ba-ba30-c84544d7bf0c"
+	docKeyRX         = "37cdf37b-edcc-424a-b6dc-21b28883434d"
+	docKeyTX         = "72a5f413-d40c-4b37-9f15-ed25fcd129fd"
+	docReaderService = "3afbf2ae-34a0-4f15-9add-4657ab1c2863"
+	docReaderRX      = "1304a292-30bd-4456-bfe9-9ae61f5cb2e4"
+	docReaderTX      = "4fc8fd46-e568-4807-94cd-21f2be456088"
+)
+
+// docUUID is a documented UUID as go-ble holds it.
+func docUUID(s string) goble.UUID { return goble.MustParse(s) }
+
+// isDoc reports whether u is the documented UUID s. go-ble prints a UUID as
+// its hex digits in the usual order, without dashes.
+func isDoc(u goble.UUID, s string) bool {
+	return u.String() == strings.ReplaceAll(s, "-", "")
+}
+
+// areDoc reports whether us are exactly the documented UUIDs want, in order.
+func areDoc(us []goble.UUID, want ...string) bool {
+	if len(us) != len(want) {
+		return false
+	}
+	for i, u := range us {
+		if !isDoc(u, want[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// testMessage is a protocol-sized message of n bytes starting with typ.
+func testMessage(typ byte, n int) []byte {
+	b := make([]byte, n)
+	b[0] = typ
+	for i := 1; i < n; i++ {
+		b[i] = byte(i*7 + n)
+	}
+	return b
+}
+
+// checkFragments holds the ATT values one message went as to the format of
+// docs/protocol.md ("Fragmentation") at the given ATT_MTU, header by header,
+// and reassembles them with protocol.Reassembler.
+func checkFragments(t *testing.T, values [][]byte, msg []byte, mtu int) {
+	t.Helper()
+	var r protocol.Reassembler
+	for i, v := range values {
+		if len(v) > mtu-3 {
+			t.Fatalf("value %d is %d bytes, over ATT_MTU-3 = %d", i, len(v), mtu-3)
+		}
+		wantHdr := byte(i % 64)
+		if i == 0 {
+			wantHdr = 0x80
+		}
+		if i == len(values)-1 {
+			wantHdr |= 0x40
+		}
+		if v[0] != wantHdr {
+			t.Fatalf("value %d of %d has header %#02x, want %#02x", i, len(values), v[0], wantHdr)
+		}
+		if i == 0 {
+			if l := binary.BigEndian.Uint16(v[1:3]); int(l) != len(msg) {
+				t.Fatalf("first value gives length %d, want %d", l, len(msg))
+			}
+		}
+		got, done, err := r.Add(v)
+		if err != nil {
+			t.Fatalf("protocol.Reassembler refused value %d: %v", i, err)
+		}
+		if done != (i == len(values)-1) {
+			t.Fatalf("value %d of %d: done = %v", i, len(values), done)
+		}
+		if done && !bytes.Equal(got, msg) {
+			t.Fatalf("reassembled %d bytes, want the %d sent", len(got), len(msg))
 		}
 	}
 }
 
-func TestReassemblerRefuses(t *testing.T) {
-	long := Fragments(make([]byte, MaxMessage+1), goble.MaxMTU-3)
+// checkTraffic holds the values written or notified on a characteristic to
+// the documented one and format: msgs, in order, each cut for mtu.
+func checkTraffic(t *testing.T, what string, values []attValue, char string, msgs [][]byte, mtu int) {
+	t.Helper()
+	for i, v := range values {
+		if !isDoc(v.char, char) || v.noRsp {
+			t.Fatalf("%s: value %d went to %s (without response: %v), want %s with response", what, i, v.char, v.noRsp, char)
+		}
+	}
+	for _, msg := range msgs {
+		n := 0
+		for n < len(values) && values[n].value[0]&0x40 == 0 {
+			n++
+		}
+		if n == len(values) {
+			t.Fatalf("%s: no last fragment for the %d-byte message", what, len(msg))
+		}
+		group := make([][]byte, n+1)
+		for i := range group {
+			group[i] = values[i].value
+		}
+		checkFragments(t, group, msg, mtu)
+		values = values[n+1:]
+	}
+	if len(values) != 0 {
+		t.Fatalf("%s: %d values beyond the messages sent", what, len(values))
+	}
+}
+
+func TestGATTFragments(t *testing.T) {
+	for _, mtu := range []int{protocol.MinMTU, protocol.DefaultMTU} {
+		sizes := []int{1, mtu - 6, mtu - 5, 196, protocol.MaxMessageSize}
+		for _, size := range sizes {
+			t.Run(fmt.Sprintf("%d bytes at MTU %d", size, mtu), func(t *testing.T) {
+				msg := testMessage(0xA1, size)
+				frags, err := fragments(msg, mtu, goble.MaxMTU)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkFragments(t, frags, msg, mtu)
+				// The link's MTU is the smaller of granted and asked.
+				frags, err = fragments(msg, goble.MaxMTU, mtu)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkFragments(t, frags, msg, mtu)
+			})
+		}
+	}
+
 	tests := []struct {
-		name  string
-		frags [][]byte
+		name string
+		size int
+		want error
 	}{
-		{name: "empty value", frags: [][]byte{{}}},
-		{name: "starts mid-message", frags: [][]byte{{0x01, 'a'}}},
-		{name: "lost fragment", frags: [][]byte{{0x80, 'a'}, {0x02, 'c'}}},
-		{name: "repeated fragment", frags: [][]byte{{0x80, 'a'}, {0x80, 'a'}}},
-		{name: "too long", frags: long},
+		{name: "empty", size: 0},
+		{name: "over the protocol's bound", size: protocol.MaxMessageSize + 1},
+		{name: "over any link's bound", size: MaxMessage + 1, want: ErrMessageTooLong},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r Reassembler
-			var err error
-			for _, f := range tt.frags {
-				if _, _, err = r.Add(f); err != nil {
-					break
-				}
-			}
-			if !errors.Is(err, ErrFragment) {
-				t.Fatalf("got %v, want ErrFragment", err)
-			}
-			// The next message starts clean.
-			got, done, err := r.Add([]byte{0x00, 'o', 'k'})
-			if err != nil || !done || string(got) != "ok" {
-				t.Fatalf("after the error: got %q, %v, %v; want \"ok\"", got, done, err)
+			frags, err := fragments(make([]byte, tt.size), protocol.DefaultMTU, protocol.DefaultMTU)
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Fatalf("got %d fragments, %v; want an error (%v)", len(frags), err, tt.want)
 			}
 		})
+	}
+}
+
+// docReceiver reassembles ATT values with protocol.Reassembler, as a phone
+// app built from docs/protocol.md does.
+type docReceiver struct {
+	mu   sync.Mutex
+	r    protocol.Reassembler
+	msgs chan []byte
+	errs chan error
+}
+
+func newDocReceiver() *docReceiver {
+	return &docReceiver{msgs: make(chan []byte, 8), errs: make(chan error, 8)}
+}
+
+func (d *docReceiver) add(v []byte) error {
+	d.mu.Lock()
+	msg, done, err := d.r.Add(v)
+	d.mu.Unlock()
+	switch {
+	case err != nil:
+		d.errs <- err
+	case done:
+		d.msgs <- msg
+	}
+	return err
+}
+
+func (d *docReceiver) next(t *testing.T) []byte {
+	t.Helper()
+	select {
+	case m := <-d.msgs:
+		return m
+	case err := <-d.errs:
+		t.Fatalf("the phone could not reassemble: %v", err)
+	case <-time.After(guard):
+		t.Fatal("gave up waiting for the phone to get a message")
+	}
+	panic("unreachable")
+}
+
+// docExchange runs challenge, response and result between the reader's
+// link and a phone built from the document, which receives on phone and
+// sends with send. It returns what the reader sent and what it received.
+func docExchange(t *testing.T, ctx context.Context, reader Link, phone *docReceiver, send func([]byte)) (sent, received [][]byte) {
+	t.Helper()
+	challenge, response, result := testMessage(0xA1, 196), testMessage(0xA2, 150), testMessage(0xA3, 60)
+	if err := reader.Send(ctx, challenge); err != nil {
+		t.Fatalf("reader Send: %v", err)
+	}
+	if got := phone.next(t); !bytes.Equal(got, challenge) {
+		t.Fatalf("the phone got %d bytes, want the %d-byte challenge", len(got), len(challenge))
+	}
+	send(response)
+	if got, err := reader.Recv(ctx); err != nil || !bytes.Equal(got, response) {
+		t.Fatalf("reader got %d bytes, %v; want the %d-byte response", len(got), err, len(response))
+	}
+	if err := reader.Send(ctx, result); err != nil {
+		t.Fatalf("reader Send: %v", err)
+	}
+	if got := phone.next(t); !bytes.Equal(got, result) {
+		t.Fatalf("the phone got %d bytes, want the %d-byte result", len(got), len(result))
+	}
+	return [][]byte{challenge, result}, [][]byte{response}
+}
+
+// A phone that advertises, built from the document alone: it hosts the key
+// service, reassembles writes to Key RX and notifies fragments on Key TX.
+func TestGATTReaderDialsDocPhone(t *testing.T) {
+	for _, mtu := range []int{protocol.MinMTU, protocol.DefaultMTU} {
+		t.Run(fmt.Sprintf("MTU %d", mtu), func(t *testing.T) {
+			ctx := guardCtx(t)
+			phoneRx := newDocReceiver()
+			notifiers := make(chan goble.Notifier, 1)
+			svc := goble.NewService(docUUID(docKeyService))
+			svc.NewCharacteristic(docUUID(docKeyRX)).HandleWrite(goble.WriteHandlerFunc(func(req goble.Request, rsp goble.ResponseWriter) {
+				if phoneRx.add(req.Data()) != nil {
+					rsp.SetStatus(goble.ErrUnlikely)
+				}
+			}))
+			svc.NewCharacteristic(docUUID(docKeyTX)).HandleNotify(goble.NotifyHandlerFunc(func(req goble.Request, n goble.Notifier) {
+				notifiers <- n
+				<-n.Context().Done()
+			}))
+			phoneDev := newFakeDevice()
+			phoneDev.SetServices([]*goble.Service{svc})
+
+			readerDev := newFakeDevice()
+			conns := make(chan *fakeClient, 1)
+			readerDev.dial = func(ctx context.Context, a goble.Addr) (goble.Client, error) {
+				c := newFakeClient(phoneDev, a.String(), mtu, -50)
+				conns <- c
+				return c, nil
+			}
+			cands, _ := listenGATT(t, readerDev, GATTOptions{})
+			readerDev.advert(fakeAdv{addr: "5e:00:00:00:00:01", rssi: -50, services: []goble.UUID{docUUID(docKeyService)}, connectable: true})
+			reader, err := recv(t, cands, "the candidate").Connect(ctx)
+			if err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			defer reader.Close()
+			conn := recv(t, conns, "the reader to dial")
+			n := recv(t, notifiers, "the reader to subscribe to Key TX")
+
+			sent, received := docExchange(t, ctx, reader, phoneRx, func(msg []byte) {
+				for _, v := range protocol.Fragment(msg, mtu) {
+					if _, err := n.Write(v); err != nil {
+						t.Fatalf("notify Key TX: %v", err)
+					}
+				}
+			})
+
+			svcs, chars, sub := conn.discovery()
+			if !areDoc(svcs, docKeyService) || !areDoc(chars, docKeyRX, docKeyTX) || !isDoc(sub, docKeyTX) {
+				t.Fatalf("the reader looked for %v %v and subscribed to %v, want the key service, Key RX and TX, and Key TX", svcs, chars, sub)
+			}
+			writes, notified := conn.traffic()
+			checkTraffic(t, "reader writes", writes, docKeyRX, sent, mtu)
+			checkTraffic(t, "phone notifications", notified, docKeyTX, received, mtu)
+		})
+	}
+}
+
+// A phone that connects (a backgrounded iPhone), built from the document
+// alone: it finds the reader service, subscribes to Reader TX and writes
+// fragments to Reader RX.
+func TestGATTDocPhoneConnectsToReader(t *testing.T) {
+	for _, mtu := range []int{protocol.MinMTU, protocol.DefaultMTU} {
+		t.Run(fmt.Sprintf("MTU %d", mtu), func(t *testing.T) {
+			ctx := guardCtx(t)
+			readerDev := newFakeDevice()
+			cands, _ := listenGATT(t, readerDev, GATTOptions{})
+			phone := newFakeClient(readerDev, "6b:00:00:00:00:01", mtu, -50)
+			defer phone.CancelConnection()
+
+			svcs, err := phone.DiscoverServices([]goble.UUID{docUUID(docReaderService)})
+			if err != nil || len(svcs) != 1 {
+				t.Fatalf("the phone found %d reader services, %v; want 1", len(svcs), err)
+			}
+			chars, err := phone.DiscoverCharacteristics([]goble.UUID{docUUID(docReaderRX), docUUID(docReaderTX)}, svcs[0])
+			if err != nil || len(chars) != 2 || !isDoc(chars[0].UUID, docReaderRX) || !isDoc(chars[1].UUID, docReaderTX) {
+				t.Fatalf("the phone found %d characteristics, %v; want Reader RX and TX", len(chars), err)
+			}
+			rx, tx := chars[0], chars[1]
+			if _, err := phone.DiscoverDescriptors(nil, tx); err != nil {
+				t.Fatal(err)
+			}
+			phoneRx := newDocReceiver()
+			if err := phone.Subscribe(tx, false, func(b []byte) { phoneRx.add(b) }); err != nil {
+				t.Fatalf("subscribe to Reader TX: %v", err)
+			}
+			reader, err := recv(t, cands, "the inbound candidate").Connect(ctx)
+			if err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			defer reader.Close()
+
+			sent, received := docExchange(t, ctx, reader, phoneRx, func(msg []byte) {
+				for _, v := range protocol.Fragment(msg, mtu) {
+					if err := phone.WriteCharacteristic(rx, v, false); err != nil {
+						t.Fatalf("write Reader RX: %v", err)
+					}
+				}
+			})
+			writes, notified := phone.traffic()
+			checkTraffic(t, "reader notifications", notified, docReaderTX, sent, mtu)
+			checkTraffic(t, "phone writes", writes, docReaderRX, received, mtu)
+		})
+	}
+}
+
+// checkHosted fails unless dev hosts exactly the documented service: RX
+// with write (with response) only, then TX with notify.
+func checkHosted(t *testing.T, dev *fakeDevice, svc, rx, tx string) {
+	t.Helper()
+	hosted := dev.hosted()
+	if len(hosted) != 1 || !isDoc(hosted[0].UUID, svc) {
+		t.Fatalf("hosting %d services, want only %s", len(hosted), svc)
+	}
+	chars := hosted[0].Characteristics
+	if len(chars) != 2 ||
+		!isDoc(chars[0].UUID, rx) || chars[0].Property != goble.CharWrite ||
+		!isDoc(chars[1].UUID, tx) || chars[1].Property != goble.CharNotify {
+		for _, c := range chars {
+			t.Logf("characteristic %s, properties %#02x", c.UUID, c.Property)
+		}
+		t.Fatalf("want %s (write, %#02x) and %s (notify, %#02x)", rx, goble.CharWrite, tx, goble.CharNotify)
+	}
+}
+
+// checkAdvert fails unless dev's advert carries the documented service
+// UUID and nothing else.
+func checkAdvert(t *testing.T, dev *fakeDevice, svc string) {
+	t.Helper()
+	a := dev.advertised()
+	if a == nil || !areDoc(a.Services(), svc) || a.LocalName() != "" || a.ManufacturerData() != nil ||
+		a.ServiceData() != nil || a.SolicitedService() != nil || a.OverflowService() != nil || !a.Connectable() {
+		t.Fatalf("advertising %+v, want a connectable advert of %s and nothing else", a, svc)
 	}
 }
 
@@ -129,28 +418,23 @@ func TestGATTRadioScanFilter(t *testing.T) {
 		<-hang
 		return nil, errors.New("released")
 	}
-	cands, stop := listenGATT(t, dev, GATTOptions{LocalName: "Front door"})
+	cands, stop := listenGATT(t, dev, GATTOptions{})
+	checkAdvert(t, dev, docReaderService)
+	checkHosted(t, dev, docReaderService, docReaderRX, docReaderTX)
 
-	dev.mu.Lock()
-	name, uuids := dev.advName, dev.advUUIDs
-	dev.mu.Unlock()
-	if name != "Front door" || len(uuids) != 1 || !uuids[0].Equal(ServiceUUID) {
-		t.Fatalf("advertising %q %v, want \"Front door\" with our service only", name, uuids)
-	}
-	if dev.service() == nil {
-		t.Fatal("the reader did not add its service")
-	}
+	key, reader := docUUID(docKeyService), docUUID(docReaderService)
 
 	tests := []struct {
 		name string
 		adv  fakeAdv
 		want bool
 	}{
-		{name: "our service", adv: fakeAdv{addr: "aa:00:00:00:00:01", rssi: -52, services: []goble.UUID{ServiceUUID}, connectable: true}, want: true},
-		{name: "among others", adv: fakeAdv{addr: "aa:00:00:00:00:02", rssi: -58, services: []goble.UUID{goble.BatteryUUID, ServiceUUID}, connectable: true}, want: true},
+		{name: "a key", adv: fakeAdv{addr: "aa:00:00:00:00:01", rssi: -52, services: []goble.UUID{key}, connectable: true}, want: true},
+		{name: "among others", adv: fakeAdv{addr: "aa:00:00:00:00:02", rssi: -58, services: []goble.UUID{goble.BatteryUUID, key}, connectable: true}, want: true},
+		{name: "another reader", adv: fakeAdv{addr: "aa:00:00:00:00:06", rssi: -40, services: []goble.UUID{reader}, connectable: true}},
 		{name: "another service", adv: fakeAdv{addr: "aa:00:00:00:00:03", rssi: -40, services: []goble.UUID{goble.BatteryUUID}, connectable: true}},
 		{name: "no services", adv: fakeAdv{addr: "aa:00:00:00:00:04", rssi: -40, connectable: true}},
-		{name: "not connectable", adv: fakeAdv{addr: "aa:00:00:00:00:05", rssi: -40, services: []goble.UUID{ServiceUUID}}},
+		{name: "not connectable", adv: fakeAdv{addr: "aa:00:00:00:00:05", rssi: -40, services: []goble.UUID{key}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +451,7 @@ func TestGATTRadioScanFilter(t *testing.T) {
 				}
 			default:
 				if tt.want {
-					t.Fatal("advert for our service gave no candidate")
+					t.Fatal("advert for the key service gave no candidate")
 				}
 			}
 		})
@@ -182,7 +466,7 @@ func TestGATTRadioScanFilter(t *testing.T) {
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Listen: got %v, want context.Canceled", err)
 	}
-	if dev.service() != nil {
+	if len(dev.hosted()) != 0 {
 		t.Fatal("the reader left its service behind")
 	}
 	// go-ble may still deliver an advert it had in hand: nobody hears it.
@@ -195,13 +479,13 @@ func TestGATTRadioScanFilter(t *testing.T) {
 func TestGATTDialTimeout(t *testing.T) {
 	dev := newFakeDevice()
 	release := make(chan struct{})
-	late := newFakeClient(newFakeDevice(), "aa:00:00:00:00:01", DefaultMTU, -50)
+	late := newFakeClient(newFakeDevice(), "aa:00:00:00:00:01", protocol.DefaultMTU, -50)
 	dev.dial = func(ctx context.Context, a goble.Addr) (goble.Client, error) {
 		<-release // ignores ctx, as go-ble's Dial can
 		return late, nil
 	}
 	cands, _ := listenGATT(t, dev, GATTOptions{})
-	dev.advert(fakeAdv{addr: "aa:00:00:00:00:01", rssi: -50, services: []goble.UUID{ServiceUUID}, connectable: true})
+	dev.advert(fakeAdv{addr: "aa:00:00:00:00:01", rssi: -50, services: []goble.UUID{docUUID(docKeyService)}, connectable: true})
 	c := recv(t, cands, "the candidate")
 
 	for _, attempt := range []string{"hung dial", "dial behind the hung one"} {
@@ -225,17 +509,18 @@ func TestGATTReaderDialsAdvertisingKey(t *testing.T) {
 		name string
 		mtu  int
 	}{
-		{name: "minimum MTU", mtu: goble.DefaultMTU},
-		{name: "phone MTU", mtu: DefaultMTU},
+		{name: "minimum MTU", mtu: protocol.MinMTU},
+		{name: "phone MTU", mtu: protocol.DefaultMTU},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := guardCtx(t)
 			readerDev, keyDev := newFakeDevice(), newFakeDevice()
-			var phone *fakeClient
+			conns := make(chan *fakeClient, 1)
 			readerDev.dial = func(ctx context.Context, a goble.Addr) (goble.Client, error) {
-				phone = newFakeClient(keyDev, a.String(), tt.mtu, -50)
-				return phone, nil
+				c := newFakeClient(keyDev, a.String(), tt.mtu, -50)
+				conns <- c
+				return c, nil
 			}
 
 			key := NewGATTKey(keyDev, GATTOptions{})
@@ -249,15 +534,11 @@ func TestGATTReaderDialsAdvertisingKey(t *testing.T) {
 				keyLink <- presented{l, err}
 			}()
 			recv(t, keyDev.advertising, "the key to advertise")
-			keyDev.mu.Lock()
-			name, uuids := keyDev.advName, keyDev.advUUIDs
-			keyDev.mu.Unlock()
-			if name != "" || len(uuids) != 1 || !uuids[0].Equal(ServiceUUID) {
-				t.Fatalf("key advertises %q %v, want the service UUID only", name, uuids)
-			}
+			checkAdvert(t, keyDev, docKeyService)
+			checkHosted(t, keyDev, docKeyService, docKeyRX, docKeyTX)
 
 			cands, _ := listenGATT(t, readerDev, GATTOptions{})
-			readerDev.advert(fakeAdv{addr: "5e:00:00:00:00:09", rssi: -50, services: []goble.UUID{ServiceUUID}, connectable: true})
+			readerDev.advert(fakeAdv{addr: "5e:00:00:00:00:09", rssi: -50, services: []goble.UUID{docUUID(docKeyService)}, connectable: true})
 			reader, err := recv(t, cands, "the candidate").Connect(ctx)
 			if err != nil {
 				t.Fatalf("Connect: %v", err)
@@ -266,11 +547,25 @@ func TestGATTReaderDialsAdvertisingKey(t *testing.T) {
 			if p.err != nil {
 				t.Fatalf("Present: %v", p.err)
 			}
-			exchangeBothWays(t, ctx, reader, p.l)
-			for i, w := range phone.writes {
-				if len(w) > tt.mtu-3 {
-					t.Fatalf("write %d is %d bytes, over ATT_MTU-3", i, len(w))
-				}
+			conn := recv(t, conns, "the reader to dial")
+			challenge, response := exchangeBothWays(t, ctx, reader, p.l)
+			svcs, chars, sub := conn.discovery()
+			if !areDoc(svcs, docKeyService) || !areDoc(chars, docKeyRX, docKeyTX) || !isDoc(sub, docKeyTX) {
+				t.Fatalf("the reader looked for %v %v and subscribed to %v, want the key service, Key RX and TX, and Key TX", svcs, chars, sub)
+			}
+			writes, notified := conn.traffic()
+			checkTraffic(t, "reader writes", writes, docKeyRX, [][]byte{challenge}, tt.mtu)
+			checkTraffic(t, "key notifications", notified, docKeyTX, [][]byte{response}, tt.mtu)
+
+			// What the fragment format cannot carry is refused, not cut.
+			if err := reader.Send(ctx, make([]byte, protocol.MaxMessageSize+1)); err == nil {
+				t.Fatal("reader Send of a message over the protocol's bound succeeded")
+			}
+			if err := p.l.Send(ctx, nil); err == nil {
+				t.Fatal("key Send of an empty message succeeded")
+			}
+			if w, n := conn.traffic(); len(w) != len(writes) || len(n) != len(notified) {
+				t.Fatal("a refused message went out in part")
 			}
 
 			// The reader hangs up: the key sees the end, and stops serving.
@@ -279,17 +574,18 @@ func TestGATTReaderDialsAdvertisingKey(t *testing.T) {
 				t.Fatalf("key Recv after hang-up: got %v, want EOF", err)
 			}
 			p.l.Close()
-			if keyDev.service() != nil {
+			if len(keyDev.hosted()) != 0 {
 				t.Fatal("the key left its service behind")
 			}
 		})
 	}
 }
 
-// exchangeBothWays sends messages bigger than one ATT value each way.
-func exchangeBothWays(t *testing.T, ctx context.Context, reader, key Link) {
+// exchangeBothWays sends messages bigger than one ATT value each way: a
+// challenge and the largest message the protocol allows.
+func exchangeBothWays(t *testing.T, ctx context.Context, reader, key Link) (challenge, response []byte) {
 	t.Helper()
-	challenge := bytes.Repeat([]byte("challenge "), 100)
+	challenge = testMessage(0xA1, 196)
 	if err := reader.Send(ctx, challenge); err != nil {
 		t.Fatalf("reader Send: %v", err)
 	}
@@ -297,7 +593,7 @@ func exchangeBothWays(t *testing.T, ctx context.Context, reader, key Link) {
 	if err != nil || !bytes.Equal(got, challenge) {
 		t.Fatalf("key got %d bytes, %v; want the %d-byte challenge", len(got), err, len(challenge))
 	}
-	response := bytes.Repeat([]byte("response "), 80)
+	response = testMessage(0xA2, protocol.MaxMessageSize)
 	if err := key.Send(ctx, response); err != nil {
 		t.Fatalf("key Send: %v", err)
 	}
@@ -305,6 +601,7 @@ func exchangeBothWays(t *testing.T, ctx context.Context, reader, key Link) {
 	if err != nil || !bytes.Equal(got, response) {
 		t.Fatalf("reader got %d bytes, %v; want the %d-byte response", len(got), err, len(response))
 	}
+	return challenge, response
 }
 
 func TestGATTPhoneConnectsToReader(t *testing.T) {
@@ -313,8 +610,8 @@ func TestGATTPhoneConnectsToReader(t *testing.T) {
 	cands, _ := listenGATT(t, readerDev, GATTOptions{OfferInterval: 10 * time.Millisecond})
 
 	// A backgrounded iPhone: it connects to the reader's service itself.
-	phoneConn := newFakeClient(readerDev, "6b:00:00:00:00:07", DefaultMTU, -48)
-	phone, err := setupClient(phoneConn, DefaultMTU)
+	phoneConn := newFakeClient(readerDev, "6b:00:00:00:00:07", protocol.DefaultMTU, -48)
+	phone, err := setupClient(phoneConn, readerService, protocol.DefaultMTU)
 	if err != nil {
 		t.Fatalf("phone setup: %v", err)
 	}
@@ -336,12 +633,12 @@ func TestGATTPhoneConnectsToReader(t *testing.T) {
 	exchangeBothWays(t, ctx, reader, phone)
 
 	// A garbled write is refused at the ATT level and breaks the link.
-	rx := readerDev.service().Characteristics[0]
+	rx := readerDev.characteristic(docUUID(docReaderRX))
 	if err := phoneConn.WriteCharacteristic(rx, []byte{0x05, 'x'}, false); err == nil {
-		t.Fatal("a fragment out of sequence was accepted")
+		t.Fatal("a continuation without a first fragment was accepted")
 	}
-	if _, err := reader.Recv(ctx); !errors.Is(err, ErrFragment) {
-		t.Fatalf("reader Recv after a bad fragment: got %v, want ErrFragment", err)
+	if _, err := reader.Recv(ctx); !errors.Is(err, protocol.ErrMalformed) {
+		t.Fatalf("reader Recv after a bad fragment: got %v, want protocol.ErrMalformed", err)
 	}
 }
 
@@ -349,8 +646,11 @@ func TestGATTKeyConnectsToReader(t *testing.T) {
 	ctx := guardCtx(t)
 	readerDev, keyDev := newFakeDevice(), newFakeDevice()
 	cands, _ := listenGATT(t, readerDev, GATTOptions{})
+	conns := make(chan *fakeClient, 1)
 	keyDev.dial = func(ctx context.Context, a goble.Addr) (goble.Client, error) {
-		return newFakeClient(readerDev, "6b:00:00:00:00:08", DefaultMTU, -55), nil
+		c := newFakeClient(readerDev, "6b:00:00:00:00:08", protocol.DefaultMTU, -55)
+		conns <- c
+		return c, nil
 	}
 	key := NewGATTKey(keyDev, GATTOptions{})
 	type presented struct {
@@ -364,7 +664,8 @@ func TestGATTKeyConnectsToReader(t *testing.T) {
 	}()
 	recv(t, keyDev.scanning, "the key to scan")
 	keyDev.advert(fakeAdv{addr: "00:00:00:00:00:aa", rssi: -60, services: []goble.UUID{goble.BatteryUUID}, connectable: true})
-	keyDev.advert(fakeAdv{addr: "00:00:00:00:00:01", rssi: -60, services: []goble.UUID{ServiceUUID}, connectable: true})
+	keyDev.advert(fakeAdv{addr: "00:00:00:00:00:ab", rssi: -60, services: []goble.UUID{docUUID(docKeyService)}, connectable: true})
+	keyDev.advert(fakeAdv{addr: "00:00:00:00:00:01", rssi: -60, services: []goble.UUID{docUUID(docReaderService)}, connectable: true})
 	p := recv(t, keyLink, "the key to connect")
 	if p.err != nil {
 		t.Fatalf("Present: %v", p.err)
@@ -375,7 +676,15 @@ func TestGATTKeyConnectsToReader(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
-	exchangeBothWays(t, ctx, reader, p.l)
+	challenge, response := exchangeBothWays(t, ctx, reader, p.l)
+	conn := recv(t, conns, "the key to dial")
+	svcs, chars, sub := conn.discovery()
+	if !areDoc(svcs, docReaderService) || !areDoc(chars, docReaderRX, docReaderTX) || !isDoc(sub, docReaderTX) {
+		t.Fatalf("the key looked for %v %v and subscribed to %v, want the reader service, Reader RX and TX, and Reader TX", svcs, chars, sub)
+	}
+	writes, notified := conn.traffic()
+	checkTraffic(t, "key writes", writes, docReaderRX, [][]byte{response}, protocol.DefaultMTU)
+	checkTraffic(t, "reader notifications", notified, docReaderTX, [][]byte{challenge}, protocol.DefaultMTU)
 }
 
 func TestGATTKeyNotTakenUp(t *testing.T) {
@@ -423,9 +732,9 @@ func TestHCIIndex(t *testing.T) {
 func TestGATTReaderRefusesWriteBeforeSubscribe(t *testing.T) {
 	readerDev := newFakeDevice()
 	listenGATT(t, readerDev, GATTOptions{})
-	phone := newFakeClient(readerDev, "6b:00:00:00:00:01", DefaultMTU, -50)
-	rx := readerDev.service().Characteristics[0]
-	if err := phone.WriteCharacteristic(rx, []byte{0x00, 'h', 'i'}, false); !errors.Is(err, goble.ErrWriteNotPerm) {
+	phone := newFakeClient(readerDev, "6b:00:00:00:00:01", protocol.DefaultMTU, -50)
+	rx := readerDev.characteristic(docUUID(docReaderRX))
+	if err := phone.WriteCharacteristic(rx, protocol.Fragment([]byte("hi"), protocol.DefaultMTU)[0], false); !errors.Is(err, goble.ErrWriteNotPerm) {
 		t.Fatalf("write before subscribing: got %v, want ErrWriteNotPerm", err)
 	}
 }
@@ -433,8 +742,8 @@ func TestGATTReaderRefusesWriteBeforeSubscribe(t *testing.T) {
 func TestGATTReaderDropsIdlePhone(t *testing.T) {
 	readerDev := newFakeDevice()
 	cands, _ := listenGATT(t, readerDev, GATTOptions{IdleTimeout: 50 * time.Millisecond})
-	phoneConn := newFakeClient(readerDev, "6b:00:00:00:00:02", DefaultMTU, -90)
-	if _, err := setupClient(phoneConn, DefaultMTU); err != nil {
+	phoneConn := newFakeClient(readerDev, "6b:00:00:00:00:02", protocol.DefaultMTU, -90)
+	if _, err := setupClient(phoneConn, readerService, protocol.DefaultMTU); err != nil {
 		t.Fatal(err)
 	}
 	c := recv(t, cands, "the inbound candidate")
