@@ -569,7 +569,13 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *sl
 			if err != nil || radios[b.Radio] == nil {
 				continue
 			}
-			cfgs = append(cfgs, ble.ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader, Mode: ap.Mode, RSSIThreshold: ap.RSSIThreshold})
+			rc := ble.ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader, Mode: ap.Mode, RSSIThreshold: ap.RSSIThreshold}
+			// The exchange must outlast the response deadline, or a long
+			// --deadline would never be reached.
+			if limit := cfg.deadline + time.Second; limit > rc.WithDefaults().ExchangeTimeout {
+				rc.ExchangeTimeout = limit
+			}
+			cfgs = append(cfgs, rc)
 		}
 		if err := mgr.Sync(cfgs); err != nil {
 			log.Error("starting readers", "err", err)
@@ -668,6 +674,9 @@ func (k *softKey) present(args []string) int {
 		return k.fail(2, "Error: this reader speaks a newer protocol: update postern key")
 	case errors.Is(err, softkey.ErrWrongPIN):
 		return k.fail(1, "Access denied: wrong PIN")
+	case errors.Is(err, ble.ErrNoResult):
+		fmt.Fprintln(k.stdout, "Access denied: the reader did not accept the answer (too late, or not valid)")
+		return 1
 	case err != nil:
 		return k.fail(2, "Error: %v", err)
 	}

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"postern/access"
 	"postern/access/protocol"
@@ -35,6 +37,25 @@ type SiteExchange struct {
 	Pending *protocol.Pending // nonces issued and not yet answered
 	Now     func() time.Time
 	Log     *slog.Logger
+
+	siteOnce sync.Mutex
+	cached   *access.Site
+}
+
+// site is the site's identity, read once: its id and signing key never
+// change, and parsing the key on every presentation is wasted work.
+func (x *SiteExchange) site(ctx context.Context) (access.Site, error) {
+	x.siteOnce.Lock()
+	defer x.siteOnce.Unlock()
+	if x.cached != nil {
+		return *x.cached, nil
+	}
+	s, err := x.Store.Site(ctx)
+	if err != nil {
+		return s, err
+	}
+	x.cached = &s
+	return s, nil
 }
 
 var _ Exchanger = (*SiteExchange)(nil)
@@ -66,7 +87,7 @@ func (x *SiteExchange) Exchange(ctx context.Context, rc ReaderConfig, c Candidat
 	if err != nil {
 		return fmt.Errorf("access point %d: %w", rc.ID, err)
 	}
-	site, err := x.Store.Site(ctx)
+	site, err := x.site(ctx)
 	if err != nil {
 		return err
 	}
@@ -84,7 +105,11 @@ func (x *SiteExchange) Exchange(ctx context.Context, rc ReaderConfig, c Candidat
 	if err := link.Send(ctx, ch.Marshal()); err != nil {
 		return fmt.Errorf("send challenge: %w", err)
 	}
-	raw, err := link.Recv(ctx)
+	// A key that has not answered by the deadline cannot be accepted, so
+	// stop waiting then and free the reader's slot for the next key.
+	rctx, cancel := context.WithTimeout(ctx, x.Pending.Deadline()+100*time.Millisecond)
+	raw, err := link.Recv(rctx)
+	cancel()
 	if err != nil {
 		// The key went away or never answered: not a decision.
 		return fmt.Errorf("waiting for the response: %w", err)
@@ -105,8 +130,10 @@ func (x *SiteExchange) Exchange(ctx context.Context, rc ReaderConfig, c Candidat
 		}
 		key, perr := protocol.ParsePublicKey(pub)
 		if perr != nil {
-			// Invited but never registered: no key to check against.
-			in.Credential = nil
+			// Invited but never registered: no key to check against, so
+			// nothing proves the key is the holder. Decide and log it as a
+			// stranger: no user on the event, no use of the credential.
+			in.Credential, in.User, in.Grants = nil, nil, nil
 		} else if err := opened.Verify(key); err != nil {
 			// Someone else's credential id, or UV claimed with the tap key.
 			x.sendResult(ctx, link, opened, protocol.Result{Reason: protocol.ReasonNotProcessed, Message: "not accepted"})
@@ -190,9 +217,13 @@ func resultMessage(d access.Decision, ap access.AccessPoint) string {
 	return ""
 }
 
+// truncate cuts s to at most n bytes, on a rune boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -33,6 +33,11 @@ type KeyOutcome struct {
 	UnlockNeeded bool // the access point asked for user verification
 }
 
+// ErrNoResult is returned when the reader hung up after the key's answer
+// without a result: it refused the answer as too late or not valid, which
+// the reader cannot tell a key it could not decrypt.
+var ErrNoResult = errors.New("the reader did not accept the answer (too late, or not valid)")
+
 // ErrUnknownSite is returned when a strict key meets a site it does not know.
 var ErrUnknownSite = errors.New("this reader belongs to a site this key does not know")
 
@@ -76,7 +81,7 @@ func PresentKey(ctx context.Context, link Link, k KeyCredential, unlocked bool) 
 	}
 	raw, err = link.Recv(ctx)
 	if err != nil {
-		return out, fmt.Errorf("waiting for the reader's answer: %w", err)
+		return out, fmt.Errorf("%w: %v", ErrNoResult, err)
 	}
 	out.Result, err = protocol.OpenResult(session, raw)
 	return out, err
