@@ -214,7 +214,7 @@ func (h *handler) apiUserList(c echo.Context) error {
 	for i, u := range page.Items {
 		out[i] = toUserJSON(u)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"users": out, "next": page.Next})
+	return c.JSON(http.StatusOK, map[string]any{"users": out, "next": nextCursor(page.Next)})
 }
 
 // checkGroupIDs refuses ids that name no group before anything is stored,
@@ -318,4 +318,13 @@ func (h *handler) apiUserDelete(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// nextCursor is a listing's "next": the cursor of the next page, or null
+// on the last page, the same in every listing.
+func nextCursor(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

@@ -80,7 +80,7 @@ func (h *handler) apiAccessPointList(c echo.Context) error {
 	for i, a := range page.Items {
 		out[i] = toAccessPointJSON(a)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"access_points": out, "next": page.Next})
+	return c.JSON(http.StatusOK, map[string]any{"access_points": out, "next": nextCursor(page.Next)})
 }
 
 func (h *handler) apiAccessPointCreate(c echo.Context) error {

@@ -46,7 +46,7 @@ func (h *handler) apiGroupList(c echo.Context) error {
 	for i, g := range page.Items {
 		out[i] = toGroupJSON(g)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"groups": out, "next": page.Next})
+	return c.JSON(http.StatusOK, map[string]any{"groups": out, "next": nextCursor(page.Next)})
 }
 
 func (h *handler) apiGroupCreate(c echo.Context) error {

@@ -101,7 +101,7 @@ func (h *handler) apiPermissionList(c echo.Context) error {
 	for i, p := range page.Items {
 		out[i] = toPermissionJSON(p)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"permissions": out, "next": page.Next})
+	return c.JSON(http.StatusOK, map[string]any{"permissions": out, "next": nextCursor(page.Next)})
 }
 
 func (h *handler) apiPermissionCreate(c echo.Context) error {

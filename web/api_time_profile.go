@@ -102,7 +102,7 @@ func (h *handler) apiTimeProfileList(c echo.Context) error {
 	for i, p := range page.Items {
 		out[i] = toTimeProfileJSON(p)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"time_profiles": out, "next": page.Next})
+	return c.JSON(http.StatusOK, map[string]any{"time_profiles": out, "next": nextCursor(page.Next)})
 }
 
 func (h *handler) apiTimeProfileCreate(c echo.Context) error {

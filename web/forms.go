@@ -33,15 +33,7 @@ func formID(c echo.Context, name string) (int64, bool) {
 
 // location is the site's time zone: schedules and dates are read in it.
 func (h *handler) location(ctx context.Context) *time.Location {
-	name, err := h.store.Setting(ctx, "time_zone", "")
-	if err != nil || name == "" {
-		return time.Local
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.Local
-	}
-	return loc
+	return h.store.SiteLocation(ctx)
 }
 
 // parseDay reads a date field as the start of that day in loc; empty is the
