@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -197,9 +198,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if _, err := st.Site(ctx); err != nil {
 		return err
 	}
+	// Background work stops, and is waited for, before the database closes.
 	workers, stopWorkers := context.WithCancel(context.Background())
-	defer stopWorkers()
-	go mailer.Run(workers)
+	var mailDone sync.WaitGroup
+	defer func() {
+		stopWorkers()
+		mailDone.Wait()
+	}()
+	mailDone.Go(func() { mailer.Run(workers) })
 
 	readers, err := startReaders(workers, cfg, st, log)
 	if err != nil {

@@ -256,3 +256,35 @@ func TestReaderEndToEnd(t *testing.T) {
 		t.Errorf("access_point=%d&result=denied: got %+v, want Ann's one denial", back, atBack)
 	}
 }
+
+// A relay between the phone and the reader adds delay. The reader's
+// deadline turns a relay slower than it into a refusal: the deadline
+// narrows relays, it does not stop a fast one (docs/protocol.md).
+func TestReaderRefusesARelayedAnswer(t *testing.T) {
+	data := t.TempDir()
+	a := startAppliance(t, data, "--air-relay-delay", "1s", "--deadline", "300ms")
+	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
+	s.pin = filepath.Join(s.dir, "pin")
+	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	front := s.accessPoint("Front door", "sim:front")
+	annID := s.user("Ann", "Lee")
+	s.permit(map[string]any{"user_id": annID, "access_point_id": front})
+	ann := s.register(annID, "ann")
+
+	out, errs, code := s.present(ann, "front", "--rssi", "-50", "--timeout", "10s")
+	if code != 1 || !strings.Contains(out, "Access denied") {
+		t.Fatalf("through a 1s relay with a 300ms deadline: exit %d %q %q, want denied", code, out, errs)
+	}
+	var page struct {
+		Events []e2eEvent `json:"events"`
+	}
+	s.call("GET", "/api/v1/events?kind=access.rejected", nil, &page, 200)
+	if len(page.Events) != 1 || page.Events[0].Reason != "late" {
+		t.Errorf("got rejections %+v, want one refused as late", page.Events)
+	}
+	if got := s.decisions("result=granted"); len(got) != 0 {
+		t.Errorf("a relayed answer was granted: %+v", got)
+	}
+}

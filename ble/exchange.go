@@ -111,7 +111,12 @@ func (x *SiteExchange) Exchange(ctx context.Context, rc ReaderConfig, c Candidat
 	raw, err := link.Recv(rctx)
 	cancel()
 	if err != nil {
-		// The key went away or never answered: not a decision.
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// Connected but silent past the deadline: a slow link, a
+			// relay, or a key stalling the reader. Logged as late.
+			return x.reject(ctx, ap, c, start, "", fmt.Errorf("%w: no answer within %v of the challenge", protocol.ErrLate, x.Pending.Deadline()))
+		}
+		// The key went away: not a decision.
 		return fmt.Errorf("waiting for the response: %w", err)
 	}
 	opened, err := x.Pending.Open(ch.Nonce, raw)

@@ -168,7 +168,7 @@ type holder struct {
 // registerHolder assigns a credential to u and registers fresh device keys
 // with its code, as `postern key register` does through the key API.
 func registerHolder(ctx context.Context, st *store.Store, u access.User) (holder, error) {
-	c, code, err := inviteCredential(ctx, st, u)
+	_, code, err := inviteCredential(ctx, st, u)
 	if err != nil {
 		return holder{}, fmt.Errorf("assign credential: %w", err)
 	}
@@ -184,7 +184,7 @@ func registerHolder(ctx context.Context, st *store.Store, u access.User) (holder
 	if err != nil {
 		return holder{}, err
 	}
-	c, _, err = st.RegisterCredential(ctx, access.Registration{Code: code, TapKey: tap, UVKey: uv, DeviceInfo: "test key"})
+	c, _, err := st.RegisterCredential(ctx, access.Registration{Code: code, TapKey: tap, UVKey: uv, DeviceInfo: "test key"})
 	if err != nil {
 		return holder{}, fmt.Errorf("register credential: %w", err)
 	}

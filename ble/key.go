@@ -77,7 +77,8 @@ func PresentKey(ctx context.Context, link Link, k KeyCredential, unlocked bool) 
 		return out, err
 	}
 	if err := link.Send(ctx, resp); err != nil {
-		return out, fmt.Errorf("sending the response: %w", err)
+		// The reader hung up before the answer: it stopped waiting.
+		return out, fmt.Errorf("%w: %v", ErrNoResult, err)
 	}
 	raw, err = link.Recv(ctx)
 	if err != nil {
