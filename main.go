@@ -213,7 +213,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	defer readers.Close()
 
-	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer})
+	touch := func(id int64) bool {
+		r := readers.Reader(id)
+		return r != nil && r.Touch()
+	}
+	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer, Touch: touch})
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -286,5 +287,65 @@ func TestReaderRefusesARelayedAnswer(t *testing.T) {
 	}
 	if got := s.decisions("result=granted"); len(got) != 0 {
 		t.Errorf("a relayed answer was granted: %+v", got)
+	}
+}
+
+// A touch-mode door takes up a key only after a touch: from the key
+// (--touch on the air) or from the reader's own touch input, which calls
+// POST /api/v1/access-points/{id}/touch.
+func TestReaderTouchInput(t *testing.T) {
+	data := t.TempDir()
+	a := startAppliance(t, data)
+	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
+	s.pin = filepath.Join(s.dir, "pin")
+	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ap struct{ ID int64 }
+	s.call("POST", "/api/v1/access-points", map[string]any{"name": "Lab", "reader": "sim:lab", "mode": "touch"}, &ap, 201)
+	annID := s.user("Ann", "Lee")
+	s.permit(map[string]any{"user_id": annID, "access_point_id": ap.ID})
+	ann := s.register(annID, "ann")
+
+	// No touch: the key waits and gives up.
+	if out, errs, code := s.present(ann, "lab", "--rssi", "-50", "--timeout", "3s"); code != 1 || !strings.Contains(errs, "No reader answered") {
+		t.Fatalf("untouched: exit %d %q %q, want not taken up", code, out, errs)
+	}
+	// A touch on the reader's input line while the key is near.
+	cmd := exec.Command(binary, "key", "--state", ann.state, "present", "--air", a.air, "--reader", "lab", "--rssi", "-50", "--timeout", "15s")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	touches := 0
+	deadline := time.After(e2eGuard)
+loop:
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("present after a touch: %v (%q)", err, out.String())
+			}
+			break loop
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatal("the key was never taken up after touches")
+		case <-time.After(300 * time.Millisecond):
+			s.call("POST", fmt.Sprintf("/api/v1/access-points/%d/touch", ap.ID), nil, nil, 200)
+			touches++
+		}
+	}
+	if !strings.Contains(out.String(), "Access granted") || touches == 0 {
+		t.Errorf("after %d touches the key said %q, want Access granted", touches, out.String())
+	}
+	// Touching a door that is not in touch mode is refused.
+	front := s.accessPoint("Front door", "sim:front")
+	var e struct{ Error string }
+	s.call("POST", fmt.Sprintf("/api/v1/access-points/%d/touch", front), nil, &e, 409)
+	if e.Error != "conflict" {
+		t.Errorf("touching a direct door: got %q, want conflict", e.Error)
 	}
 }

@@ -35,6 +35,7 @@ func (h *handler) apiRoutes(g *echo.Group) {
 	g.GET("/access-points/:id", h.apiAccessPointGet)
 	g.PATCH("/access-points/:id", h.apiAccessPointUpdate)
 	g.DELETE("/access-points/:id", h.apiAccessPointDelete)
+	g.POST("/access-points/:id/touch", h.apiAccessPointTouch)
 
 	g.GET("/time-profiles", h.apiTimeProfileList)
 	g.POST("/time-profiles", h.apiTimeProfileCreate)

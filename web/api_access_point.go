@@ -138,3 +138,24 @@ func (h *handler) apiAccessPointDelete(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// apiAccessPointTouch arms a touch-mode reader for its nearest key: what a
+// reader's touch sensor does. Whatever watches the sensor's input line
+// calls it.
+func (h *handler) apiAccessPointTouch(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	a, err := h.store.AccessPointByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if a.Mode != access.ModeTouch {
+		return access.Conflict("%s is not a touch-mode access point", a.Name)
+	}
+	if h.touch == nil || !h.touch(id) {
+		return access.Conflict("the reader of %s is not running", a.Name)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"armed": true})
+}

@@ -26,6 +26,10 @@ type Config struct {
 	SetupToken string           // one-time first-run token; empty once an admin exists
 	Now        func() time.Time // nil: time.Now
 	Mailer     *Mailer          // nil: emails wait in the outbox
+	// Touch arms the touch-mode reader of an access point, as a touch on
+	// its input line does; it reports false when there is no such reader
+	// running. nil: no readers here.
+	Touch func(accessPointID int64) bool
 }
 
 // handler holds the dependencies every route uses.
@@ -39,6 +43,7 @@ type handler struct {
 	setupToken string
 
 	mailer *Mailer
+	touch  func(accessPointID int64) bool
 
 	loginByIP    *limiter
 	loginByEmail *limiter
@@ -54,6 +59,7 @@ func New(cfg Config) *echo.Echo {
 		now:        cfg.Now,
 		setupToken: cfg.SetupToken,
 		mailer:     cfg.Mailer,
+		touch:      cfg.Touch,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
