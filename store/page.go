@@ -60,11 +60,6 @@ func decodeCursor(s string) (nameCursor, bool) {
 	return c, true
 }
 
-// ErrBadCursor is returned for a cursor that is not one the store wrote.
-type ErrBadCursor struct{}
-
-func (ErrBadCursor) Error() string { return "bad page cursor" }
-
 // paginate trims rows fetched with limit+1 and builds the next cursor.
 func paginate[T any](rows []T, limit int, cur func(T) nameCursor) Page[T] {
 	p := Page[T]{Items: rows}
@@ -76,4 +71,10 @@ func paginate[T any](rows []T, limit int, cur func(T) nameCursor) Page[T] {
 		p.Items = []T{}
 	}
 	return p
+}
+
+// ValidCursor reports whether s is empty or a cursor the store wrote.
+func ValidCursor(s string) bool {
+	_, ok := decodeCursor(s)
+	return s == "" || ok
 }

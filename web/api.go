@@ -108,6 +108,9 @@ func jsonKind(k string) string {
 // listOptions reads ?limit=&after= for name-sorted listings.
 func listOptions(c echo.Context) (store.ListOptions, error) {
 	o := store.ListOptions{After: c.QueryParam("after"), Query: c.QueryParam("q")}
+	if !store.ValidCursor(o.After) {
+		return o, errBadRequest("after must be the next value of an earlier page")
+	}
 	if s := c.QueryParam("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {

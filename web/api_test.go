@@ -210,7 +210,7 @@ func badInput(t *testing.T, env *env, collection, item, wrongType string) {
 				wantStatus: 400, wantContains: []string{`"error":"bad_request"`}})
 		}
 	}
-	for _, q := range []string{"limit=abc", "limit=0", "limit=-5"} {
+	for _, q := range []string{"limit=abc", "limit=0", "limit=-5", "after=not-a-cursor", "after=eyJpIjowfQ"} {
 		tests = append(tests, scenario{name: "list " + q, method: "GET", url: base + "?" + q, wantStatus: 400})
 	}
 	tests = append(tests, scenario{name: "GET missing", method: "GET", url: base + "/999999", wantStatus: 404, wantContains: []string{`"error":"not_found"`}},
