@@ -567,12 +567,14 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *sl
 			}
 		},
 	}})
+	held := ble.NewHeldDoors(door, log)
 	sync := func() {
 		aps, err := st.AllAccessPoints(ctx)
 		if err != nil {
 			log.Error("reading access points", "err", err)
 			return
 		}
+		held.Apply(ctx, aps)
 		var cfgs []ble.ReaderConfig
 		for _, ap := range aps {
 			b, err := ble.ParseBinding(ap.Reader)

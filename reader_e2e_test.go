@@ -349,3 +349,43 @@ loop:
 		t.Errorf("touching a direct door: got %q, want conflict", e.Error)
 	}
 }
+
+// The door output through the binary: a grant pulses the door command, and
+// an access point set to held open in the API holds it until set back.
+func TestDoorOutput(t *testing.T) {
+	data := t.TempDir()
+	record := filepath.Join(t.TempDir(), "door.log")
+	a := startAppliance(t, data, "--door", `exec:echo "${POSTERN_DOOR:-pulse} $POSTERN_ACCESS_POINT $POSTERN_UNLOCK_SECONDS" >> `+record)
+	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
+	s.pin = filepath.Join(s.dir, "pin")
+	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ap struct{ ID int64 }
+	s.call("POST", "/api/v1/access-points", map[string]any{"name": "Gate", "reader": "sim:gate", "mode": "direct", "unlock_seconds": 3}, &ap, 201)
+	annID := s.user("Ann", "Lee")
+	s.permit(map[string]any{"user_id": annID, "access_point_id": ap.ID})
+	ann := s.register(annID, "ann")
+	if out, errs, code := s.present(ann, "gate", "--rssi", "-50"); code != 0 {
+		t.Fatalf("present: exit %d %q %q", code, out, errs)
+	}
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(e2eGuard)
+		for {
+			got, _ := os.ReadFile(record)
+			if strings.Contains(string(got), want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the door command never saw %q; it saw:\n%s\n%s", want, got, a.output())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("pulse Gate 3\n")
+	s.call("PATCH", fmt.Sprintf("/api/v1/access-points/%d", ap.ID), map[string]any{"state": "unlocked"}, nil, 200)
+	waitFor("hold Gate \n")
+	s.call("PATCH", fmt.Sprintf("/api/v1/access-points/%d", ap.ID), map[string]any{"state": "normal"}, nil, 200)
+	waitFor("release Gate \n")
+}

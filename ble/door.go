@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"postern/access"
 )
 
 // DoorInfo names the access point whose door is pulsed.
@@ -134,4 +136,104 @@ func (b *limitedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Holder is a Door that can also be held open, for an access point set to
+// "held open" in the browser, and closed again when it is set back.
+type Holder interface {
+	Hold(ctx context.Context, ap DoorInfo, open bool) error
+}
+
+var (
+	_ Holder = LogDoor{}
+	_ Holder = ExecDoor{}
+)
+
+// Hold logs the door held open or locked again.
+func (d LogDoor) Hold(ctx context.Context, ap DoorInfo, open bool) error {
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if open {
+		log.InfoContext(ctx, "door held open", "access_point", ap.Name, "access_point_id", ap.ID)
+	} else {
+		log.InfoContext(ctx, "door no longer held open", "access_point", ap.Name, "access_point_id", ap.ID)
+	}
+	return nil
+}
+
+// Hold runs the command with POSTERN_DOOR set to "hold" or "release"
+// (a pulse leaves it unset), limited to DefaultDoorSlack.
+func (d ExecDoor) Hold(ctx context.Context, ap DoorInfo, open bool) error {
+	ctx, cancel := context.WithTimeout(ctx, DefaultDoorSlack)
+	defer cancel()
+	what := "release"
+	if open {
+		what = "hold"
+	}
+	cmd := exec.CommandContext(ctx, "sh", "-c", d.Command)
+	cmd.Env = append(os.Environ(),
+		"POSTERN_ACCESS_POINT="+ap.Name,
+		"POSTERN_ACCESS_POINT_ID="+strconv.FormatInt(ap.ID, 10),
+		"POSTERN_DOOR="+what,
+	)
+	out := &limitedBuffer{max: maxDoorOutput}
+	cmd.Stdout, cmd.Stderr = out, out
+	killGroup(cmd)
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("door command (%s) for %q: %w: %s", what, ap.Name, err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// HeldDoors keeps the doors of "held open" access points held, telling the
+// door output only when an access point changes into or out of that state.
+type HeldDoors struct {
+	door Door
+	log  *slog.Logger
+	held map[int64]DoorInfo
+}
+
+// NewHeldDoors follows door; a door that is not a Holder is only logged.
+func NewHeldDoors(door Door, log *slog.Logger) *HeldDoors {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &HeldDoors{door: door, log: log, held: map[int64]DoorInfo{}}
+}
+
+// Apply brings the doors in line with the access points as they are now.
+// Doors of access points that are gone are released.
+func (h *HeldDoors) Apply(ctx context.Context, aps []access.AccessPoint) {
+	want := map[int64]DoorInfo{}
+	for _, ap := range aps {
+		if ap.State == access.StateUnlocked {
+			want[ap.ID] = DoorInfo{ID: ap.ID, Name: ap.Name}
+		}
+	}
+	for id, d := range want {
+		if _, ok := h.held[id]; !ok && h.hold(ctx, d, true) {
+			h.held[id] = d
+		}
+	}
+	for id, d := range h.held {
+		if _, ok := want[id]; !ok && h.hold(ctx, d, false) {
+			delete(h.held, id)
+		}
+	}
+}
+
+func (h *HeldDoors) hold(ctx context.Context, d DoorInfo, open bool) bool {
+	holder, ok := h.door.(Holder)
+	if !ok {
+		h.log.Warn("this door output cannot hold a door open", "access_point", d.Name)
+		return true
+	}
+	if err := holder.Hold(ctx, d, open); err != nil {
+		h.log.Error("door output failed; trying again", "access_point", d.Name, "hold", open, "err", err)
+		return false
+	}
+	return true
 }

@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"postern/access"
 )
 
 func TestParseDoor(t *testing.T) {
@@ -89,5 +92,67 @@ func TestExecDoorFailures(t *testing.T) {
 				t.Fatalf("got %v, want it to match %v", err, tt.wantIs)
 			}
 		})
+	}
+}
+
+// recordingHolder remembers every hold and release it is told.
+type recordingHolder struct {
+	LogDoor
+	calls []string
+	fail  bool
+}
+
+func (r *recordingHolder) Hold(ctx context.Context, ap DoorInfo, open bool) error {
+	what := "release " + ap.Name
+	if open {
+		what = "hold " + ap.Name
+	}
+	r.calls = append(r.calls, what)
+	if r.fail {
+		return errors.New("relay not answering")
+	}
+	return nil
+}
+
+func TestHeldDoors(t *testing.T) {
+	door := &recordingHolder{}
+	h := NewHeldDoors(door, nil)
+	ctx := t.Context()
+	front := access.AccessPoint{ID: 1, Name: "Front", State: access.StateNormal}
+	gate := access.AccessPoint{ID: 2, Name: "Gate", State: access.StateUnlocked}
+	steps := []struct {
+		name string
+		aps  []access.AccessPoint
+		fail bool
+		want []string
+	}{
+		{"a held-open gate is held at start", []access.AccessPoint{front, gate}, false, []string{"hold Gate"}},
+		{"nothing changes, nothing is sent", []access.AccessPoint{front, gate}, false, nil},
+		{"front set to held open", []access.AccessPoint{{ID: 1, Name: "Front", State: access.StateUnlocked}, gate}, false, []string{"hold Front"}},
+		{"gate back to normal while the relay fails", []access.AccessPoint{{ID: 1, Name: "Front", State: access.StateUnlocked}, {ID: 2, Name: "Gate", State: access.StateNormal}}, true, []string{"release Gate"}},
+		{"the release is tried again", []access.AccessPoint{{ID: 1, Name: "Front", State: access.StateUnlocked}, {ID: 2, Name: "Gate", State: access.StateNormal}}, false, []string{"release Gate"}},
+		{"a deleted access point is released", nil, false, []string{"release Front"}},
+	}
+	for _, st := range steps {
+		door.calls, door.fail = nil, st.fail
+		h.Apply(ctx, st.aps)
+		if !slices.Equal(door.calls, st.want) {
+			t.Errorf("%s: got %v, want %v", st.name, door.calls, st.want)
+		}
+	}
+}
+
+func TestExecDoorHold(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "door")
+	d := ExecDoor{Command: `echo "$POSTERN_DOOR $POSTERN_ACCESS_POINT" >> ` + out}
+	if err := d.Hold(t.Context(), DoorInfo{ID: 3, Name: "Gate"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Hold(t.Context(), DoorInfo{ID: 3, Name: "Gate"}, false); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	if string(got) != "hold Gate\nrelease Gate\n" {
+		t.Errorf("got %q, want hold then release", got)
 	}
 }
