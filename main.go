@@ -217,8 +217,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		r := readers.Reader(id)
 		return r != nil && r.Touch()
 	}
-	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer, Touch: touch})
+	stopping := make(chan struct{})
+	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer, Touch: touch, Stopping: stopping})
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Live event streams never go idle: end them, so Shutdown only waits
+	// for ordinary requests.
+	srv.RegisterOnShutdown(func() { close(stopping) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("postern is running", "version", versionString(), "listen", ln.Addr().String(), "url", cfg.publicURL, "data", cfg.data)

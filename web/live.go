@@ -49,6 +49,8 @@ func (h *handler) eventStream(c echo.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-h.stop:
+			return nil
 		case <-tick.C:
 		}
 		events, err := h.store.EventsAfter(ctx, last, 100)

@@ -30,6 +30,9 @@ type Config struct {
 	// its input line does; it reports false when there is no such reader
 	// running. nil: no readers here.
 	Touch func(accessPointID int64) bool
+	// Stopping is closed when the server shuts down, so live streams end
+	// and let the shutdown finish. nil: never.
+	Stopping <-chan struct{}
 }
 
 // handler holds the dependencies every route uses.
@@ -44,6 +47,7 @@ type handler struct {
 
 	mailer *Mailer
 	touch  func(accessPointID int64) bool
+	stop   <-chan struct{}
 
 	loginByIP    *limiter
 	loginByEmail *limiter
@@ -60,6 +64,7 @@ func New(cfg Config) *echo.Echo {
 		setupToken: cfg.SetupToken,
 		mailer:     cfg.Mailer,
 		touch:      cfg.Touch,
+		stop:       cfg.Stopping,
 	}
 	if h.log == nil {
 		h.log = slog.Default()

@@ -1,0 +1,76 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"postern/access"
+	"postern/web"
+)
+
+// The live stream sends each new event as a table row, and each decision
+// to its access point's card; it ends when the server stops.
+func TestEventStream(t *testing.T) {
+	stopping := make(chan struct{})
+	env := newLoggedInEnv(t, func(c *web.Config) { c.Stopping = stopping })
+	srv := httptest.NewServer(env.e)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // failure guard
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/events/stream", nil)
+	req.AddCookie(env.session)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got := resp.Header.Get("Content-Type"); got != "text/event-stream" {
+		t.Fatalf("got Content-Type %q, want text/event-stream", got)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	if err := env.s.AppendEvent(ctx, &access.Event{Kind: "access.granted", Reason: "granted", AccessPointID: 7, Detail: "Ann Lee"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"event: access-row", "event: ap-7"}
+	var seen []string
+	for len(want) > 0 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the stream ended early; saw %q", seen)
+			}
+			seen = append(seen, l)
+			if l == want[0] {
+				want = want[1:]
+			}
+		case <-ctx.Done():
+			t.Fatalf("never saw %q; saw %q", want, seen)
+		}
+	}
+	if !strings.Contains(strings.Join(seen, "\n"), `data-kind="access.granted"`) {
+		t.Errorf("the row does not carry the event: %q", seen)
+	}
+	close(stopping)
+	for {
+		select {
+		case _, ok := <-lines:
+			if !ok {
+				return // the stream ended with the server's shutdown
+			}
+		case <-ctx.Done():
+			t.Fatal("the stream did not end when the server began stopping")
+		}
+	}
+}
