@@ -71,25 +71,7 @@ func (d ExecDoor) Pulse(ctx context.Context, ap DoorInfo, open time.Duration) er
 	if limit <= 0 {
 		limit = open + DefaultDoorSlack
 	}
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-c", d.Command)
-	cmd.Env = append(os.Environ(),
-		"POSTERN_ACCESS_POINT="+ap.Name,
-		"POSTERN_ACCESS_POINT_ID="+strconv.FormatInt(ap.ID, 10),
-		"POSTERN_UNLOCK_SECONDS="+strconv.FormatFloat(open.Seconds(), 'f', -1, 64),
-	)
-	out := &limitedBuffer{max: maxDoorOutput}
-	cmd.Stdout, cmd.Stderr = out, out
-	killGroup(cmd)
-	// Children that keep the output pipe open must not keep us waiting.
-	cmd.WaitDelay = time.Second
-	err := cmd.Run()
-	if ctx.Err() == context.DeadlineExceeded {
-		err = fmt.Errorf("door command for %q killed after %v: %w", ap.Name, limit, ctx.Err())
-	} else if err != nil {
-		err = fmt.Errorf("door command for %q: %w: %s", ap.Name, err, strings.TrimSpace(out.String()))
-	}
+	err := d.run(ctx, limit, ap, "POSTERN_UNLOCK_SECONDS="+strconv.FormatFloat(open.Seconds(), 'f', -1, 64))
 	if d.Logger != nil {
 		if err != nil {
 			d.Logger.Error("door command failed", "access_point", ap.Name, "err", err)
@@ -166,24 +148,33 @@ func (d LogDoor) Hold(ctx context.Context, ap DoorInfo, open bool) error {
 // Hold runs the command with POSTERN_DOOR set to "hold" or "release"
 // (a pulse leaves it unset), limited to DefaultDoorSlack.
 func (d ExecDoor) Hold(ctx context.Context, ap DoorInfo, open bool) error {
-	ctx, cancel := context.WithTimeout(ctx, DefaultDoorSlack)
-	defer cancel()
 	what := "release"
 	if open {
 		what = "hold"
 	}
+	return d.run(ctx, DefaultDoorSlack, ap, "POSTERN_DOOR="+what)
+}
+
+// run runs the command for ap with extra environment, killing it and its
+// children at limit, and says what went wrong with its output.
+func (d ExecDoor) run(ctx context.Context, limit time.Duration, ap DoorInfo, env ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", d.Command)
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(append(os.Environ(),
 		"POSTERN_ACCESS_POINT="+ap.Name,
-		"POSTERN_ACCESS_POINT_ID="+strconv.FormatInt(ap.ID, 10),
-		"POSTERN_DOOR="+what,
-	)
+		"POSTERN_ACCESS_POINT_ID="+strconv.FormatInt(ap.ID, 10)), env...)
 	out := &limitedBuffer{max: maxDoorOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	killGroup(cmd)
+	// Children that keep the output pipe open must not keep us waiting.
 	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("door command (%s) for %q: %w: %s", what, ap.Name, err, strings.TrimSpace(out.String()))
+	err := cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("door command for %q killed after %v: %w", ap.Name, limit, ctx.Err())
+	}
+	if err != nil {
+		return fmt.Errorf("door command for %q: %w: %s", ap.Name, err, strings.TrimSpace(out.String()))
 	}
 	return nil
 }

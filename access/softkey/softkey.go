@@ -147,15 +147,7 @@ func seal(secret []byte, pin string) (Sealed, error) {
 	s := Sealed{Salt: make([]byte, 16), Iterations: pbkdf2Iterations, Nonce: make([]byte, 12)}
 	rand.Read(s.Salt)
 	rand.Read(s.Nonce)
-	key, err := deriveKey(pin, s.Salt, s.Iterations)
-	if err != nil {
-		return s, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return s, err
-	}
-	gcm, err := cipher.NewGCM(block)
+	gcm, err := pinCipher(pin, s)
 	if err != nil {
 		return s, err
 	}
@@ -167,15 +159,7 @@ func open(s Sealed, pin string) ([]byte, error) {
 	if s.Iterations < 1000 || s.Iterations > 10_000_000 || len(s.Nonce) != 12 {
 		return nil, errors.New("the sealed key in the state file is damaged")
 	}
-	key, err := deriveKey(pin, s.Salt, s.Iterations)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	gcm, err := cipher.NewGCM(block)
+	gcm, err := pinCipher(pin, s)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +168,20 @@ func open(s Sealed, pin string) ([]byte, error) {
 		return nil, ErrWrongPIN
 	}
 	return out, nil
+}
+
+// pinCipher is AES-GCM under the key PBKDF2 derives from the PIN and the
+// sealed secret's salt.
+func pinCipher(pin string, s Sealed) (cipher.AEAD, error) {
+	key, err := deriveKey(pin, s.Salt, s.Iterations)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }
 
 // Load reads a state file.
