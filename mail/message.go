@@ -7,13 +7,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"net/textproto"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // ErrInvalidMessage is wrapped by every error that comes from the message
@@ -99,13 +102,15 @@ func (m Message) Bytes() ([]byte, error) {
 	writeHeader(&b, "Date", m.Date.Format(time.RFC1123Z))
 	writeHeader(&b, "From", from.String())
 	writeHeader(&b, "To", strings.Join(to, ", "))
-	writeHeader(&b, "Subject", encodeText(oneLine(m.Subject)))
+	writeHeader(&b, "Subject", mime.QEncoding.Encode("utf-8", oneLine(m.Subject)))
 	writeHeader(&b, "Message-ID", id)
 	// Automated mail: ask vacation responders not to answer (RFC 3834).
 	writeHeader(&b, "Auto-Submitted", "auto-generated")
 	writeHeader(&b, "MIME-Version", "1.0")
-	for _, f := range body.header {
-		writeHeader(&b, f.name, f.value)
+	for _, name := range slices.Sorted(maps.Keys(body.header)) {
+		for _, v := range body.header[name] {
+			writeHeader(&b, name, v)
+		}
 	}
 	b.WriteString("\r\n")
 	b.Write(body.body)
@@ -142,14 +147,11 @@ func (m Message) envelope() (from string, to []string, err error) {
 	return f.Address, to, nil
 }
 
-// entity is one MIME entity: its own headers and its encoded body.
+// entity is one MIME entity: its own header and its encoded body.
 type entity struct {
-	header []field
+	header textproto.MIMEHeader
 	body   []byte
 }
-
-// field is one header field, kept in order.
-type field struct{ name, value string }
 
 func (m Message) body() (entity, error) {
 	if m.Text == "" && m.HTML == "" {
@@ -195,9 +197,9 @@ func textEntity(mediaType, s string) entity {
 	w := quotedprintable.NewWriter(&b)
 	w.Write([]byte(s)) // writes to a bytes.Buffer cannot fail
 	w.Close()
-	return entity{header: []field{
-		{"Content-Type", mime.FormatMediaType(mediaType, map[string]string{"charset": "utf-8"})},
-		{"Content-Transfer-Encoding", "quoted-printable"},
+	return entity{header: textproto.MIMEHeader{
+		"Content-Type":              {mime.FormatMediaType(mediaType, map[string]string{"charset": "utf-8"})},
+		"Content-Transfer-Encoding": {"quoted-printable"},
 	}, body: b.Bytes()}
 }
 
@@ -209,39 +211,38 @@ func inlineEntity(p Part) (entity, error) {
 	if err != nil || hasControl(p.ContentType) {
 		return entity{}, fmt.Errorf("%w: inline part content type %q", ErrInvalidMessage, p.ContentType)
 	}
-	return entity{header: []field{
-		{"Content-Type", mime.FormatMediaType(mt, params)},
-		{"Content-Transfer-Encoding", "base64"},
-		{"Content-ID", "<" + p.ContentID + ">"},
-		{"Content-Disposition", "inline"},
+	// The header is written as the map spells it, so Content-ID keeps
+	// its usual spelling rather than textproto's "Content-Id".
+	return entity{header: textproto.MIMEHeader{
+		"Content-Type":              {mime.FormatMediaType(mt, params)},
+		"Content-Transfer-Encoding": {"base64"},
+		"Content-ID":                {"<" + p.ContentID + ">"},
+		"Content-Disposition":       {"inline"},
 	}, body: base64Lines(p.Data)}, nil
 }
 
-// multipartEntity joins parts under a fresh boundary. The boundary starts
-// with "=_", which neither quoted-printable nor base64 can produce, so no
-// body can end a part early. The parts are written here rather than with
-// mime/multipart so that their headers fold like the message's own.
+// multipartEntity joins parts under a multipart/subtype entity.
+// mime/multipart draws the boundary (30 random bytes, which no body can
+// hold by chance) and writes the delimiters; it writes part headers as
+// they are given, so they are folded here like the message's own.
 func multipartEntity(subtype string, params map[string]string, parts []entity) entity {
-	boundary := "=_postern_" + randomHex(12)
 	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
 	for _, p := range parts {
-		b.WriteString("--" + boundary + "\r\n")
-		for _, f := range p.header {
-			writeHeader(&b, f.name, f.value)
+		h := make(textproto.MIMEHeader, len(p.header))
+		for name, values := range p.header {
+			for _, v := range values {
+				h[name] = append(h[name], strings.TrimPrefix(folded(name, v), " "))
+			}
 		}
-		b.WriteString("\r\n")
-		b.Write(p.body)
-		// The CRLF before a delimiter belongs to the delimiter, not
-		// to the body: without this one the body's own last line
-		// break would be lost.
-		b.WriteString("\r\n")
+		// Writes to a bytes.Buffer cannot fail.
+		pw, _ := w.CreatePart(h)
+		pw.Write(p.body)
 	}
-	b.WriteString("--" + boundary + "--\r\n")
-	ps := map[string]string{"boundary": boundary}
-	for k, v := range params {
-		ps[k] = v
-	}
-	return entity{header: []field{{"Content-Type", mime.FormatMediaType("multipart/"+subtype, ps)}}, body: b.Bytes()}
+	w.Close()
+	ps := map[string]string{"boundary": w.Boundary()}
+	maps.Copy(ps, params)
+	return entity{header: textproto.MIMEHeader{"Content-Type": {mime.FormatMediaType("multipart/"+subtype, ps)}}, body: b.Bytes()}
 }
 
 // base64Lines encodes data as base64 in lines of 76 characters.
@@ -258,60 +259,31 @@ func base64Lines(data []byte) []byte {
 	return b.Bytes()
 }
 
-// encodeText returns s ready for an unstructured header such as Subject:
-// as it is when it is plain ASCII, else as RFC 2047 encoded-words short
-// enough that every folded line stays within 78 characters. (mime's own
-// encoder makes words of up to 75 characters, which with "Subject: "
-// overflow the line.) A space between two encoded-words is dropped by
-// decoders, so the words' own spaces are encoded inside them.
-func encodeText(s string) string {
-	plain := !strings.Contains(s, "=?")
-	for i := 0; i < len(s) && plain; i++ {
-		plain = s[i] >= ' ' && s[i] <= '~'
-	}
-	if plain {
-		return s
-	}
-	const open, closing, maxWord = "=?utf-8?q?", "?=", 66
-	var words []string
-	word := open
-	for _, r := range s {
-		var enc strings.Builder
-		var buf [utf8.UTFMax]byte
-		for _, c := range buf[:utf8.EncodeRune(buf[:], r)] {
-			switch {
-			case c == ' ':
-				enc.WriteByte('_')
-			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
-				c == '!', c == '*', c == '+', c == '-', c == '/':
-				enc.WriteByte(c)
-			default:
-				fmt.Fprintf(&enc, "=%02X", c)
-			}
-		}
-		if len(word)+enc.Len()+len(closing) > maxWord {
-			words = append(words, word+closing)
-			word = open
-		}
-		word += enc.String()
-	}
-	return strings.Join(append(words, word+closing), " ")
+// maxLine is the length RFC 5322 asks header lines to stay within.
+const maxLine = 78
+
+// writeHeader writes one header field, folded.
+func writeHeader(b *bytes.Buffer, name, value string) {
+	b.WriteString(name + ":" + folded(name, value) + "\r\n")
 }
 
-// writeHeader writes "name: value" folded at spaces to stay near 78
-// characters a line. Values reaching here never hold CR or LF.
-func writeHeader(b *bytes.Buffer, name, value string) {
-	line := name + ":"
-	for i, word := range strings.Split(value, " ") {
-		if i > 0 && len(line)+1+len(word) > 78 {
-			b.WriteString(line)
+// folded returns value as it follows "name:" on the wire: after a space,
+// with line breaks at spaces so that lines stay within maxLine where the
+// words allow. A word too long to share the first line with the name
+// starts the second (an RFC 2047 encoded-word from mime is up to 75
+// characters). Values reaching here never hold CR or LF.
+func folded(name, value string) string {
+	var b strings.Builder
+	n := len(name) + 1 // the length of the line so far
+	for _, word := range strings.Split(value, " ") {
+		if word != "" && n > 1 && n+1+len(word) > maxLine {
 			b.WriteString("\r\n")
-			line = ""
+			n = 0
 		}
-		line += " " + word
+		b.WriteString(" " + word)
+		n += 1 + len(word)
 	}
-	b.WriteString(line)
-	b.WriteString("\r\n")
+	return b.String()
 }
 
 func parseAddress(field, s string) (*mail.Address, error) {
