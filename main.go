@@ -29,6 +29,7 @@ import (
 	"postern/access/protocol"
 	"postern/access/softkey"
 	"postern/ble"
+	"postern/mail"
 	"postern/store"
 	"postern/web"
 )
@@ -188,7 +189,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "\nPostern has no administrator yet. Open this one-time link to create one:\n\n    %s/setup?token=%s\n\n", strings.TrimRight(cfg.publicURL, "/"), setupToken)
 	}
 
-	mailer, err := web.NewMailer(st, web.MailerConfig{SMTP: cfg.smtp, From: cfg.mailFrom, Log: log})
+	mailer, err := mail.NewMailer(web.MailOutbox(st), st, mail.MailerConfig{SMTP: cfg.smtp, From: cfg.mailFrom, Log: log})
 	if err != nil {
 		return err
 	}

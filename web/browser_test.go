@@ -30,6 +30,7 @@ import (
 	"postern/access/protocol"
 	"postern/access/softkey"
 	"postern/ble"
+	"postern/mail"
 	"postern/mail/mailtest"
 	"postern/store"
 	"postern/web"
@@ -77,7 +78,7 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 	}
 	t.Cleanup(func() { smtpd.Close() })
 	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
-	mailer, err := web.NewMailer(st, web.MailerConfig{SMTP: smtpd.URL(), From: "doors@example.com", Log: logger})
+	mailer, err := mail.NewMailer(web.MailOutbox(st), st, mail.MailerConfig{SMTP: smtpd.URL(), From: "doors@example.com", Log: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -515,7 +515,7 @@ type mailAttempt struct {
 // mailEnv is an appliance whose outbox worker runs, on the test's clock.
 type mailEnv struct {
 	*env
-	mailer *web.Mailer
+	mailer *mail.Mailer
 	tries  chan mailAttempt
 }
 
@@ -530,7 +530,7 @@ func newMailEnv(t *testing.T, smtpURL string) *mailEnv {
 		// Registered after newEnv's cleanup that closes the store, so it
 		// runs before it: the worker stops first.
 		t.Cleanup(func() { cancel(); wg.Wait() })
-		mailer, err := web.NewMailer(cfg.Store, web.MailerConfig{SMTP: smtpURL, Log: cfg.Log, Options: []mail.Option{
+		mailer, err := mail.NewMailer(web.MailOutbox(cfg.Store), cfg.Store, mail.MailerConfig{SMTP: smtpURL, Log: cfg.Log, Options: []mail.Option{
 			mail.WithClock(cfg.Now),
 			mail.WithPollInterval(200 * time.Millisecond),
 			mail.WithBackoff(time.Minute, time.Minute),

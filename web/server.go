@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"postern/assets"
+	"postern/mail"
 	"postern/store"
 )
 
@@ -25,7 +26,7 @@ type Config struct {
 	PublicURL  string           // base of emailed links, e.g. https://doors.example.com
 	SetupToken string           // one-time first-run token; empty once an admin exists
 	Now        func() time.Time // nil: time.Now
-	Mailer     *Mailer          // nil: emails wait in the outbox
+	Mailer     *mail.Mailer     // nil: emails wait in the outbox
 	// Touch arms the touch-mode reader of an access point, as a touch on
 	// its input line does; it reports false when there is no such reader
 	// running. nil: no readers here.
@@ -45,7 +46,7 @@ type handler struct {
 	setupMu    sync.Mutex
 	setupToken string
 
-	mailer *Mailer
+	mailer *mail.Mailer
 	touch  func(accessPointID int64) bool
 	stop   <-chan struct{}
 
@@ -76,7 +77,7 @@ func New(cfg Config) *echo.Echo {
 	h.loginByEmail = newLimiter(5, time.Minute, h.now)
 	h.keyByIP = newLimiter(10, 6*time.Second, h.now)
 	if h.mailer == nil {
-		h.mailer, _ = NewMailer(h.store, MailerConfig{Log: h.log})
+		h.mailer, _ = mail.NewMailer(MailOutbox(h.store), h.store, mail.MailerConfig{Log: h.log})
 	}
 
 	e := echo.New()

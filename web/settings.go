@@ -46,7 +46,7 @@ func (h *handler) settingsView(c echo.Context) (settingsView, error) {
 	v := settingsView{SiteName: site.Name, TimeZone: h.location(ctx).String(), CodeDays: strconv.Itoa(int(h.codeLifetime(ctx) / (24 * time.Hour))),
 		MailFrom: h.mailer.From(ctx, h.publicURL), SiteID: hexID(site.ID), PublicURL: h.publicURL, Errors: fieldErrors{}}
 	v.Fingerprint = siteFingerprint(site)
-	u, src := h.mailer.smtpURL(ctx)
+	u, src := h.mailer.SMTPURL(ctx)
 	if u != "" {
 		if cfg, err := mail.ParseURL(u); err == nil {
 			v.SMTP = cfg.Redacted()
@@ -115,7 +115,7 @@ func (h *handler) settingsSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, kv := range [][3]string{{settingSiteTZ, tz, shown.TimeZone}, {settingCodeDays, days, shown.CodeDays}, {settingMailFrom, from, shown.MailFrom}} {
+	for _, kv := range [][3]string{{settingSiteTZ, tz, shown.TimeZone}, {settingCodeDays, days, shown.CodeDays}, {mail.SettingFrom, from, shown.MailFrom}} {
 		if kv[1] == kv[2] {
 			continue
 		}
@@ -129,7 +129,7 @@ func (h *handler) settingsSave(c echo.Context) error {
 		smtpURL = ""
 	}
 	if smtpURL != "" || checked(c, "smtp_clear") {
-		if err := h.store.SetSetting(ctx, a, settingSMTP, smtpURL); err != nil {
+		if err := h.store.SetSetting(ctx, a, mail.SettingSMTP, smtpURL); err != nil {
 			return err
 		}
 		h.mailer.Wake()
