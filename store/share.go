@@ -88,11 +88,13 @@ func (s *Store) ImportCredential(ctx context.Context, actor string, userID int64
 		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, tap_key, uv_key, device_info, issuer_site_id, issuer_site_name, issuer_site_url, issuer_site_key, created_at, registered_at)
 			VALUES (?, ?, 'smart', 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID[:], userID, c.TapKey, c.UVKey, c.DeviceInfo, c.Issuer.ID[:], c.Issuer.Name, c.Issuer.URL, c.Issuer.Key, now.UnixMilli(), now.UnixMilli())
-		if err != nil {
+		if duplicate(err) {
 			var owner int64
 			if tx.QueryRowContext(ctx, `SELECT user_id FROM credentials WHERE id = ?`, c.ID[:]).Scan(&owner) == nil {
 				return access.Conflict("this credential has already been added here (to user %d)", owner)
 			}
+		}
+		if err != nil {
 			return err
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "credential.imported", Actor: actor, UserID: userID, CredentialID: c.ID.String(),

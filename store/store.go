@@ -9,10 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-
-	"postern/access"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -105,40 +102,3 @@ func fromMS(v sql.NullInt64) time.Time {
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
-
-// constraintErr maps SQLite's constraint failures to domain errors.
-func constraintErr(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "UNIQUE constraint failed"):
-		return access.Conflict("%s already exists", what)
-	case strings.Contains(msg, "FOREIGN KEY constraint failed"):
-		return access.Conflict("%s refers to something that does not exist or is still in use", what)
-	}
-	return err
-}
-
-// affected turns "no row changed" into access.ErrNotFound.
-func affected(res sql.Result, err error) error {
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return access.ErrNotFound
-	}
-	return nil
-}
-
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return access.ErrNotFound
-	}
-	return err
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
 
 	"postern/access"
 )
@@ -84,10 +83,17 @@ func (s *Store) DeleteTimeProfile(ctx context.Context, actor string, id int64) e
 		if err := tx.QueryRowContext(ctx, `SELECT name FROM time_profiles WHERE id = ?`, id).Scan(&name); err != nil {
 			return notFound(err)
 		}
+		// The schema's ON DELETE RESTRICT would refuse too, but SQLite
+		// raises it from a trigger, whose code does not say "foreign key";
+		// asking first gives the reason plainly.
+		var used bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM permissions WHERE time_profile_id = ?)`, id).Scan(&used); err != nil {
+			return err
+		}
+		if used {
+			return access.Conflict("time profile %s is used by permissions: remove them first", name)
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM time_profiles WHERE id = ?`, id); err != nil {
-			if strings.Contains(err.Error(), "FOREIGN KEY") {
-				return access.Conflict("time profile %s is used by permissions: remove them first", name)
-			}
 			return err
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "time_profile.deleted", Actor: actor, Detail: name})
