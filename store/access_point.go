@@ -10,7 +10,7 @@ import (
 
 const accessPointColumns = `id, name, reader, mode, rssi_threshold, require_unlock, unlock_ms, state, created_at, updated_at`
 
-func scanAccessPoint(sc interface{ Scan(...any) error }) (access.AccessPoint, error) {
+func scanAccessPoint(sc scanner) (access.AccessPoint, error) {
 	var a access.AccessPoint
 	var unlock int64
 	var created, updated sql.NullInt64
@@ -88,20 +88,8 @@ func (s *Store) AccessPointByReader(ctx context.Context, reader string) (access.
 func (s *Store) AccessPoints(ctx context.Context, o ListOptions) (Page[access.AccessPoint], error) {
 	limit := o.limit()
 	c, _ := decodeCursor(o.After)
-	rows, err := s.read.QueryContext(ctx, `SELECT `+accessPointColumns+` FROM access_points WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
+	aps, err := queryAll(ctx, s.read, scanAccessPoint, `SELECT `+accessPointColumns+` FROM access_points WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
 	if err != nil {
-		return Page[access.AccessPoint]{}, err
-	}
-	defer rows.Close()
-	var aps []access.AccessPoint
-	for rows.Next() {
-		a, err := scanAccessPoint(rows)
-		if err != nil {
-			return Page[access.AccessPoint]{}, err
-		}
-		aps = append(aps, a)
-	}
-	if err := rows.Err(); err != nil {
 		return Page[access.AccessPoint]{}, err
 	}
 	return paginate(aps, limit, func(a access.AccessPoint) nameCursor { return nameCursor{A: a.Name, ID: a.ID} }), nil

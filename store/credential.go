@@ -23,7 +23,7 @@ const credentialColumns = `c.id, c.user_id, c.kind,
 	c.tap_key, c.uv_key, c.device_info, c.created_at, c.registered_at, c.last_used_at,
 	c.issuer_site_id, c.issuer_site_name, c.issuer_site_url, c.issuer_site_key`
 
-func scanCredential(sc interface{ Scan(...any) error }) (access.Credential, error) {
+func scanCredential(sc scanner) (access.Credential, error) {
 	var c access.Credential
 	var id, issuerID []byte
 	var created int64
@@ -36,28 +36,21 @@ func scanCredential(sc interface{ Scan(...any) error }) (access.Credential, erro
 	return c, err
 }
 
+// credentialByID reads one credential with q, inside a transaction or
+// outside one; now decides whether an invitation has expired.
+func credentialByID(ctx context.Context, q querier, id access.CredentialID, now time.Time) (access.Credential, error) {
+	c, err := scanCredential(q.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, now.UnixMilli(), id[:]))
+	return c, notFound(err)
+}
+
 // CredentialByID returns one credential.
 func (s *Store) CredentialByID(ctx context.Context, id access.CredentialID) (access.Credential, error) {
-	c, err := scanCredential(s.read.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, s.now().UnixMilli(), id[:]))
-	return c, notFound(err)
+	return credentialByID(ctx, s.read, id, s.now())
 }
 
 // UserCredentials returns a user's credentials, newest first.
 func (s *Store) UserCredentials(ctx context.Context, userID int64) ([]access.Credential, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.user_id = ? ORDER BY c.created_at DESC`, s.now().UnixMilli(), userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	creds := []access.Credential{}
-	for rows.Next() {
-		c, err := scanCredential(rows)
-		if err != nil {
-			return nil, err
-		}
-		creds = append(creds, c)
-	}
-	return creds, rows.Err()
+	return queryAll(ctx, s.read, scanCredential, `SELECT `+credentialColumns+` FROM credentials c WHERE c.user_id = ? ORDER BY c.created_at DESC`, s.now().UnixMilli(), userID)
 }
 
 // ErrNoEmail is returned when a credential is assigned to a user without
@@ -71,9 +64,9 @@ func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64
 	now := s.now()
 	c := access.Credential{ID: access.NewCredentialID(), UserID: userID, Kind: "smart", Status: access.CredentialInvited, CreatedAt: now}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, userID))
+		u, err := userByID(ctx, tx, userID)
 		if err != nil {
-			return notFound(err)
+			return err
 		}
 		if u.Email == "" {
 			return ErrNoEmail
@@ -108,9 +101,9 @@ func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access
 	now := s.now()
 	defer s.checkpoint(ctx)
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		c, err := scanCredential(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, now.UnixMilli(), id[:]))
+		c, err := credentialByID(ctx, tx, id, now)
 		if err != nil {
-			return notFound(err)
+			return err
 		}
 		if c.Status == access.CredentialRevoked {
 			return access.Conflict("a revoked credential cannot get a new code: assign a new Smart credential")
@@ -118,7 +111,7 @@ func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access
 		if c.Issuer.Name != "" {
 			return access.Conflict("this credential was issued by %s: only that site can send it a new code", c.Issuer.Name)
 		}
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, c.UserID))
+		u, err := userByID(ctx, tx, c.UserID)
 		if err != nil {
 			return err
 		}
@@ -147,7 +140,7 @@ func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access
 
 // retireCodes kills a credential's live codes and cancels its unsent
 // invitations, forgetting their bodies.
-func (s *Store) retireCodes(ctx context.Context, tx *sql.Tx, id access.CredentialID, now time.Time) error {
+func (s *Store) retireCodes(ctx context.Context, tx querier, id access.CredentialID, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE registration_codes SET superseded_at = ? WHERE credential_id = ? AND used_at IS NULL AND superseded_at IS NULL`, now.UnixMilli(), id[:]); err != nil {
 		return err
 	}
@@ -200,7 +193,9 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 		if err != nil {
 			return err
 		}
-		if c, err = scanCredential(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, now.UnixMilli(), credID)); err != nil {
+		var id access.CredentialID
+		copy(id[:], credID)
+		if c, err = credentialByID(ctx, tx, id, now); err != nil {
 			return err
 		}
 		if c.Status == access.CredentialRevoked {
@@ -214,11 +209,11 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 		}
 		replaced := c.Status == access.CredentialActive
 		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET status = 'active', tap_key = ?, uv_key = ?, device_info = ?, registered_at = ? WHERE id = ?`,
-			reg.TapKey, reg.UVKey, reg.DeviceInfo, now.UnixMilli(), credID); err != nil {
+			reg.TapKey, reg.UVKey, reg.DeviceInfo, now.UnixMilli(), id[:]); err != nil {
 			return err
 		}
 		c.Status, c.TapKey, c.UVKey, c.DeviceInfo, c.RegisteredAt = access.CredentialActive, reg.TapKey, reg.UVKey, reg.DeviceInfo, now
-		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, c.UserID)); err != nil {
+		if u, err = userByID(ctx, tx, c.UserID); err != nil {
 			return err
 		}
 		detail := reg.DeviceInfo

@@ -2,20 +2,15 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 
 	"postern/access"
 )
 
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // insertEvent appends e inside the caller's transaction, so a change and its
 // log line are written together or not at all.
-func (s *Store) insertEvent(ctx context.Context, x execer, e *access.Event) error {
+func (s *Store) insertEvent(ctx context.Context, x querier, e *access.Event) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
@@ -78,20 +73,11 @@ func (s *Store) Events(ctx context.Context, f access.EventFilter) ([]access.Even
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	events, err := queryAll(ctx, s.read, scanEvent, q, args...)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	events, err := scanEvents(rows)
-	if err != nil {
-		return nil, 0, err
-	}
-	var next int64
-	if len(events) > limit {
-		events = events[:limit]
-		next = events[limit-1].ID
-	}
+	events, next := trimByID(events, limit, func(e access.Event) int64 { return e.ID })
 	return events, next, nil
 }
 
@@ -101,12 +87,7 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]acce
 	if limit <= 0 || limit > MaxLimit {
 		limit = DefaultLimit
 	}
-	rows, err := s.read.QueryContext(ctx, eventSelect+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return scanEvents(rows)
+	return queryAll(ctx, s.read, scanEvent, eventSelect+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 }
 
 // LastEventID returns the newest event's id, 0 when there is none.
@@ -140,17 +121,11 @@ const eventSelect = `SELECT id, at, kind, reason, actor, ifnull(user_id, 0), ifn
 	ifnull((SELECT name FROM access_points WHERE access_points.id = events.access_point_id), '')
 	FROM events`
 
-func scanEvents(rows *sql.Rows) ([]access.Event, error) {
-	events := []access.Event{}
-	for rows.Next() {
-		var e access.Event
-		var at, lat int64
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Reason, &e.Actor, &e.UserID, &e.AccessPointID, &e.CredentialID, &e.RSSI, &lat, &e.Detail, &e.UserName, &e.AccessPointName); err != nil {
-			return nil, err
-		}
-		e.At = time.UnixMilli(at)
-		e.Latency = time.Duration(lat) * time.Microsecond
-		events = append(events, e)
-	}
-	return events, rows.Err()
+func scanEvent(sc scanner) (access.Event, error) {
+	var e access.Event
+	var at, lat int64
+	err := sc.Scan(&e.ID, &at, &e.Kind, &e.Reason, &e.Actor, &e.UserID, &e.AccessPointID, &e.CredentialID, &e.RSSI, &lat, &e.Detail, &e.UserName, &e.AccessPointName)
+	e.At = time.UnixMilli(at)
+	e.Latency = time.Duration(lat) * time.Microsecond
+	return e, err
 }

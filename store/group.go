@@ -7,6 +7,14 @@ import (
 	"postern/access"
 )
 
+const groupSelect = `SELECT id, name, description, (SELECT count(*) FROM group_members WHERE group_id = groups.id) FROM groups`
+
+func scanGroup(sc scanner) (access.Group, error) {
+	var g access.Group
+	err := sc.Scan(&g.ID, &g.Name, &g.Description, &g.Members)
+	return g, err
+}
+
 // CreateGroup stores a new group.
 func (s *Store) CreateGroup(ctx context.Context, actor string, g *access.Group) error {
 	g.Normalize()
@@ -56,9 +64,7 @@ func (s *Store) DeleteGroup(ctx context.Context, actor string, id int64) error {
 
 // GroupByID returns one group with its member count.
 func (s *Store) GroupByID(ctx context.Context, id int64) (access.Group, error) {
-	var g access.Group
-	err := s.read.QueryRowContext(ctx, `SELECT id, name, description, (SELECT count(*) FROM group_members WHERE group_id = groups.id) FROM groups WHERE id = ?`, id).
-		Scan(&g.ID, &g.Name, &g.Description, &g.Members)
+	g, err := scanGroup(s.read.QueryRowContext(ctx, groupSelect+` WHERE id = ?`, id))
 	return g, notFound(err)
 }
 
@@ -66,21 +72,8 @@ func (s *Store) GroupByID(ctx context.Context, id int64) (access.Group, error) {
 func (s *Store) Groups(ctx context.Context, o ListOptions) (Page[access.Group], error) {
 	limit := o.limit()
 	c, _ := decodeCursor(o.After)
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, description, (SELECT count(*) FROM group_members WHERE group_id = groups.id)
-		FROM groups WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
+	groups, err := queryAll(ctx, s.read, scanGroup, groupSelect+` WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
 	if err != nil {
-		return Page[access.Group]{}, err
-	}
-	defer rows.Close()
-	var groups []access.Group
-	for rows.Next() {
-		var g access.Group
-		if err := rows.Scan(&g.ID, &g.Name, &g.Description, &g.Members); err != nil {
-			return Page[access.Group]{}, err
-		}
-		groups = append(groups, g)
-	}
-	if err := rows.Err(); err != nil {
 		return Page[access.Group]{}, err
 	}
 	return paginate(groups, limit, func(g access.Group) nameCursor { return nameCursor{A: g.Name, ID: g.ID} }), nil

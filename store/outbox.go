@@ -34,7 +34,7 @@ type OutboxItem struct {
 	CredentialID string
 }
 
-func (s *Store) insertMail(ctx context.Context, tx *sql.Tx, actor string, m Mail) (int64, error) {
+func (s *Store) insertMail(ctx context.Context, tx querier, actor string, m Mail) (int64, error) {
 	var cred []byte
 	if m.CredentialID != nil {
 		cred = m.CredentialID[:]
@@ -69,7 +69,7 @@ func (s *Store) QueueMail(ctx context.Context, actor string, m Mail) (int64, err
 
 const outboxColumns = `id, created_at, kind, recipient, subject, message, status, attempts, next_attempt, last_error, sent_at, ifnull(hex(credential_id), '')`
 
-func scanOutbox(sc interface{ Scan(...any) error }) (OutboxItem, error) {
+func scanOutbox(sc scanner) (OutboxItem, error) {
 	var o OutboxItem
 	var created, next int64
 	var sent sql.NullInt64
@@ -78,26 +78,9 @@ func scanOutbox(sc interface{ Scan(...any) error }) (OutboxItem, error) {
 	return o, err
 }
 
-func (s *Store) outboxRows(ctx context.Context, q string, args ...any) ([]OutboxItem, error) {
-	rows, err := s.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []OutboxItem{}
-	for rows.Next() {
-		o, err := scanOutbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, o)
-	}
-	return items, rows.Err()
-}
-
 // DueOutbox returns queued emails whose next attempt is due, oldest first.
 func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error) {
-	return s.outboxRows(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE status = 'queued' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`, now.UnixMilli(), limit)
+	return queryAll(ctx, s.read, scanOutbox, `SELECT `+outboxColumns+` FROM outbox WHERE status = 'queued' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`, now.UnixMilli(), limit)
 }
 
 // Outbox returns emails newest first, before the id cursor (0: from the
@@ -109,15 +92,11 @@ func (s *Store) Outbox(ctx context.Context, before int64, limit int) ([]OutboxIt
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	items, err := s.outboxRows(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id < ? ORDER BY id DESC LIMIT ?`, before, limit+1)
+	items, err := queryAll(ctx, s.read, scanOutbox, `SELECT `+outboxColumns+` FROM outbox WHERE id < ? ORDER BY id DESC LIMIT ?`, before, limit+1)
 	if err != nil {
 		return nil, 0, err
 	}
-	var next int64
-	if len(items) > limit {
-		items = items[:limit]
-		next = items[limit-1].ID
-	}
+	items, next := trimByID(items, limit, func(o OutboxItem) int64 { return o.ID })
 	return items, next, nil
 }
 

@@ -73,6 +73,16 @@ func paginate[T any](rows []T, limit int, cur func(T) nameCursor) Page[T] {
 	return p
 }
 
+// trimByID trims rows fetched newest first with limit+1 and returns the id
+// to continue before, 0 on the last page.
+func trimByID[T any](rows []T, limit int, id func(T) int64) ([]T, int64) {
+	if len(rows) <= limit {
+		return rows, 0
+	}
+	rows = rows[:limit]
+	return rows, id(rows[limit-1])
+}
+
 // ValidCursor reports whether s is empty or a cursor the store wrote.
 func ValidCursor(s string) bool {
 	_, ok := decodeCursor(s)

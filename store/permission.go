@@ -16,7 +16,7 @@ const permissionSelect = `SELECT p.id, ifnull(p.user_id, 0), ifnull(p.group_id, 
 	LEFT JOIN groups g ON g.id = p.group_id
 	LEFT JOIN time_profiles t ON t.id = p.time_profile_id`
 
-func scanPermission(sc interface{ Scan(...any) error }) (access.Permission, error) {
+func scanPermission(sc scanner) (access.Permission, error) {
 	var p access.Permission
 	err := sc.Scan(&p.ID, &p.UserID, &p.GroupID, &p.AccessPointID, &p.TimeProfileID, &p.UserName, &p.GroupName, &p.AccessPointName, &p.TimeProfileName)
 	return p, err
@@ -95,20 +95,8 @@ func (s *Store) Permissions(ctx context.Context, o ListOptions, userID, accessPo
 	}
 	q += ` ORDER BY p.id LIMIT ?`
 	args = append(args, limit+1)
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	ps, err := queryAll(ctx, s.read, scanPermission, q, args...)
 	if err != nil {
-		return Page[access.Permission]{}, err
-	}
-	defer rows.Close()
-	var ps []access.Permission
-	for rows.Next() {
-		p, err := scanPermission(rows)
-		if err != nil {
-			return Page[access.Permission]{}, err
-		}
-		ps = append(ps, p)
-	}
-	if err := rows.Err(); err != nil {
 		return Page[access.Permission]{}, err
 	}
 	return paginate(ps, limit, func(p access.Permission) nameCursor { return nameCursor{ID: p.ID} }), nil
@@ -118,29 +106,24 @@ func (s *Store) Permissions(ctx context.Context, o ListOptions, userID, accessPo
 // directly or through a group, each with its time profile. It is the
 // reader's hot query: both branches walk an index.
 func (s *Store) Grants(ctx context.Context, userID, accessPointID int64) ([]access.Grant, error) {
-	rows, err := s.read.QueryContext(ctx, grantsQuery, userID, accessPointID, accessPointID, userID)
-	if err != nil {
-		return nil, err
+	return queryAll(ctx, s.read, scanGrant, grantsQuery, userID, accessPointID, accessPointID, userID)
+}
+
+func scanGrant(sc scanner) (access.Grant, error) {
+	var g access.Grant
+	var tid sql.NullInt64
+	var name, windows, holidays sql.NullString
+	if err := sc.Scan(&g.PermissionID, &tid, &name, &windows, &holidays); err != nil {
+		return g, err
 	}
-	defer rows.Close()
-	grants := []access.Grant{}
-	for rows.Next() {
-		var g access.Grant
-		var tid sql.NullInt64
-		var name, windows, holidays sql.NullString
-		if err := rows.Scan(&g.PermissionID, &tid, &name, &windows, &holidays); err != nil {
-			return nil, err
+	if tid.Valid {
+		p, err := scanTimeProfile(rowValues{tid.Int64, name.String, windows.String, holidays.String})
+		if err != nil {
+			return g, err
 		}
-		if tid.Valid {
-			p, err := scanTimeProfile(rowValues{tid.Int64, name.String, windows.String, holidays.String})
-			if err != nil {
-				return nil, err
-			}
-			g.Profile = &p
-		}
-		grants = append(grants, g)
+		g.Profile = &p
 	}
-	return grants, rows.Err()
+	return g, nil
 }
 
 const grantsQuery = `SELECT p.id, p.time_profile_id, t.name, t.windows, t.holidays
@@ -173,25 +156,12 @@ func (r rowValues) Scan(dest ...any) error {
 
 // GroupPermissions returns the permissions given to a group.
 func (s *Store) GroupPermissions(ctx context.Context, groupID int64) ([]access.Permission, error) {
-	rows, err := s.read.QueryContext(ctx, permissionSelect+` WHERE p.group_id = ? ORDER BY p.id`, groupID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	ps := []access.Permission{}
-	for rows.Next() {
-		p, err := scanPermission(rows)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
-	}
-	return ps, rows.Err()
+	return queryAll(ctx, s.read, scanPermission, permissionSelect+` WHERE p.group_id = ? ORDER BY p.id`, groupID)
 }
 
 // describePermission names a permission for the audit trail: "Ann Lee at
 // Front door, Office hours" or "group Staff at Front door, any time".
-func describePermission(ctx context.Context, tx *sql.Tx, id int64) string {
+func describePermission(ctx context.Context, tx querier, id int64) string {
 	p, err := scanPermission(tx.QueryRowContext(ctx, permissionSelect+` WHERE p.id = ?`, id))
 	if err != nil {
 		return "permission " + strconv.FormatInt(id, 10)

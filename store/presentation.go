@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"time"
 
@@ -16,8 +15,8 @@ import (
 func (s *Store) PresentationInputs(ctx context.Context, id access.CredentialID, ap access.AccessPoint) (access.Request, error) {
 	r := access.Request{AccessPoint: ap}
 	accessPointID := ap.ID
-	c, err := scanCredential(s.read.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, s.now().UnixMilli(), id[:]))
-	if errors.Is(err, sql.ErrNoRows) {
+	c, err := credentialByID(ctx, s.read, id, s.now())
+	if errors.Is(err, access.ErrNotFound) {
 		return r, nil
 	}
 	if err != nil {

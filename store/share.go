@@ -31,9 +31,9 @@ var (
 func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.Time, limit int, window time.Duration, compose func(access.Credential, access.User) (Mail, error)) error {
 	now := s.now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		c, err := scanCredential(tx.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, now.UnixMilli(), id[:]))
+		c, err := credentialByID(ctx, tx, id, now)
 		if err != nil {
-			return notFound(err)
+			return err
 		}
 		if c.Issuer.Name != "" {
 			return ErrShareImported
@@ -59,7 +59,7 @@ func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.
 		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET last_share_at = ? WHERE id = ?`, at.UnixMilli(), id[:]); err != nil {
 			return err
 		}
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, c.UserID))
+		u, err := userByID(ctx, tx, c.UserID)
 		if err != nil {
 			return err
 		}
@@ -81,9 +81,9 @@ func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.
 func (s *Store) ImportCredential(ctx context.Context, actor string, userID int64, c access.Credential) error {
 	now := s.now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, userID))
+		u, err := userByID(ctx, tx, userID)
 		if err != nil {
-			return notFound(err)
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, tap_key, uv_key, device_info, issuer_site_id, issuer_site_name, issuer_site_url, issuer_site_key, created_at, registered_at)
 			VALUES (?, ?, 'smart', 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -42,10 +42,6 @@ func (s *Store) Site(ctx context.Context) (access.Site, error) {
 	return s.loadSite(ctx, s.db)
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 func (s *Store) loadSite(ctx context.Context, q querier) (access.Site, error) {
 	var site access.Site
 	var id, der []byte

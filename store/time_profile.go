@@ -8,7 +8,7 @@ import (
 	"postern/access"
 )
 
-func scanTimeProfile(sc interface{ Scan(...any) error }) (access.TimeProfile, error) {
+func scanTimeProfile(sc scanner) (access.TimeProfile, error) {
 	var p access.TimeProfile
 	var windows, holidays string
 	if err := sc.Scan(&p.ID, &p.Name, &windows, &holidays); err != nil {
@@ -110,20 +110,8 @@ func (s *Store) TimeProfileByID(ctx context.Context, id int64) (access.TimeProfi
 func (s *Store) TimeProfiles(ctx context.Context, o ListOptions) (Page[access.TimeProfile], error) {
 	limit := o.limit()
 	c, _ := decodeCursor(o.After)
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, windows, holidays FROM time_profiles WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
+	ps, err := queryAll(ctx, s.read, scanTimeProfile, `SELECT id, name, windows, holidays FROM time_profiles WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
 	if err != nil {
-		return Page[access.TimeProfile]{}, err
-	}
-	defer rows.Close()
-	var ps []access.TimeProfile
-	for rows.Next() {
-		p, err := scanTimeProfile(rows)
-		if err != nil {
-			return Page[access.TimeProfile]{}, err
-		}
-		ps = append(ps, p)
-	}
-	if err := rows.Err(); err != nil {
 		return Page[access.TimeProfile]{}, err
 	}
 	return paginate(ps, limit, func(p access.TimeProfile) nameCursor { return nameCursor{A: p.Name, ID: p.ID} }), nil

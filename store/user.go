@@ -12,12 +12,18 @@ import (
 
 const userColumns = `id, first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at`
 
-func scanUser(sc interface{ Scan(...any) error }) (access.User, error) {
+func scanUser(sc scanner) (access.User, error) {
 	var u access.User
 	var from, until, created, updated sql.NullInt64
 	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.Enabled, &from, &until, &created, &updated)
 	u.ValidFrom, u.ValidUntil, u.CreatedAt, u.UpdatedAt = fromMS(from), fromMS(until), fromMS(created), fromMS(updated)
 	return u, err
+}
+
+// userByID reads one user with q, inside a transaction or outside one.
+func userByID(ctx context.Context, q querier, id int64) (access.User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return u, notFound(err)
 }
 
 // CreateUser stores a new user and logs who created it.
@@ -66,9 +72,9 @@ func (s *Store) UpdateUser(ctx context.Context, actor string, u *access.User) er
 // Their events stay: the log is append-only.
 func (s *Store) DeleteUser(ctx context.Context, actor string, id int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		u, err := userByID(ctx, tx, id)
 		if err != nil {
-			return notFound(err)
+			return err
 		}
 		// Their credentials and codes go with them (ON DELETE CASCADE); an
 		// invitation still waiting would email a code that no longer works.
@@ -85,8 +91,7 @@ func (s *Store) DeleteUser(ctx context.Context, actor string, id int64) error {
 
 // UserByID returns one user.
 func (s *Store) UserByID(ctx context.Context, id int64) (access.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
-	return u, notFound(err)
+	return userByID(ctx, s.read, id)
 }
 
 // Users returns a page of users sorted by last then first name, optionally
@@ -109,20 +114,8 @@ func (s *Store) Users(ctx context.Context, o ListOptions) (Page[access.User], er
 	}
 	q += ` ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT ?`
 	args = append(args, limit+1)
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	users, err := queryAll(ctx, s.read, scanUser, q, args...)
 	if err != nil {
-		return Page[access.User]{}, err
-	}
-	defer rows.Close()
-	var users []access.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return Page[access.User]{}, err
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
 		return Page[access.User]{}, err
 	}
 	return paginate(users, limit, func(u access.User) nameCursor { return nameCursor{u.LastName, u.FirstName, u.ID} }), nil
@@ -150,20 +143,11 @@ func ftsQuery(s string) string {
 
 // UserGroups returns the groups a user belongs to.
 func (s *Store) UserGroups(ctx context.Context, userID int64) ([]access.Group, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT g.id, g.name, g.description FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name`, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	groups := []access.Group{}
-	for rows.Next() {
+	return queryAll(ctx, s.read, func(sc scanner) (access.Group, error) {
 		var g access.Group
-		if err := rows.Scan(&g.ID, &g.Name, &g.Description); err != nil {
-			return nil, err
-		}
-		groups = append(groups, g)
-	}
-	return groups, rows.Err()
+		err := sc.Scan(&g.ID, &g.Name, &g.Description)
+		return g, err
+	}, `SELECT g.id, g.name, g.description FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name`, userID)
 }
 
 // SetUserGroups replaces the groups a user belongs to.
