@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"postern/access"
@@ -28,14 +29,14 @@ func (s *Store) CreateAccessPoint(ctx context.Context, actor string, a *access.A
 	}
 	now := s.now()
 	a.CreatedAt, a.UpdatedAt = now, now
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "create access point", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO access_points (name, reader, mode, rssi_threshold, require_unlock, unlock_ms, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, now.UnixMilli(), now.UnixMilli())
 		if err != nil {
-			return constraintErr(err, "an access point with that name or reader")
+			return constraintErr("create access point", err, "an access point with that name or reader")
 		}
 		if a.ID, err = res.LastInsertId(); err != nil {
-			return err
+			return fmt.Errorf("store: create access point: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "access_point.created", Actor: actor, AccessPointID: a.ID, Detail: a.Name + " on " + a.Reader})
 	})
@@ -48,11 +49,14 @@ func (s *Store) UpdateAccessPoint(ctx context.Context, actor string, a *access.A
 		return err
 	}
 	a.UpdatedAt = s.now()
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		err := affected(tx.ExecContext(ctx, `UPDATE access_points SET name = ?, reader = ?, mode = ?, rssi_threshold = ?, require_unlock = ?, unlock_ms = ?, state = ?, updated_at = ? WHERE id = ?`,
-			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(), a.ID))
+	return s.tx(ctx, "update access point", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE access_points SET name = ?, reader = ?, mode = ?, rssi_threshold = ?, require_unlock = ?, unlock_ms = ?, state = ?, updated_at = ? WHERE id = ?`,
+			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(), a.ID)
 		if err != nil {
-			return constraintErr(err, "an access point with that name or reader")
+			return constraintErr("update access point", err, "an access point with that name or reader")
+		}
+		if err := affected("update access point", res); err != nil {
+			return err
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "access_point.updated", Actor: actor, AccessPointID: a.ID, Detail: a.Name + " (" + string(a.State) + ")"})
 	})
@@ -60,13 +64,13 @@ func (s *Store) UpdateAccessPoint(ctx context.Context, actor string, a *access.A
 
 // DeleteAccessPoint removes an access point and its permissions.
 func (s *Store) DeleteAccessPoint(ctx context.Context, actor string, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "delete access point", func(tx *sql.Tx) error {
 		var name string
 		if err := tx.QueryRowContext(ctx, `SELECT name FROM access_points WHERE id = ?`, id).Scan(&name); err != nil {
-			return notFound(err)
+			return notFound("delete access point", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_points WHERE id = ?`, id); err != nil {
-			return err
+			return fmt.Errorf("store: delete access point: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "access_point.deleted", Actor: actor, AccessPointID: id, Detail: name})
 	})
@@ -75,20 +79,20 @@ func (s *Store) DeleteAccessPoint(ctx context.Context, actor string, id int64) e
 // AccessPointByID returns one access point.
 func (s *Store) AccessPointByID(ctx context.Context, id int64) (access.AccessPoint, error) {
 	a, err := scanAccessPoint(s.read.QueryRowContext(ctx, `SELECT `+accessPointColumns+` FROM access_points WHERE id = ?`, id))
-	return a, notFound(err)
+	return a, notFound("read access point", err)
 }
 
 // AccessPointByReader returns the access point bound to a reader.
 func (s *Store) AccessPointByReader(ctx context.Context, reader string) (access.AccessPoint, error) {
 	a, err := scanAccessPoint(s.read.QueryRowContext(ctx, `SELECT `+accessPointColumns+` FROM access_points WHERE reader = ?`, reader))
-	return a, notFound(err)
+	return a, notFound("read access point by reader", err)
 }
 
 // AccessPoints returns a page of access points sorted by name.
 func (s *Store) AccessPoints(ctx context.Context, o ListOptions) (Page[access.AccessPoint], error) {
 	limit := o.limit()
 	c, _ := decodeCursor(o.After)
-	aps, err := queryAll(ctx, s.read, scanAccessPoint, `SELECT `+accessPointColumns+` FROM access_points WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
+	aps, err := queryAll(ctx, s.read, "list access points", scanAccessPoint, `SELECT `+accessPointColumns+` FROM access_points WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
 	if err != nil {
 		return Page[access.AccessPoint]{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"postern/access"
@@ -39,8 +40,10 @@ func hashToken(token string) []byte {
 // CountAdmins returns how many admins there are; zero means first run.
 func (s *Store) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM admins`).Scan(&n)
-	return n, err
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM admins`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count admins: %w", err)
+	}
+	return n, nil
 }
 
 // CreateAdmin adds an admin. With onlyFirst, it refuses when any admin
@@ -50,11 +53,11 @@ func (s *Store) CreateAdmin(ctx context.Context, actor, email, passwordHash stri
 		return Admin{}, access.Invalid("email", "%s", err.Error())
 	}
 	a := Admin{Email: email, PasswordHash: passwordHash, CreatedAt: s.now()}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "create admin", func(tx *sql.Tx) error {
 		if onlyFirst {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM admins`).Scan(&n); err != nil {
-				return err
+				return fmt.Errorf("store: create admin: count admins: %w", err)
 			}
 			if n > 0 {
 				return ErrAdminExists
@@ -62,10 +65,10 @@ func (s *Store) CreateAdmin(ctx context.Context, actor, email, passwordHash stri
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO admins (email, password_hash, created_at) VALUES (?, ?, ?)`, email, passwordHash, a.CreatedAt.UnixMilli())
 		if err != nil {
-			return constraintErr(err, "an administrator with that email")
+			return constraintErr("create admin", err, "an administrator with that email")
 		}
 		if a.ID, err = res.LastInsertId(); err != nil {
-			return err
+			return fmt.Errorf("store: create admin: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "admin.created", Actor: actor, Detail: email})
 	})
@@ -78,7 +81,7 @@ func (s *Store) AdminByEmail(ctx context.Context, email string) (Admin, error) {
 	var created int64
 	err := s.read.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM admins WHERE email = ?`, email).Scan(&a.ID, &a.Email, &a.PasswordHash, &created)
 	a.CreatedAt = time.UnixMilli(created)
-	return a, notFound(err)
+	return a, notFound("read admin by email", err)
 }
 
 // CreateSession stores a new browser session under the hash of token.
@@ -87,11 +90,13 @@ func (s *Store) CreateSession(ctx context.Context, token, csrf string, adminID i
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, admin_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 		hashToken(token), adminID, csrf, now.UnixMilli(), now.Add(ttl).UnixMilli())
 	if err != nil {
-		return err
+		return fmt.Errorf("store: create session: %w", err)
 	}
 	// Sweep expired sessions now and then; the index keeps it cheap.
-	_, err = s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now.UnixMilli())
-	return err
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now.UnixMilli()); err != nil {
+		return fmt.Errorf("store: create session: sweep expired sessions: %w", err)
+	}
+	return nil
 }
 
 // SessionByToken returns the live session for token.
@@ -101,21 +106,23 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (Session, erro
 	err := s.read.QueryRowContext(ctx, `SELECT s.admin_id, a.email, s.csrf, s.expires_at FROM sessions s JOIN admins a ON a.id = s.admin_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, hashToken(token), s.now().UnixMilli()).Scan(&sess.AdminID, &sess.Email, &sess.CSRF, &exp)
 	sess.ExpiresAt = time.UnixMilli(exp)
-	return sess, notFound(err)
+	return sess, notFound("read session", err)
 }
 
 // DeleteSession logs a browser out.
 func (s *Store) DeleteSession(ctx context.Context, token string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(token))
-	return err
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(token)); err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
 }
 
 // CreateAPIToken stores an API token for an admin under its hash.
 func (s *Store) CreateAPIToken(ctx context.Context, actor string, adminID int64, name, token string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "create API token", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (admin_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`, adminID, name, hashToken(token), s.now().UnixMilli())
 		if err != nil {
-			return constraintErr(err, "that token")
+			return constraintErr("create API token", err, "that token")
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "api_token.created", Actor: actor, Detail: name})
 	})
@@ -125,24 +132,27 @@ func (s *Store) CreateAPIToken(ctx context.Context, actor string, adminID int64,
 func (s *Store) AdminByAPIToken(ctx context.Context, token string) (Admin, error) {
 	var a Admin
 	err := s.read.QueryRowContext(ctx, `SELECT a.id, a.email FROM api_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.token_hash = ?`, hashToken(token)).Scan(&a.ID, &a.Email)
-	return a, notFound(err)
+	return a, notFound("read admin by API token", err)
 }
 
 // Setting returns a site setting, or def when it is not set.
 func (s *Store) Setting(ctx context.Context, key, def string) (string, error) {
 	var v string
 	err := s.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return def, nil
+	case err != nil:
+		return "", fmt.Errorf("store: read setting %s: %w", key, err)
 	}
-	return v, err
+	return v, nil
 }
 
 // SetSetting stores a site setting.
 func (s *Store) SetSetting(ctx context.Context, actor, key, value string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "set setting "+key, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
-			return err
+			return fmt.Errorf("store: set setting %s: %w", key, err)
 		}
 		if actor == "" {
 			return nil

@@ -33,7 +33,7 @@ var (
 // points (some within a time profile), and a direct permission at busyDoor
 // for every other user.
 func seedBench(ctx context.Context, s *Store) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "seed the benchmark", func(tx *sql.Tx) error {
 		exec := func(q string, rows int, args func(i int) []any) error {
 			st, err := tx.PrepareContext(ctx, q)
 			if err != nil {

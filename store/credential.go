@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func scanCredential(sc scanner) (access.Credential, error) {
 // outside one; now decides whether an invitation has expired.
 func credentialByID(ctx context.Context, q querier, id access.CredentialID, now time.Time) (access.Credential, error) {
 	c, err := scanCredential(q.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials c WHERE c.id = ?`, now.UnixMilli(), id[:]))
-	return c, notFound(err)
+	return c, notFound("read credential", err)
 }
 
 // CredentialByID returns one credential.
@@ -50,7 +51,7 @@ func (s *Store) CredentialByID(ctx context.Context, id access.CredentialID) (acc
 
 // UserCredentials returns a user's credentials, newest first.
 func (s *Store) UserCredentials(ctx context.Context, userID int64) ([]access.Credential, error) {
-	return queryAll(ctx, s.read, scanCredential, `SELECT `+credentialColumns+` FROM credentials c WHERE c.user_id = ? ORDER BY c.created_at DESC`, s.now().UnixMilli(), userID)
+	return queryAll(ctx, s.read, "list user's credentials", scanCredential, `SELECT `+credentialColumns+` FROM credentials c WHERE c.user_id = ? ORDER BY c.created_at DESC`, s.now().UnixMilli(), userID)
 }
 
 // ErrNoEmail is returned when a credential is assigned to a user without
@@ -63,7 +64,7 @@ var ErrNoEmail = access.Invalid("email", "the user needs an email address to rec
 func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64, code string, expires time.Time, invite func(access.Credential, access.User) (Mail, error)) (access.Credential, error) {
 	now := s.now()
 	c := access.Credential{ID: access.NewCredentialID(), UserID: userID, Kind: "smart", Status: access.CredentialInvited, CreatedAt: now}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "assign credential", func(tx *sql.Tx) error {
 		u, err := userByID(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -72,18 +73,18 @@ func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64
 			return ErrNoEmail
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, created_at) VALUES (?, ?, 'smart', 'invited', ?)`, c.ID[:], userID, now.UnixMilli()); err != nil {
-			return err
+			return fmt.Errorf("store: assign credential: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO registration_codes (code_hash, credential_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 			access.HashCode(code), c.ID[:], now.UnixMilli(), expires.UnixMilli()); err != nil {
-			return err
+			return fmt.Errorf("store: assign credential: add registration code: %w", err)
 		}
 		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential.assigned", Actor: actor, UserID: userID, CredentialID: c.ID.String(), Detail: "Smart credential for " + u.Name()}); err != nil {
 			return err
 		}
 		m, err := invite(c, u)
 		if err != nil {
-			return err
+			return fmt.Errorf("store: assign credential: compose invitation: %w", err)
 		}
 		m.CredentialID = &c.ID
 		_, err = s.insertMail(ctx, tx, actor, m)
@@ -100,7 +101,7 @@ func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64
 func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access.CredentialID, why, code string, expires time.Time, invite func(access.Credential, access.User) (Mail, error)) error {
 	now := s.now()
 	defer s.checkpoint(ctx)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "new registration code", func(tx *sql.Tx) error {
 		c, err := credentialByID(ctx, tx, id, now)
 		if err != nil {
 			return err
@@ -123,14 +124,14 @@ func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO registration_codes (code_hash, credential_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 			access.HashCode(code), id[:], now.UnixMilli(), expires.UnixMilli()); err != nil {
-			return err
+			return fmt.Errorf("store: new registration code: %w", err)
 		}
 		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential." + why, Actor: actor, UserID: c.UserID, CredentialID: id.String(), Detail: "new registration code for " + u.Name()}); err != nil {
 			return err
 		}
 		m, err := invite(c, u)
 		if err != nil {
-			return err
+			return fmt.Errorf("store: new registration code: compose invitation: %w", err)
 		}
 		m.CredentialID = &id
 		_, err = s.insertMail(ctx, tx, actor, m)
@@ -142,27 +143,29 @@ func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access
 // invitations, forgetting their bodies.
 func (s *Store) retireCodes(ctx context.Context, tx querier, id access.CredentialID, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE registration_codes SET superseded_at = ? WHERE credential_id = ? AND used_at IS NULL AND superseded_at IS NULL`, now.UnixMilli(), id[:]); err != nil {
-		return err
+		return fmt.Errorf("store: retire registration codes: %w", err)
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'cancelled', message = '' WHERE credential_id = ? AND status IN ('queued', 'failed') AND kind = 'invitation'`, id[:])
-	return err
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'cancelled', message = '' WHERE credential_id = ? AND status IN ('queued', 'failed') AND kind = 'invitation'`, id[:]); err != nil {
+		return fmt.Errorf("store: cancel invitations: %w", err)
+	}
+	return nil
 }
 
 // RevokeCredential refuses a credential everywhere from now on.
 func (s *Store) RevokeCredential(ctx context.Context, actor string, id access.CredentialID) error {
 	now := s.now()
 	defer s.checkpoint(ctx)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "revoke credential", func(tx *sql.Tx) error {
 		var userID int64
 		var status string
 		if err := tx.QueryRowContext(ctx, `SELECT user_id, status FROM credentials WHERE id = ?`, id[:]).Scan(&userID, &status); err != nil {
-			return notFound(err)
+			return notFound("revoke credential", err)
 		}
 		if status == string(access.CredentialRevoked) {
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET status = 'revoked', revoked_at = ? WHERE id = ?`, now.UnixMilli(), id[:]); err != nil {
-			return err
+			return fmt.Errorf("store: revoke credential: %w", err)
 		}
 		if err := s.retireCodes(ctx, tx, id, now); err != nil {
 			return err
@@ -183,7 +186,7 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 	if now.IsZero() {
 		now = s.now()
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "register credential", func(tx *sql.Tx) error {
 		var credID []byte
 		err := tx.QueryRowContext(ctx, `SELECT credential_id FROM registration_codes WHERE code_hash = ? AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?`,
 			access.HashCode(reg.Code), now.UnixMilli()).Scan(&credID)
@@ -191,7 +194,7 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 			return access.ErrRegistration
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("store: register credential: %w", err)
 		}
 		var id access.CredentialID
 		copy(id[:], credID)
@@ -201,7 +204,11 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 		if c.Status == access.CredentialRevoked {
 			return access.ErrRegistration
 		}
-		if err := affected(tx.ExecContext(ctx, `UPDATE registration_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL`, now.UnixMilli(), access.HashCode(reg.Code))); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE registration_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL`, now.UnixMilli(), access.HashCode(reg.Code))
+		if err != nil {
+			return fmt.Errorf("store: register credential: spend code: %w", err)
+		}
+		if err := affected("register credential: spend code", res); err != nil {
 			if errors.Is(err, access.ErrNotFound) {
 				return access.ErrRegistration
 			}
@@ -210,7 +217,7 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 		replaced := c.Status == access.CredentialActive
 		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET status = 'active', tap_key = ?, uv_key = ?, device_info = ?, registered_at = ? WHERE id = ?`,
 			reg.TapKey, reg.UVKey, reg.DeviceInfo, now.UnixMilli(), id[:]); err != nil {
-			return err
+			return fmt.Errorf("store: register credential: %w", err)
 		}
 		c.Status, c.TapKey, c.UVKey, c.DeviceInfo, c.RegisteredAt = access.CredentialActive, reg.TapKey, reg.UVKey, reg.DeviceInfo, now
 		if u, err = userByID(ctx, tx, c.UserID); err != nil {
@@ -227,6 +234,8 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 
 // TouchCredential records that a credential was just used at a reader.
 func (s *Store) TouchCredential(ctx context.Context, id access.CredentialID, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE credentials SET last_used_at = ? WHERE id = ?`, at.UnixMilli(), id[:])
-	return err
+	if _, err := s.db.ExecContext(ctx, `UPDATE credentials SET last_used_at = ? WHERE id = ?`, at.UnixMilli(), id[:]); err != nil {
+		return fmt.Errorf("store: touch credential: %w", err)
+	}
+	return nil
 }

@@ -3,12 +3,20 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"postern/access"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
+
+// The store's errors come in two kinds. A refusal (access.ErrNotFound, a
+// *access.ConflictError, a *access.ValidationError, ErrShareLimit and the
+// like) is returned as it is made: web maps it to a status and shows its
+// text, and so does the command line. Any other failure is wrapped with
+// %w as "store: <operation>: <cause>", so a log line says what failed and
+// errors.Is and errors.As still see the cause.
 
 // constraint returns SQLite's extended result code for a constraint
 // failure (sqlite3.SQLITE_CONSTRAINT_UNIQUE and its kin), or 0 when err is
@@ -29,26 +37,25 @@ func duplicate(err error) bool {
 	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
-// constraintErr maps SQLite's unique and foreign key failures to domain
-// errors.
-func constraintErr(err error, what string) error {
+// constraintErr maps SQLite's unique and foreign key failures to conflicts
+// about what, and names op in any other error.
+func constraintErr(op string, err error, what string) error {
 	switch {
+	case err == nil:
+		return nil
 	case duplicate(err):
 		return access.Conflict("%s already exists", what)
 	case constraint(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return access.Conflict("%s refers to something that does not exist or is still in use", what)
 	}
-	return err
+	return fmt.Errorf("store: %s: %w", op, err)
 }
 
 // affected turns "no row changed" into access.ErrNotFound.
-func affected(res sql.Result, err error) error {
-	if err != nil {
-		return err
-	}
+func affected(op string, res sql.Result) error {
 	n, err := res.RowsAffected()
 	if err != nil {
-		return err
+		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	if n == 0 {
 		return access.ErrNotFound
@@ -56,9 +63,14 @@ func affected(res sql.Result, err error) error {
 	return nil
 }
 
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
+// notFound turns "no row" into access.ErrNotFound, and names op in any
+// other error.
+func notFound(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
 		return access.ErrNotFound
 	}
-	return err
+	return fmt.Errorf("store: %s: %w", op, err)
 }

@@ -2,9 +2,14 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"postern/access"
+
+	"modernc.org/sqlite"
 )
 
 // TestConstraintErr feeds constraintErr the errors SQLite itself returns for
@@ -44,10 +49,10 @@ func TestConstraintErr(t *testing.T) {
 			if dbErr == nil {
 				t.Fatal("got no error from SQLite, want one")
 			}
-			err := constraintErr(dbErr, "it")
+			err := constraintErr("test", dbErr, "it")
 			var ce *access.ConflictError
 			switch {
-			case tt.want == "" && err != dbErr:
+			case tt.want == "" && (errors.As(err, &ce) || !errors.Is(err, dbErr)):
 				t.Errorf("got %v, want SQLite's own error %v", err, dbErr)
 			case tt.want != "" && !errors.As(err, &ce):
 				t.Errorf("got %T %v, want *access.ConflictError", err, err)
@@ -60,8 +65,112 @@ func TestConstraintErr(t *testing.T) {
 		// Text that reads like a constraint failure but carries no SQLite
 		// code is not one.
 		made := errors.New("UNIQUE constraint failed: groups.name")
-		if err := constraintErr(made, "it"); err != made {
-			t.Errorf("got %v, want %v unchanged", err, made)
+		var ce *access.ConflictError
+		if err := constraintErr("test", made, "it"); errors.As(err, &ce) || !errors.Is(err, made) {
+			t.Errorf("got %v, want %v", err, made)
 		}
 	})
+}
+
+// TestErrorsNameTheirOperation checks that a failure says which operation
+// failed, keeps its cause for errors.Is, and that a refusal is not wrapped.
+func TestErrorsNameTheirOperation(t *testing.T) {
+	ctx := t.Context()
+	s := openMigrated(t, t.TempDir())
+	ann := access.User{FirstName: "Ann", LastName: "Smith", Email: "ann@example.com"}
+	bob := access.User{FirstName: "Bob"}
+	for _, u := range []*access.User{&ann, &bob} {
+		if err := s.CreateUser(ctx, "setup", u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateGroup(ctx, "setup", &access.Group{Name: "Staff"}); err != nil {
+		t.Fatal(err)
+	}
+	expires := time.Now().Add(time.Hour)
+
+	t.Run("refusals are returned as they are", func(t *testing.T) {
+		tests := []struct {
+			name string
+			call func() error
+			want error
+		}{
+			{"not found", func() error { _, err := s.UserByID(ctx, 999); return err }, access.ErrNotFound},
+			{"not found in a transaction", func() error {
+				_, err := s.AssignCredential(ctx, "setup", 999, "code", expires, nil)
+				return err
+			}, access.ErrNotFound},
+			{"no row changed", func() error { return s.RetryMail(ctx, "setup", 999) }, access.ErrNotFound},
+			{"no email", func() error {
+				_, err := s.AssignCredential(ctx, "setup", bob.ID, "code", expires, nil)
+				return err
+			}, ErrNoEmail},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if err := tt.call(); err != tt.want {
+					t.Errorf("got %v, want %v itself", err, tt.want)
+				}
+			})
+		}
+		t.Run("conflict", func(t *testing.T) {
+			err := s.CreateGroup(ctx, "setup", &access.Group{Name: "staff"})
+			if got, want := fmt.Sprint(err), "a group named staff already exists"; got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	})
+
+	t.Run("a failure inside a transaction", func(t *testing.T) {
+		// A table gone from under the store fails the step that needs it;
+		// the error names the operation and the step, and keeps SQLite's.
+		if _, err := s.db.ExecContext(ctx, `DROP TABLE outbox`); err != nil {
+			t.Fatal(err)
+		}
+		err := s.DeleteUser(ctx, "setup", ann.ID)
+		var se *sqlite.Error
+		if !errors.As(err, &se) || !strings.HasPrefix(err.Error(), "store: delete user: cancel invitations: ") {
+			t.Errorf("got %v, want a *sqlite.Error named \"store: delete user: cancel invitations: \"", err)
+		}
+		if _, err := s.UserByID(ctx, ann.ID); err != nil {
+			t.Errorf("got %v, want the user still there: the failed delete rolled back", err)
+		}
+	})
+
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"CreateUser", func() error { return s.CreateUser(ctx, "setup", &access.User{FirstName: "Bob"}) }, "store: create user: begin: "},
+		{"UserByID", func() error { _, err := s.UserByID(ctx, ann.ID); return err }, "store: read user: "},
+		{"Users", func() error { _, err := s.Users(ctx, ListOptions{}); return err }, "store: list users: "},
+		{"CountUsers", func() error { _, err := s.CountUsers(ctx); return err }, "store: count users: "},
+		{"SetUserGroups", func() error { return s.SetUserGroups(ctx, "setup", ann.ID, nil) }, "store: set user's groups: begin: "},
+		{"DeleteGroup", func() error { return s.DeleteGroup(ctx, "setup", 1) }, "store: delete group: begin: "},
+		{"AccessPointByReader", func() error { _, err := s.AccessPointByReader(ctx, "sim:front"); return err }, "store: read access point by reader: "},
+		{"Grants", func() error { _, err := s.Grants(ctx, ann.ID, 1); return err }, "store: list grants: "},
+		{"CredentialByID", func() error { _, err := s.CredentialByID(ctx, access.CredentialID{}); return err }, "store: read credential: "},
+		{"RecordDecision", func() error {
+			return s.RecordDecision(ctx, &access.Event{Kind: "access.granted"}, nil, expires)
+		}, "store: record decision: "},
+		{"AppendEvent", func() error { return s.AppendEvent(ctx, &access.Event{Kind: "door.opened"}) }, "store: log door.opened event: "},
+		{"Events", func() error { _, _, err := s.Events(ctx, access.EventFilter{}); return err }, "store: list events: "},
+		{"Outbox", func() error { _, _, err := s.Outbox(ctx, 0, 10); return err }, "store: list outbox: "},
+		{"Setting", func() error { _, err := s.Setting(ctx, "smtp", ""); return err }, "store: read setting smtp: "},
+		{"SessionByToken", func() error { _, err := s.SessionByToken(ctx, "token"); return err }, "store: read session: "},
+		{"Site", func() error { _, err := s.Site(ctx); return err }, "store: read the site identity: "},
+		{"Ping", func() error { return s.Ping(ctx) }, "store: ping: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || !strings.HasSuffix(err.Error(), "sql: database is closed") {
+				t.Errorf("got %v, want %q and the cause", err, tt.want)
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -18,10 +19,12 @@ func (s *Store) insertEvent(ctx context.Context, x querier, e *access.Event) err
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.At.UnixMilli(), e.Kind, e.Reason, e.Actor, nullID(e.UserID), nullID(e.AccessPointID), e.CredentialID, e.RSSI, e.Latency.Microseconds(), e.Detail)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: log %s event: %w", e.Kind, err)
 	}
-	e.ID, err = res.LastInsertId()
-	return err
+	if e.ID, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("store: log %s event: %w", e.Kind, err)
+	}
+	return nil
 }
 
 // AppendEvent writes one event. It returns once the event is committed, so
@@ -73,7 +76,7 @@ func (s *Store) Events(ctx context.Context, f access.EventFilter) ([]access.Even
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit+1)
-	events, err := queryAll(ctx, s.read, scanEvent, q, args...)
+	events, err := queryAll(ctx, s.read, "list events", scanEvent, q, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -87,14 +90,16 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]acce
 	if limit <= 0 || limit > MaxLimit {
 		limit = DefaultLimit
 	}
-	return queryAll(ctx, s.read, scanEvent, eventSelect+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	return queryAll(ctx, s.read, "list new events", scanEvent, eventSelect+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 }
 
 // LastEventID returns the newest event's id, 0 when there is none.
 func (s *Store) LastEventID(ctx context.Context) (int64, error) {
 	var id int64
-	err := s.read.QueryRowContext(ctx, `SELECT ifnull(max(id), 0) FROM events`).Scan(&id)
-	return id, err
+	if err := s.read.QueryRowContext(ctx, `SELECT ifnull(max(id), 0) FROM events`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: read last event id: %w", err)
+	}
+	return id, nil
 }
 
 // LastDecisions returns the newest access decision at each access point.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"postern/access"
 )
@@ -21,13 +22,13 @@ func (s *Store) CreateGroup(ctx context.Context, actor string, g *access.Group) 
 	if err := g.Validate(); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "create group", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO groups (name, description) VALUES (?, ?)`, g.Name, g.Description)
 		if err != nil {
-			return constraintErr(err, "a group named "+g.Name)
+			return constraintErr("create group", err, "a group named "+g.Name)
 		}
 		if g.ID, err = res.LastInsertId(); err != nil {
-			return err
+			return fmt.Errorf("store: create group: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "group.created", Actor: actor, Detail: g.Name})
 	})
@@ -39,10 +40,13 @@ func (s *Store) UpdateGroup(ctx context.Context, actor string, g *access.Group) 
 	if err := g.Validate(); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		err := affected(tx.ExecContext(ctx, `UPDATE groups SET name = ?, description = ? WHERE id = ?`, g.Name, g.Description, g.ID))
+	return s.tx(ctx, "update group", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, description = ? WHERE id = ?`, g.Name, g.Description, g.ID)
 		if err != nil {
-			return constraintErr(err, "a group named "+g.Name)
+			return constraintErr("update group", err, "a group named "+g.Name)
+		}
+		if err := affected("update group", res); err != nil {
+			return err
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "group.updated", Actor: actor, Detail: g.Name})
 	})
@@ -50,13 +54,13 @@ func (s *Store) UpdateGroup(ctx context.Context, actor string, g *access.Group) 
 
 // DeleteGroup removes a group, its memberships and its permissions.
 func (s *Store) DeleteGroup(ctx context.Context, actor string, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "delete group", func(tx *sql.Tx) error {
 		var name string
 		if err := tx.QueryRowContext(ctx, `SELECT name FROM groups WHERE id = ?`, id).Scan(&name); err != nil {
-			return notFound(err)
+			return notFound("delete group", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE id = ?`, id); err != nil {
-			return err
+			return fmt.Errorf("store: delete group: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "group.deleted", Actor: actor, Detail: name})
 	})
@@ -65,14 +69,14 @@ func (s *Store) DeleteGroup(ctx context.Context, actor string, id int64) error {
 // GroupByID returns one group with its member count.
 func (s *Store) GroupByID(ctx context.Context, id int64) (access.Group, error) {
 	g, err := scanGroup(s.read.QueryRowContext(ctx, groupSelect+` WHERE id = ?`, id))
-	return g, notFound(err)
+	return g, notFound("read group", err)
 }
 
 // Groups returns a page of groups sorted by name.
 func (s *Store) Groups(ctx context.Context, o ListOptions) (Page[access.Group], error) {
 	limit := o.limit()
 	c, _ := decodeCursor(o.After)
-	groups, err := queryAll(ctx, s.read, scanGroup, groupSelect+` WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
+	groups, err := queryAll(ctx, s.read, "list groups", scanGroup, groupSelect+` WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
 	if err != nil {
 		return Page[access.Group]{}, err
 	}

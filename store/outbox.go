@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"postern/access"
@@ -43,11 +44,11 @@ func (s *Store) insertMail(ctx context.Context, tx querier, actor string, m Mail
 	res, err := tx.ExecContext(ctx, `INSERT INTO outbox (created_at, kind, recipient, subject, message, next_attempt, credential_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		now, m.Kind, m.Recipient, m.Subject, m.Message, now, cred)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("store: queue %s email: %w", m.Kind, err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("store: queue %s email: %w", m.Kind, err)
 	}
 	e := &access.Event{Kind: m.Kind + ".queued", Actor: actor, Detail: "to " + m.Recipient}
 	if m.CredentialID != nil {
@@ -59,7 +60,7 @@ func (s *Store) insertMail(ctx context.Context, tx querier, actor string, m Mail
 // QueueMail puts an email in the outbox.
 func (s *Store) QueueMail(ctx context.Context, actor string, m Mail) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "queue "+m.Kind+" email", func(tx *sql.Tx) error {
 		var err error
 		id, err = s.insertMail(ctx, tx, actor, m)
 		return err
@@ -80,7 +81,7 @@ func scanOutbox(sc scanner) (OutboxItem, error) {
 
 // DueOutbox returns queued emails whose next attempt is due, oldest first.
 func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error) {
-	return queryAll(ctx, s.read, scanOutbox, `SELECT `+outboxColumns+` FROM outbox WHERE status = 'queued' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`, now.UnixMilli(), limit)
+	return queryAll(ctx, s.read, "list due email", scanOutbox, `SELECT `+outboxColumns+` FROM outbox WHERE status = 'queued' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`, now.UnixMilli(), limit)
 }
 
 // Outbox returns emails newest first, before the id cursor (0: from the
@@ -92,7 +93,7 @@ func (s *Store) Outbox(ctx context.Context, before int64, limit int) ([]OutboxIt
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	items, err := queryAll(ctx, s.read, scanOutbox, `SELECT `+outboxColumns+` FROM outbox WHERE id < ? ORDER BY id DESC LIMIT ?`, before, limit+1)
+	items, err := queryAll(ctx, s.read, "list outbox", scanOutbox, `SELECT `+outboxColumns+` FROM outbox WHERE id < ? ORDER BY id DESC LIMIT ?`, before, limit+1)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -103,22 +104,24 @@ func (s *Store) Outbox(ctx context.Context, before int64, limit int) ([]OutboxIt
 // CountQueuedMail returns how many emails wait to be sent.
 func (s *Store) CountQueuedMail(ctx context.Context) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE status = 'queued'`).Scan(&n)
-	return n, err
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE status = 'queued'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count queued email: %w", err)
+	}
+	return n, nil
 }
 
 // MarkOutboxSent records a delivery and forgets the body: an invitation's
 // code must not outlive its sending in the database.
 func (s *Store) MarkOutboxSent(ctx context.Context, id int64, at time.Time) error {
 	defer s.checkpoint(ctx)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "mark email sent", func(tx *sql.Tx) error {
 		var kind, to string
 		var cred sql.NullString
 		if err := tx.QueryRowContext(ctx, `SELECT kind, recipient, hex(credential_id) FROM outbox WHERE id = ?`, id).Scan(&kind, &to, &cred); err != nil {
-			return notFound(err)
+			return notFound("mark email sent", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '', message = '' WHERE id = ?`, at.UnixMilli(), id); err != nil {
-			return err
+			return fmt.Errorf("store: mark email sent: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{At: at, Kind: kind + ".sent", Actor: "system", CredentialID: lowerHex(cred.String), Detail: "to " + to})
 	})
@@ -128,11 +131,11 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, at time.Time) erro
 // for good when permanent. An email cancelled while it was being sent (its
 // code replaced) stays cancelled.
 func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, at time.Time, errText string, next time.Time, permanent bool) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "mark email failed", func(tx *sql.Tx) error {
 		var kind, to, was string
 		var cred sql.NullString
 		if err := tx.QueryRowContext(ctx, `SELECT kind, recipient, hex(credential_id), status FROM outbox WHERE id = ?`, id).Scan(&kind, &to, &cred, &was); err != nil {
-			return notFound(err)
+			return notFound("mark email failed", err)
 		}
 		if was == "cancelled" {
 			return nil
@@ -143,7 +146,7 @@ func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, at time.Time, er
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?`,
 			status, errText, next.UnixMilli(), id); err != nil {
-			return err
+			return fmt.Errorf("store: mark email failed: %w", err)
 		}
 		detail := "to " + to + ": " + errText
 		if !permanent {
@@ -155,9 +158,12 @@ func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, at time.Time, er
 
 // RetryMail puts a failed email back in the queue, due now.
 func (s *Store) RetryMail(ctx context.Context, actor string, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		err := affected(tx.ExecContext(ctx, `UPDATE outbox SET status = 'queued', next_attempt = ? WHERE id = ? AND status = 'failed'`, s.now().UnixMilli(), id))
+	return s.tx(ctx, "retry email", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'queued', next_attempt = ? WHERE id = ? AND status = 'failed'`, s.now().UnixMilli(), id)
 		if err != nil {
+			return fmt.Errorf("store: retry email: %w", err)
+		}
+		if err := affected("retry email", res); err != nil {
 			return err
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "mail.retried", Actor: actor, Detail: "outbox " + itoa(id)})

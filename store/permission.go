@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 
 	"postern/access"
@@ -27,14 +28,14 @@ func (s *Store) CreatePermission(ctx context.Context, actor string, p *access.Pe
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "create permission", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO permissions (user_id, group_id, access_point_id, time_profile_id) VALUES (?, ?, ?, ?)`,
 			nullID(p.UserID), nullID(p.GroupID), p.AccessPointID, nullID(p.TimeProfileID))
 		if err != nil {
-			return constraintErr(err, "that permission")
+			return constraintErr("create permission", err, "that permission")
 		}
 		if p.ID, err = res.LastInsertId(); err != nil {
-			return err
+			return fmt.Errorf("store: create permission: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "permission.created", Actor: actor, UserID: p.UserID, AccessPointID: p.AccessPointID,
 			Detail: describePermission(ctx, tx, p.ID)})
@@ -46,11 +47,14 @@ func (s *Store) UpdatePermission(ctx context.Context, actor string, p *access.Pe
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		err := affected(tx.ExecContext(ctx, `UPDATE permissions SET user_id = ?, group_id = ?, access_point_id = ?, time_profile_id = ? WHERE id = ?`,
-			nullID(p.UserID), nullID(p.GroupID), p.AccessPointID, nullID(p.TimeProfileID), p.ID))
+	return s.tx(ctx, "update permission", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE permissions SET user_id = ?, group_id = ?, access_point_id = ?, time_profile_id = ? WHERE id = ?`,
+			nullID(p.UserID), nullID(p.GroupID), p.AccessPointID, nullID(p.TimeProfileID), p.ID)
 		if err != nil {
-			return constraintErr(err, "that permission")
+			return constraintErr("update permission", err, "that permission")
+		}
+		if err := affected("update permission", res); err != nil {
+			return err
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "permission.updated", Actor: actor, UserID: p.UserID, AccessPointID: p.AccessPointID,
 			Detail: describePermission(ctx, tx, p.ID)})
@@ -59,14 +63,14 @@ func (s *Store) UpdatePermission(ctx context.Context, actor string, p *access.Pe
 
 // DeletePermission removes a permission.
 func (s *Store) DeletePermission(ctx context.Context, actor string, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "delete permission", func(tx *sql.Tx) error {
 		var userID, apID int64
 		if err := tx.QueryRowContext(ctx, `SELECT ifnull(user_id, 0), access_point_id FROM permissions WHERE id = ?`, id).Scan(&userID, &apID); err != nil {
-			return notFound(err)
+			return notFound("delete permission", err)
 		}
 		detail := describePermission(ctx, tx, id)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM permissions WHERE id = ?`, id); err != nil {
-			return err
+			return fmt.Errorf("store: delete permission: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "permission.deleted", Actor: actor, UserID: userID, AccessPointID: apID, Detail: detail})
 	})
@@ -75,7 +79,7 @@ func (s *Store) DeletePermission(ctx context.Context, actor string, id int64) er
 // PermissionByID returns one permission with the names it refers to.
 func (s *Store) PermissionByID(ctx context.Context, id int64) (access.Permission, error) {
 	p, err := scanPermission(s.read.QueryRowContext(ctx, permissionSelect+` WHERE p.id = ?`, id))
-	return p, notFound(err)
+	return p, notFound("read permission", err)
 }
 
 // Permissions returns a page of permissions in the order they were made,
@@ -95,7 +99,7 @@ func (s *Store) Permissions(ctx context.Context, o ListOptions, userID, accessPo
 	}
 	q += ` ORDER BY p.id LIMIT ?`
 	args = append(args, limit+1)
-	ps, err := queryAll(ctx, s.read, scanPermission, q, args...)
+	ps, err := queryAll(ctx, s.read, "list permissions", scanPermission, q, args...)
 	if err != nil {
 		return Page[access.Permission]{}, err
 	}
@@ -106,7 +110,7 @@ func (s *Store) Permissions(ctx context.Context, o ListOptions, userID, accessPo
 // directly or through a group, each with its time profile. It is the
 // reader's hot query: both branches walk an index.
 func (s *Store) Grants(ctx context.Context, userID, accessPointID int64) ([]access.Grant, error) {
-	return queryAll(ctx, s.read, scanGrant, grantsQuery, userID, accessPointID, accessPointID, userID)
+	return queryAll(ctx, s.read, "list grants", scanGrant, grantsQuery, userID, accessPointID, accessPointID, userID)
 }
 
 func scanGrant(sc scanner) (access.Grant, error) {
@@ -156,7 +160,7 @@ func (r rowValues) Scan(dest ...any) error {
 
 // GroupPermissions returns the permissions given to a group.
 func (s *Store) GroupPermissions(ctx context.Context, groupID int64) ([]access.Permission, error) {
-	return queryAll(ctx, s.read, scanPermission, permissionSelect+` WHERE p.group_id = ? ORDER BY p.id`, groupID)
+	return queryAll(ctx, s.read, "list group's permissions", scanPermission, permissionSelect+` WHERE p.group_id = ? ORDER BY p.id`, groupID)
 }
 
 // describePermission names a permission for the audit trail: "Ann Lee at

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"postern/access"
@@ -41,29 +42,32 @@ func (s *Store) PresentationInputs(ctx context.Context, id access.CredentialID, 
 func (s *Store) RecordDecision(ctx context.Context, e *access.Event, cred *access.CredentialID, at time.Time) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: record decision: %w", err)
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
-		return err
+		return fmt.Errorf("store: record decision: %w", err)
 	}
 	// Back to NORMAL for everything else, whatever happens here.
 	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = NORMAL`)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: record decision: begin: %w", err)
 	}
 	if cred != nil {
 		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET last_used_at = ? WHERE id = ?`, at.UnixMilli(), cred[:]); err != nil {
 			tx.Rollback()
-			return err
+			return fmt.Errorf("store: record decision: %w", err)
 		}
 	}
 	if err := s.insertEvent(ctx, tx, e); err != nil {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: record decision: commit: %w", err)
+	}
+	return nil
 }
 
 // SiteLocation returns the site's time zone setting, or time.Local.

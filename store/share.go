@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"postern/access"
@@ -30,7 +31,7 @@ var (
 // compose makes the email from the credential and its user.
 func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.Time, limit int, window time.Duration, compose func(access.Credential, access.User) (Mail, error)) error {
 	now := s.now()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "queue share", func(tx *sql.Tx) error {
 		c, err := credentialByID(ctx, tx, id, now)
 		if err != nil {
 			return err
@@ -43,7 +44,7 @@ func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.
 		}
 		var last sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT last_share_at FROM credentials WHERE id = ?`, id[:]).Scan(&last); err != nil {
-			return err
+			return fmt.Errorf("store: queue share: %w", err)
 		}
 		if last.Valid && at.UnixMilli() <= last.Int64 {
 			return ErrShareReplayed
@@ -51,13 +52,13 @@ func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE credential_id = ? AND kind = 'share' AND created_at > ?`,
 			id[:], now.Add(-window).UnixMilli()).Scan(&n); err != nil {
-			return err
+			return fmt.Errorf("store: queue share: count recent shares: %w", err)
 		}
 		if n >= limit {
 			return ErrShareLimit
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET last_share_at = ? WHERE id = ?`, at.UnixMilli(), id[:]); err != nil {
-			return err
+			return fmt.Errorf("store: queue share: %w", err)
 		}
 		u, err := userByID(ctx, tx, c.UserID)
 		if err != nil {
@@ -65,7 +66,7 @@ func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.
 		}
 		m, err := compose(c, u)
 		if err != nil {
-			return err
+			return fmt.Errorf("store: queue share: compose email: %w", err)
 		}
 		m.CredentialID = &id
 		if _, err := s.insertMail(ctx, tx, "key", m); err != nil {
@@ -80,7 +81,7 @@ func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.
 // permissions, revocation and events are this site's alone.
 func (s *Store) ImportCredential(ctx context.Context, actor string, userID int64, c access.Credential) error {
 	now := s.now()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "import credential", func(tx *sql.Tx) error {
 		u, err := userByID(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -95,7 +96,7 @@ func (s *Store) ImportCredential(ctx context.Context, actor string, userID int64
 			}
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("store: import credential: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "credential.imported", Actor: actor, UserID: userID, CredentialID: c.ID.String(),
 			Detail: "from " + c.Issuer.Name + " for " + u.Name()})

@@ -22,22 +22,24 @@ func (s *Store) Site(ctx context.Context) (access.Site, error) {
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return site, err
+		return site, fmt.Errorf("store: create the site identity: %w", err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return site, err
+		return site, fmt.Errorf("store: create the site identity: %w", err)
 	}
 	var id [16]byte
 	rand.Read(id[:])
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, "create the site identity", func(tx *sql.Tx) error {
 		// INSERT OR IGNORE: two first calls racing keep the first identity.
-		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO site (one, site_id, name, signing_key, created_at) VALUES (1, ?, 'Postern', ?, ?)`,
-			id[:], der, s.now().UnixMilli())
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO site (one, site_id, name, signing_key, created_at) VALUES (1, ?, 'Postern', ?, ?)`,
+			id[:], der, s.now().UnixMilli()); err != nil {
+			return fmt.Errorf("store: create the site identity: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
-		return site, fmt.Errorf("create the site identity: %w", err)
+		return site, err
 	}
 	return s.loadSite(ctx, s.db)
 }
@@ -46,16 +48,16 @@ func (s *Store) loadSite(ctx context.Context, q querier) (access.Site, error) {
 	var site access.Site
 	var id, der []byte
 	if err := q.QueryRowContext(ctx, `SELECT site_id, name, signing_key FROM site WHERE one = 1`).Scan(&id, &site.Name, &der); err != nil {
-		return site, err
+		return site, fmt.Errorf("store: read the site identity: %w", err)
 	}
 	copy(site.ID[:], id)
 	k, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
-		return site, fmt.Errorf("the stored site key is damaged: %w", err)
+		return site, fmt.Errorf("store: read the site identity: the stored site key is damaged: %w", err)
 	}
 	key, ok := k.(*ecdsa.PrivateKey)
 	if !ok {
-		return site, errors.New("the stored site key is not an ECDSA key")
+		return site, errors.New("store: read the site identity: the stored site key is not an ECDSA key")
 	}
 	site.Key = key
 	return site, nil
@@ -69,9 +71,9 @@ func (s *Store) SetSiteName(ctx context.Context, actor, name string) error {
 	if _, err := s.Site(ctx); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "rename site", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE site SET name = ? WHERE one = 1`, name); err != nil {
-			return err
+			return fmt.Errorf("store: rename site: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "site.renamed", Actor: actor, Detail: name})
 	})

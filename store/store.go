@@ -41,13 +41,13 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		w.Close()
-		return nil, err
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
 	s := &Store{db: w, read: r, now: time.Now}
@@ -69,7 +69,10 @@ func (s *Store) Close() error {
 // Ping reports whether the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {
 	var n int
-	return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&n)
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&n); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
 }
 
 // querier is what the database and a transaction have in common, so one
@@ -82,39 +85,48 @@ type querier interface {
 }
 
 // tx runs fn in a write transaction: committed when fn returns nil, rolled
-// back otherwise.
-func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// back otherwise. op names the operation in a failure to begin or commit;
+// fn names it in its own errors, and passes refusals (access.Conflict and
+// the like) as they are, since their text is what people read.
+func (s *Store) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: %s: begin: %w", op, err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s: commit: %w", op, err)
+	}
+	return nil
 }
 
 // scanner is one row to read: a *sql.Row or the current row of *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// queryAll runs a query and reads every row with scan. The slice is never
-// nil, so an empty list is [] in JSON.
-func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+// queryAll runs a query and reads every row with scan; op names the
+// operation in its errors. The slice is never nil, so an empty list is []
+// in JSON.
+func queryAll[T any](ctx context.Context, q querier, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
 	defer rows.Close()
 	items := []T{}
 	for rows.Next() {
 		it, err := scan(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: %s: %w", op, err)
 		}
 		items = append(items, it)
 	}
-	return items, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return items, nil
 }
 
 // ms turns a time into stored unix milliseconds; the zero time is NULL.

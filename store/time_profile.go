@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 
 	"postern/access"
 )
@@ -15,16 +16,16 @@ func scanTimeProfile(sc scanner) (access.TimeProfile, error) {
 		return p, err
 	}
 	if err := json.Unmarshal([]byte(windows), &p.Windows); err != nil {
-		return p, err
+		return p, fmt.Errorf("time profile %d: windows: %w", p.ID, err)
 	}
 	var days []string
 	if err := json.Unmarshal([]byte(holidays), &days); err != nil {
-		return p, err
+		return p, fmt.Errorf("time profile %d: holidays: %w", p.ID, err)
 	}
 	for _, d := range days {
 		date, err := access.ParseDate(d)
 		if err != nil {
-			return p, err
+			return p, fmt.Errorf("time profile %d: holidays: %w", p.ID, err)
 		}
 		p.Holidays = append(p.Holidays, date)
 	}
@@ -48,13 +49,13 @@ func (s *Store) CreateTimeProfile(ctx context.Context, actor string, p *access.T
 		return err
 	}
 	w, h := encodeTimeProfile(p)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "create time profile", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO time_profiles (name, windows, holidays) VALUES (?, ?, ?)`, p.Name, w, h)
 		if err != nil {
-			return constraintErr(err, "a time profile named "+p.Name)
+			return constraintErr("create time profile", err, "a time profile named "+p.Name)
 		}
 		if p.ID, err = res.LastInsertId(); err != nil {
-			return err
+			return fmt.Errorf("store: create time profile: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "time_profile.created", Actor: actor, Detail: p.Name})
 	})
@@ -67,10 +68,13 @@ func (s *Store) UpdateTimeProfile(ctx context.Context, actor string, p *access.T
 		return err
 	}
 	w, h := encodeTimeProfile(p)
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		err := affected(tx.ExecContext(ctx, `UPDATE time_profiles SET name = ?, windows = ?, holidays = ? WHERE id = ?`, p.Name, w, h, p.ID))
+	return s.tx(ctx, "update time profile", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE time_profiles SET name = ?, windows = ?, holidays = ? WHERE id = ?`, p.Name, w, h, p.ID)
 		if err != nil {
-			return constraintErr(err, "a time profile named "+p.Name)
+			return constraintErr("update time profile", err, "a time profile named "+p.Name)
+		}
+		if err := affected("update time profile", res); err != nil {
+			return err
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "time_profile.updated", Actor: actor, Detail: p.Name})
 	})
@@ -78,23 +82,23 @@ func (s *Store) UpdateTimeProfile(ctx context.Context, actor string, p *access.T
 
 // DeleteTimeProfile removes a time profile that no permission uses.
 func (s *Store) DeleteTimeProfile(ctx context.Context, actor string, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "delete time profile", func(tx *sql.Tx) error {
 		var name string
 		if err := tx.QueryRowContext(ctx, `SELECT name FROM time_profiles WHERE id = ?`, id).Scan(&name); err != nil {
-			return notFound(err)
+			return notFound("delete time profile", err)
 		}
 		// The schema's ON DELETE RESTRICT would refuse too, but SQLite
 		// raises it from a trigger, whose code does not say "foreign key";
 		// asking first gives the reason plainly.
 		var used bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM permissions WHERE time_profile_id = ?)`, id).Scan(&used); err != nil {
-			return err
+			return fmt.Errorf("store: delete time profile: %w", err)
 		}
 		if used {
 			return access.Conflict("time profile %s is used by permissions: remove them first", name)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM time_profiles WHERE id = ?`, id); err != nil {
-			return err
+			return fmt.Errorf("store: delete time profile: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "time_profile.deleted", Actor: actor, Detail: name})
 	})
@@ -103,14 +107,14 @@ func (s *Store) DeleteTimeProfile(ctx context.Context, actor string, id int64) e
 // TimeProfileByID returns one time profile.
 func (s *Store) TimeProfileByID(ctx context.Context, id int64) (access.TimeProfile, error) {
 	p, err := scanTimeProfile(s.read.QueryRowContext(ctx, `SELECT id, name, windows, holidays FROM time_profiles WHERE id = ?`, id))
-	return p, notFound(err)
+	return p, notFound("read time profile", err)
 }
 
 // TimeProfiles returns a page of time profiles sorted by name.
 func (s *Store) TimeProfiles(ctx context.Context, o ListOptions) (Page[access.TimeProfile], error) {
 	limit := o.limit()
 	c, _ := decodeCursor(o.After)
-	ps, err := queryAll(ctx, s.read, scanTimeProfile, `SELECT id, name, windows, holidays FROM time_profiles WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
+	ps, err := queryAll(ctx, s.read, "list time profiles", scanTimeProfile, `SELECT id, name, windows, holidays FROM time_profiles WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`, c.A, c.ID, limit+1)
 	if err != nil {
 		return Page[access.TimeProfile]{}, err
 	}

@@ -23,7 +23,7 @@ func scanUser(sc scanner) (access.User, error) {
 // userByID reads one user with q, inside a transaction or outside one.
 func userByID(ctx context.Context, q querier, id int64) (access.User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
-	return u, notFound(err)
+	return u, notFound("read user", err)
 }
 
 // CreateUser stores a new user and logs who created it.
@@ -34,14 +34,14 @@ func (s *Store) CreateUser(ctx context.Context, actor string, u *access.User) er
 	}
 	now := s.now()
 	u.CreatedAt, u.UpdatedAt = now, now
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "create user", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO users (first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), now.UnixMilli(), now.UnixMilli())
 		if err != nil {
-			return err
+			return fmt.Errorf("store: create user: %w", err)
 		}
 		if u.ID, err = res.LastInsertId(); err != nil {
-			return err
+			return fmt.Errorf("store: create user: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.created", Actor: actor, UserID: u.ID, Detail: u.Name()})
 	})
@@ -54,10 +54,13 @@ func (s *Store) UpdateUser(ctx context.Context, actor string, u *access.User) er
 		return err
 	}
 	u.UpdatedAt = s.now()
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		err := affected(tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, enabled = ?, valid_from = ?, valid_until = ?, updated_at = ? WHERE id = ?`,
-			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), u.UpdatedAt.UnixMilli(), u.ID))
+	return s.tx(ctx, "update user", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, enabled = ?, valid_from = ?, valid_until = ?, updated_at = ? WHERE id = ?`,
+			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), u.UpdatedAt.UnixMilli(), u.ID)
 		if err != nil {
+			return fmt.Errorf("store: update user: %w", err)
+		}
+		if err := affected("update user", res); err != nil {
 			return err
 		}
 		detail := u.Name()
@@ -71,7 +74,7 @@ func (s *Store) UpdateUser(ctx context.Context, actor string, u *access.User) er
 // DeleteUser removes a user with their permissions and group memberships.
 // Their events stay: the log is append-only.
 func (s *Store) DeleteUser(ctx context.Context, actor string, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "delete user", func(tx *sql.Tx) error {
 		u, err := userByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -80,10 +83,10 @@ func (s *Store) DeleteUser(ctx context.Context, actor string, id int64) error {
 		// invitation still waiting would email a code that no longer works.
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'cancelled', message = '' WHERE kind = 'invitation' AND status IN ('queued', 'failed')
 			AND credential_id IN (SELECT id FROM credentials WHERE user_id = ?)`, id); err != nil {
-			return err
+			return fmt.Errorf("store: delete user: cancel invitations: %w", err)
 		}
-		if err := affected(tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("store: delete user: %w", err)
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.deleted", Actor: actor, UserID: id, Detail: u.Name()})
 	})
@@ -114,7 +117,7 @@ func (s *Store) Users(ctx context.Context, o ListOptions) (Page[access.User], er
 	}
 	q += ` ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT ?`
 	args = append(args, limit+1)
-	users, err := queryAll(ctx, s.read, scanUser, q, args...)
+	users, err := queryAll(ctx, s.read, "list users", scanUser, q, args...)
 	if err != nil {
 		return Page[access.User]{}, err
 	}
@@ -124,8 +127,10 @@ func (s *Store) Users(ctx context.Context, o ListOptions) (Page[access.User], er
 // CountUsers returns how many users there are.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
-	return n, err
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count users: %w", err)
+	}
+	return n, nil
 }
 
 // ftsQuery turns what an admin typed into an FTS5 query of quoted prefix
@@ -143,7 +148,7 @@ func ftsQuery(s string) string {
 
 // UserGroups returns the groups a user belongs to.
 func (s *Store) UserGroups(ctx context.Context, userID int64) ([]access.Group, error) {
-	return queryAll(ctx, s.read, func(sc scanner) (access.Group, error) {
+	return queryAll(ctx, s.read, "list user's groups", func(sc scanner) (access.Group, error) {
 		var g access.Group
 		err := sc.Scan(&g.ID, &g.Name, &g.Description)
 		return g, err
@@ -152,17 +157,17 @@ func (s *Store) UserGroups(ctx context.Context, userID int64) ([]access.Group, e
 
 // SetUserGroups replaces the groups a user belongs to.
 func (s *Store) SetUserGroups(ctx context.Context, actor string, userID int64, groupIDs []int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, "set user's groups", func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
-			return notFound(err)
+			return notFound("set user's groups", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE user_id = ?`, userID); err != nil {
-			return err
+			return fmt.Errorf("store: set user's groups: %w", err)
 		}
 		for _, g := range groupIDs {
 			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)`, g, userID); err != nil {
-				return constraintErr(err, "group membership")
+				return constraintErr("set user's groups", err, "group membership")
 			}
 		}
 		detail := fmt.Sprintf("now in %d groups", len(groupIDs))
@@ -176,5 +181,5 @@ func (s *Store) SetUserGroups(ctx context.Context, actor string, userID int64, g
 // UserByEmail returns the first user with an email address, ignoring case.
 func (s *Store) UserByEmail(ctx context.Context, email string) (access.User, error) {
 	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1`, email))
-	return u, notFound(err)
+	return u, notFound("read user by email", err)
 }
