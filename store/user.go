@@ -158,9 +158,8 @@ func (s *Store) UserGroups(ctx context.Context, userID int64) ([]access.Group, e
 // SetUserGroups replaces the groups a user belongs to.
 func (s *Store) SetUserGroups(ctx context.Context, actor string, userID int64, groupIDs []int64) error {
 	return s.tx(ctx, "set user's groups", func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
-			return notFound("set user's groups", err)
+		if _, err := userByID(ctx, tx, userID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE user_id = ?`, userID); err != nil {
 			return fmt.Errorf("store: set user's groups: %w", err)
