@@ -103,28 +103,30 @@ func (a *AccessPoint) Normalize() {
 	}
 }
 
-// Validate checks an access point before it is stored.
+// Validate checks an access point before it is stored. It returns every
+// field's error at once, as ValidationErrors.
 func (a AccessPoint) Validate() error {
+	var errs ValidationErrors
 	if a.Name == "" {
-		return Invalid("name", "is required")
+		errs.Add("name", "is required")
 	}
 	if len(a.Name) > 100 {
-		return Invalid("name", "must be at most 100 characters")
+		errs.Add("name", "must be at most 100 characters")
 	}
 	if !readerPattern.MatchString(a.Reader) {
-		return Invalid("reader", "must be sim:NAME (lower-case letters, digits, . _ -) or hciN")
+		errs.Add("reader", "must be sim:NAME (lower-case letters, digits, . _ -) or hciN")
 	}
 	if !a.Mode.Valid() {
-		return Invalid("mode", "must be direct, touch or long-range")
+		errs.Add("mode", "must be direct, touch or long-range")
 	}
 	if a.RSSIThreshold > -20 || a.RSSIThreshold < -120 {
-		return Invalid("rssi_threshold", "must be between -120 and -20 dBm")
+		errs.Add("rssi_threshold", "must be between -120 and -20 dBm")
 	}
 	if a.UnlockDuration < time.Second || a.UnlockDuration > time.Hour {
-		return Invalid("unlock_seconds", "must be between 1 and 3600 seconds")
+		errs.Add("unlock_seconds", "must be between 1 and 3600 seconds")
 	}
 	if !a.State.Valid() {
-		return Invalid("state", "must be normal, lockdown or unlocked")
+		errs.Add("state", "must be normal, lockdown or unlocked")
 	}
-	return nil
+	return errs.Err()
 }

@@ -16,16 +16,18 @@ func (g *Group) Normalize() {
 	g.Description = strings.TrimSpace(g.Description)
 }
 
-// Validate checks a group before it is stored.
+// Validate checks a group before it is stored. It returns every field's
+// error at once, as ValidationErrors.
 func (g Group) Validate() error {
+	var errs ValidationErrors
 	if g.Name == "" {
-		return Invalid("name", "is required")
+		errs.Add("name", "is required")
 	}
 	if len(g.Name) > 100 {
-		return Invalid("name", "must be at most 100 characters")
+		errs.Add("name", "must be at most 100 characters")
 	}
 	if len(g.Description) > 1000 {
-		return Invalid("description", "must be at most 1000 characters")
+		errs.Add("description", "must be at most 1000 characters")
 	}
-	return nil
+	return errs.Err()
 }

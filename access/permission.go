@@ -16,15 +16,17 @@ type Permission struct {
 	TimeProfileName string
 }
 
-// Validate checks a permission before it is stored.
+// Validate checks a permission before it is stored. It returns every
+// field's error at once, as ValidationErrors.
 func (p Permission) Validate() error {
+	var errs ValidationErrors
 	if (p.UserID == 0) == (p.GroupID == 0) {
-		return Invalid("user_id", "give either a user or a group")
+		errs.Add("user_id", "give either a user or a group")
 	}
 	if p.AccessPointID == 0 {
-		return Invalid("access_point_id", "is required")
+		errs.Add("access_point_id", "is required")
 	}
-	return nil
+	return errs.Err()
 }
 
 // Grant is one permission that reaches a user at an access point, with the

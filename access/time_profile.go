@@ -71,37 +71,40 @@ func (p *TimeProfile) Normalize() {
 	p.Holidays = slices.Compact(p.Holidays)
 }
 
-// Validate checks a time profile before it is stored.
+// Validate checks a time profile before it is stored. It returns every
+// field's error at once, as ValidationErrors; the windows field carries
+// the first window that is wrong.
 func (p TimeProfile) Validate() error {
+	var errs ValidationErrors
 	if p.Name == "" {
-		return Invalid("name", "is required")
+		errs.Add("name", "is required")
 	}
 	if len(p.Name) > 100 {
-		return Invalid("name", "must be at most 100 characters")
+		errs.Add("name", "must be at most 100 characters")
 	}
 	if len(p.Windows) == 0 {
-		return Invalid("windows", "add at least one weekly window")
+		errs.Add("windows", "add at least one weekly window")
 	}
 	if len(p.Windows) > 50 || len(p.Holidays) > 500 {
-		return Invalid("windows", "too many windows or holidays")
+		errs.Add("windows", "too many windows or holidays")
 	}
 	for i, w := range p.Windows {
 		if len(w.Days) == 0 {
-			return Invalid("windows", "window %d has no days", i+1)
+			errs.Add("windows", "window %d has no days", i+1)
 		}
 		for _, d := range w.Days {
 			if d < time.Sunday || d > time.Saturday {
-				return Invalid("windows", "window %d has an unknown day", i+1)
+				errs.Add("windows", "window %d has an unknown day", i+1)
 			}
 		}
 		if w.Start < 0 || w.Start > 1439 || w.End < 1 || w.End > 1440 {
-			return Invalid("windows", "window %d has a time outside the day", i+1)
+			errs.Add("windows", "window %d has a time outside the day", i+1)
 		}
 		if w.Start == w.End {
-			return Invalid("windows", "window %d starts and ends at the same time", i+1)
+			errs.Add("windows", "window %d starts and ends at the same time", i+1)
 		}
 	}
-	return nil
+	return errs.Err()
 }
 
 // Allows reports whether the profile is open at t, read on the wall clock of

@@ -32,26 +32,28 @@ func (u *User) Normalize() {
 	u.Email = strings.TrimSpace(u.Email)
 }
 
-// Validate checks a user before it is stored.
+// Validate checks a user before it is stored. It returns every field's
+// error at once, as ValidationErrors.
 func (u User) Validate() error {
+	var errs ValidationErrors
 	if u.FirstName == "" && u.LastName == "" {
-		return Invalid("first_name", "a first or last name is required")
+		errs.Add("first_name", "a first or last name is required")
 	}
 	if len(u.FirstName) > 100 {
-		return Invalid("first_name", "must be at most 100 characters")
+		errs.Add("first_name", "must be at most 100 characters")
 	}
 	if len(u.LastName) > 100 {
-		return Invalid("last_name", "must be at most 100 characters")
+		errs.Add("last_name", "must be at most 100 characters")
 	}
 	if u.Email != "" {
 		if err := ValidateEmail(u.Email); err != nil {
-			return Invalid("email", "%s", err.Error())
+			errs.Add("email", "%s", err.Error())
 		}
 	}
 	if !u.ValidFrom.IsZero() && !u.ValidUntil.IsZero() && !u.ValidUntil.After(u.ValidFrom) {
-		return Invalid("valid_until", "must be after valid from")
+		errs.Add("valid_until", "must be after valid from")
 	}
-	return nil
+	return errs.Err()
 }
 
 // ValidateEmail accepts a bare address such as ann@example.com and nothing
