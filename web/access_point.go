@@ -83,6 +83,7 @@ func readAccessPointForm(c echo.Context, a *access.AccessPoint) accessPointFormV
 		}
 		a.UnlockDuration = time.Duration(n) * time.Second
 	}
+	addFieldErrors(v.Errors, validateDraft(*a))
 	return v
 }
 

@@ -137,6 +137,19 @@ func fromAPITime(t *time.Time) time.Time {
 	return *t
 }
 
+// invalidInput gathers the field errors of the checks a handler makes before
+// the store into one answer, so an API client hears of every field at once.
+// An error that is not about a field is returned as it is.
+func invalidInput(checks ...error) error {
+	var errs access.ValidationErrors
+	for _, err := range checks {
+		if err != nil && !errs.Merge(err) {
+			return err
+		}
+	}
+	return errs.Err()
+}
+
 func created(c echo.Context, v any) error { return c.JSON(http.StatusCreated, v) }
 
 // ---- users
@@ -245,11 +258,11 @@ func (h *handler) apiUserCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.checkGroupIDs(c, in.GroupIDs); err != nil {
-		return err
-	}
 	u := access.User{Enabled: true}
 	in.apply(&u, raw)
+	if err := invalidInput(validateDraft(u), h.checkGroupIDs(c, in.GroupIDs)); err != nil {
+		return err
+	}
 	if err := h.store.CreateUser(c.Request().Context(), actor(c), &u); err != nil {
 		return err
 	}
@@ -298,10 +311,10 @@ func (h *handler) apiUserUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.checkGroupIDs(c, in.GroupIDs); err != nil {
+	in.apply(&u, raw)
+	if err := invalidInput(validateDraft(u), h.checkGroupIDs(c, in.GroupIDs)); err != nil {
 		return err
 	}
-	in.apply(&u, raw)
 	if err := h.store.UpdateUser(c.Request().Context(), actor(c), &u); err != nil {
 		return err
 	}

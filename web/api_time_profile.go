@@ -46,32 +46,45 @@ func toTimeProfileJSON(p access.TimeProfile) timeProfileJSON {
 	return out
 }
 
+// window reads the i-th window (from 0) of a request.
+func (wj windowJSON) window(i int) (access.Window, error) {
+	var w access.Window
+	for _, d := range wj.Days {
+		n := -1
+		for k, code := range dayCodes {
+			if strings.EqualFold(d, code) || strings.EqualFold(d, time.Weekday(k).String()) {
+				n = k
+			}
+		}
+		if n < 0 {
+			return w, access.Invalid("windows", "window %d: %q is not a day (mon, tue, …)", i+1, d)
+		}
+		w.Days = append(w.Days, time.Weekday(n))
+	}
+	var err error
+	if w.Start, err = access.ParseClock(wj.Start); err != nil {
+		return w, access.Invalid("windows", "window %d: %v", i+1, err)
+	}
+	if w.End, err = access.ParseClock(wj.End); err != nil {
+		return w, access.Invalid("windows", "window %d: %v", i+1, err)
+	}
+	return w, nil
+}
+
+// apply sets the fields the request has. A window or holiday that does not
+// read is a field error; the first of each is kept.
 func (in timeProfileInput) apply(p *access.TimeProfile) error {
+	var errs access.ValidationErrors
 	if in.Name != nil {
 		p.Name = *in.Name
 	}
 	if in.Windows != nil {
 		p.Windows = nil
 		for i, wj := range *in.Windows {
-			var w access.Window
-			for _, d := range wj.Days {
-				n := -1
-				for k, code := range dayCodes {
-					if strings.EqualFold(d, code) || strings.EqualFold(d, time.Weekday(k).String()) {
-						n = k
-					}
-				}
-				if n < 0 {
-					return access.Invalid("windows", "window %d: %q is not a day (mon, tue, …)", i+1, d)
-				}
-				w.Days = append(w.Days, time.Weekday(n))
-			}
-			var err error
-			if w.Start, err = access.ParseClock(wj.Start); err != nil {
-				return access.Invalid("windows", "window %d: %v", i+1, err)
-			}
-			if w.End, err = access.ParseClock(wj.End); err != nil {
-				return access.Invalid("windows", "window %d: %v", i+1, err)
+			w, err := wj.window(i)
+			if err != nil {
+				errs.Merge(err)
+				break
 			}
 			p.Windows = append(p.Windows, w)
 		}
@@ -81,12 +94,13 @@ func (in timeProfileInput) apply(p *access.TimeProfile) error {
 		for _, s := range *in.Holidays {
 			d, err := access.ParseDate(s)
 			if err != nil {
-				return access.Invalid("holidays", "%v", err)
+				errs.Add("holidays", "%v", err)
+				break
 			}
 			p.Holidays = append(p.Holidays, d)
 		}
 	}
-	return nil
+	return errs.Err()
 }
 
 func (h *handler) apiTimeProfileList(c echo.Context) error {
@@ -111,7 +125,7 @@ func (h *handler) apiTimeProfileCreate(c echo.Context) error {
 		return err
 	}
 	var p access.TimeProfile
-	if err := in.apply(&p); err != nil {
+	if err := invalidInput(in.apply(&p), validateDraft(p)); err != nil {
 		return err
 	}
 	if err := h.store.CreateTimeProfile(c.Request().Context(), actor(c), &p); err != nil {
@@ -145,7 +159,7 @@ func (h *handler) apiTimeProfileUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := in.apply(&p); err != nil {
+	if err := invalidInput(in.apply(&p), validateDraft(p)); err != nil {
 		return err
 	}
 	if err := h.store.UpdateTimeProfile(c.Request().Context(), actor(c), &p); err != nil {

@@ -15,6 +15,9 @@ import (
 type apiError struct {
 	Error   string `json:"error"`
 	Message string `json:"message"`
+	// Fields names every invalid field with its message, on a 422, so a
+	// client can show each problem next to its input.
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // badRequest marks input that could not even be read: malformed JSON, a
@@ -31,14 +34,14 @@ func errBadRequest(format string, args ...any) error {
 // safe to show. Anything it does not know is a 500 whose text is logged, not
 // shown.
 func classify(err error) (status int, code, message string) {
-	var ve *access.ValidationError
 	var ce *access.ConflictError
 	var br *badRequest
 	var he *echo.HTTPError
 	var mb *http.MaxBytesError
+	if ves, ok := access.AsValidationErrors(err); ok {
+		return http.StatusUnprocessableEntity, "invalid", ves.Error()
+	}
 	switch {
-	case errors.As(err, &ve):
-		return http.StatusUnprocessableEntity, "invalid", ve.Error()
 	case errors.As(err, &ce):
 		return http.StatusConflict, "conflict", ce.Error()
 	case errors.Is(err, access.ErrNotFound):
@@ -93,7 +96,11 @@ func (h *handler) httpError(err error, c echo.Context) {
 	}
 	var werr error
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
-		werr = c.JSON(status, apiError{Error: code, Message: msg})
+		body := apiError{Error: code, Message: msg}
+		if ves, ok := access.AsValidationErrors(err); ok {
+			body.Fields = ves.Fields()
+		}
+		werr = c.JSON(status, body)
 	} else {
 		werr = render(c, status, errorPage(pageFor(c, "Error"), status, msg))
 	}

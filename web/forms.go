@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,56 @@ import (
 	"postern/access"
 	"postern/access/protocol"
 )
+
+// draft is a domain value that a form or an API body fills; the store
+// normalizes and validates it before keeping it.
+type draft[T any] interface {
+	*T
+	Normalize()
+	Validate() error
+}
+
+// validateDraft is what the store would refuse in v, asked without the
+// store: a form that stops before the store because a field did not even
+// parse still names every other field that is wrong.
+func validateDraft[T any, P draft[T]](v T) error {
+	p := P(&v)
+	p.Normalize()
+	return p.Validate()
+}
+
+// addFieldErrors puts each field error that err holds next to its field
+// (one that names no field at the top of the form); a field that already
+// has a message keeps it, since a field that did not parse says more than
+// what its zero value fails. It reports whether err held any.
+func addFieldErrors(errs fieldErrors, err error) bool {
+	ves, ok := access.AsValidationErrors(err)
+	for _, ve := range ves {
+		field := ve.Field
+		if field == "" {
+			field = "form"
+		}
+		if _, have := errs[field]; !have {
+			errs[field] = ve.Message
+		}
+	}
+	return ok
+}
+
+// formError shows a refused save on the form: field errors next to their
+// fields, a clash at the top. Any other error is returned for the error
+// handler.
+func formError(err error, errs fieldErrors) error {
+	var ce *access.ConflictError
+	switch {
+	case addFieldErrors(errs, err):
+		return nil
+	case errors.As(err, &ce):
+		errs["form"] = ce.Message
+		return nil
+	}
+	return err
+}
 
 // paramID reads the :id path parameter.
 func paramID(c echo.Context) (int64, error) {

@@ -292,14 +292,34 @@ func checkAPIError(t *testing.T, status int, body []byte) {
 	}
 	code, _ := m["error"].(string)
 	msg, _ := m["message"].(string)
-	if code == "" || strings.TrimSpace(msg) == "" || len(m) != 2 {
-		t.Errorf(`got error body %s, want {"error": CODE, "message": TEXT} with both non-empty`, body)
+	keys := 2
+	if fields, ok := m["fields"]; ok {
+		keys = 3
+		checkFieldsJSON(t, code, fields)
+	}
+	if code == "" || strings.TrimSpace(msg) == "" || len(m) != keys {
+		t.Errorf(`got error body %s, want {"error": CODE, "message": TEXT} with both non-empty, and "fields" only on an invalid input`, body)
 	}
 	if status >= 500 {
 		t.Errorf("got status %d, want a 4xx for a client mistake: %s", status, body)
 	}
 	if stackTrace.Match(body) {
 		t.Errorf("error body looks like a stack trace: %s", body)
+	}
+}
+
+// checkFieldsJSON checks an error's "fields": only on "invalid", an object
+// of field names to non-empty messages.
+func checkFieldsJSON(t *testing.T, code string, fields any) {
+	t.Helper()
+	m, ok := fields.(map[string]any)
+	if code != "invalid" || !ok || len(m) == 0 {
+		t.Errorf(`got "fields" %v on error %q, want a non-empty object on "invalid" only`, fields, code)
+	}
+	for name, msg := range m {
+		if s, ok := msg.(string); name == "" || !ok || strings.TrimSpace(s) == "" {
+			t.Errorf("fields: got %q: %v, want a field name and its message", name, msg)
+		}
 	}
 }
 

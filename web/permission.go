@@ -117,6 +117,11 @@ func (h *handler) permissionCreate(c echo.Context) error {
 			p.UserID = u.ID
 		}
 	}
+	addFieldErrors(v.Errors, p.Validate())
+	if _, ok := v.Errors["user_email"]; ok {
+		// The email stands for the user: one message for it is enough.
+		delete(v.Errors, "user_id")
+	}
 	if len(v.Errors) == 0 {
 		err := h.store.CreatePermission(ctx, actor(c), p)
 		if err == nil {

@@ -65,6 +65,7 @@ func (h *handler) readTimeProfileForm(c echo.Context, p *access.TimeProfile) tim
 	if p.Holidays, err = access.ParseHolidays(v.Holidays); err != nil {
 		v.Errors["holidays"] = err.Error()
 	}
+	addFieldErrors(v.Errors, validateDraft(*p))
 	return v
 }
 

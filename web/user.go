@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -81,26 +80,8 @@ func (h *handler) readUserForm(c echo.Context, u *access.User) userFormView {
 		until = until.AddDate(0, 0, 1)
 	}
 	u.ValidUntil = until
+	addFieldErrors(v.Errors, validateDraft(*u))
 	return v
-}
-
-// formError turns a validation error into a field message on v; any other
-// error is returned for the error handler.
-func formError(err error, errs fieldErrors) error {
-	var ve *access.ValidationError
-	var ce *access.ConflictError
-	switch {
-	case errors.As(err, &ve):
-		errs[ve.Field] = ve.Message
-		if ve.Field == "" {
-			errs["form"] = ve.Message
-		}
-		return nil
-	case errors.As(err, &ce):
-		errs["form"] = ce.Message
-		return nil
-	}
-	return err
 }
 
 func (h *handler) userCreate(c echo.Context) error {
