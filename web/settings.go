@@ -27,6 +27,7 @@ type settingsView struct {
 	TimeZone     string
 	CodeDays     string
 	SMTP         string // redacted
+	SMTPTyped    string // a refused save's SMTP URL, shown back so it need not be typed again
 	SMTPSource   string
 	MailFrom     string
 	Fingerprint  string
@@ -96,12 +97,21 @@ func (h *handler) settingsSave(c echo.Context) error {
 	if smtpURL != "" {
 		if _, err := mail.ParseURL(smtpURL); err != nil {
 			v.Errors["smtp"] = err.Error()
+		} else {
+			v.SMTPTyped = smtpURL
 		}
 	}
 	if name == "" || len(name) > 100 {
 		v.Errors["site_name"] = "must be 1 to 100 characters"
 	}
 	if len(v.Errors) > 0 {
+		// A URL that parsed goes back into its field, password and all, so a
+		// bad time zone does not cost the admin the SMTP details; one that did
+		// not parse is left out, so its password is never on a page. The
+		// answer is for this request only.
+		if v.SMTPTyped != "" {
+			c.Response().Header().Set("Cache-Control", "no-store")
+		}
 		return render(c, http.StatusUnprocessableEntity, settingsPage(pageFor(c, "Settings"), v))
 	}
 	a := actor(c)

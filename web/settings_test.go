@@ -102,6 +102,31 @@ func TestSettingsPage(t *testing.T) {
 	}
 }
 
+// TestSettingsKeepsWhatWasTyped: a save refused for other fields shows
+// every field's error and keeps what was typed, the SMTP URL included, so
+// fixing the time zone is all it takes to save.
+func TestSettingsKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	env := newLoggedInEnv(t)
+	const smtpURL = "smtp://mailer:s3cret-Pw-2208@127.0.0.1:2525?tls=none"
+	typed := map[string]string{"site_name": "Front Office", "time_zone": "Mars/Olympus_Mons", "code_days": "91", "smtp": smtpURL, "mail_from": "doors at example"}
+	env.runPages(t, []scenario{
+		{name: "refused", method: "POST", url: "/settings", body: settingsValues(typed).Encode(),
+			wantStatus:  http.StatusUnprocessableEntity,
+			wantHeaders: map[string]string{"Cache-Control": "no-store"},
+			wantTestIDs: map[string]string{"error-time_zone": "not a time zone", "error-code_days": "1 to 90", "error-mail_from": "not a valid email"},
+			wantFields:  map[string]string{"site_name": "Front Office", "time_zone": "Mars/Olympus_Mons", "code_days": "91", "smtp": smtpURL, "mail_from": "doors at example"}},
+		{name: "nothing saved", method: "GET", url: "/settings", wantStatus: http.StatusOK,
+			wantTestIDs: map[string]string{"smtp-missing": ""}, wantFields: map[string]string{"site_name": "Postern", "smtp": ""}},
+		{name: "fixed and sent again", method: "POST", url: "/settings",
+			body:       settingsValues(map[string]string{"time_zone": "Europe/London", "code_days": "3", "smtp": smtpURL, "mail_from": "doors@example.com"}).Encode(),
+			wantStatus: http.StatusSeeOther, wantLocation: "/settings?flash=saved"},
+	})
+	if got, _ := env.s.Setting(t.Context(), "smtp_url", ""); got != smtpURL {
+		t.Errorf("got stored SMTP URL %q, want %q", got, smtpURL)
+	}
+}
+
 // TestSettingsCodeLifetime: a code works for the days the settings say.
 func TestSettingsCodeLifetime(t *testing.T) {
 	env := newLoggedInEnv(t, withSmartURL)
