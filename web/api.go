@@ -50,6 +50,7 @@ func (h *handler) apiRoutes(g *echo.Group) {
 	g.DELETE("/permissions/:id", h.apiPermissionDelete)
 
 	g.GET("/events", h.apiEventList)
+	g.GET("/outbox", h.apiOutbox)
 }
 
 // decodeJSON reads a request body strictly: one JSON object, no unknown

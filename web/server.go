@@ -109,6 +109,7 @@ func New(cfg Config) *echo.Echo {
 	h.eventRoutes(admin)
 	h.credentialRoutes(admin)
 	h.settingsRoutes(admin)
+	h.outboxRoutes(admin)
 
 	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken)
 	h.apiRoutes(api)

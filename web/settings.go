@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +17,6 @@ func (h *handler) settingsRoutes(g *echo.Group) {
 	g.GET("/settings", h.settingsShow)
 	g.POST("/settings", h.settingsSave)
 	g.POST("/settings/test-email", h.settingsTestEmail)
-	g.GET("/outbox", h.outboxList)
-	g.POST("/outbox/:id/retry", h.outboxRetry)
 }
 
 type settingsView struct {
@@ -172,39 +169,4 @@ func (h *handler) settingsTestEmail(c echo.Context) error {
 	}
 	h.mailer.Wake()
 	return redirect(c, "/outbox?flash=test")
-}
-
-type outboxView struct {
-	Items      []store.OutboxItem
-	Next       string
-	Configured bool
-	Loc        *time.Location
-}
-
-func (h *handler) outboxList(c echo.Context) error {
-	before, _, err := beforeLimit(c)
-	if err != nil {
-		return err
-	}
-	items, next, err := h.store.Outbox(c.Request().Context(), before, 50)
-	if err != nil {
-		return err
-	}
-	v := outboxView{Items: items, Configured: h.mailer.Configured(c.Request().Context()), Loc: h.location(c.Request().Context())}
-	if next != 0 {
-		v.Next = "/outbox?" + url.Values{"before": {strconv.FormatInt(next, 10)}}.Encode()
-	}
-	return render(c, http.StatusOK, outboxPage(pageFor(c, "Outbox"), v))
-}
-
-func (h *handler) outboxRetry(c echo.Context) error {
-	id, err := paramID(c)
-	if err != nil {
-		return err
-	}
-	if err := h.store.RetryMail(c.Request().Context(), actor(c), id); err != nil {
-		return err
-	}
-	h.mailer.Wake()
-	return redirect(c, "/outbox?flash=saved")
 }
