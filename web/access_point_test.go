@@ -6,6 +6,7 @@ import (
 )
 
 func TestAccessPointPages(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	env.create(t, "access-points", `{"name":"Car park","reader":"sim:car-park","mode":"long-range"}`)
 	env.runPages(t, []scenario{

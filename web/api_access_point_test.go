@@ -5,6 +5,7 @@ import (
 )
 
 func TestAPIAccessPoints(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	front := env.create(t, "access-points", `{"name":"Front door","reader":"sim:front","mode":"touch","require_unlock":true,"rssi_threshold":-70}`)
 	env.create(t, "access-points", `{"name":"Car park","reader":"sim:car-park","mode":"long-range"}`)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestAPIEvents(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	ann := env.create(t, "users", `{"first_name":"Ann"}`)
 	bob := env.create(t, "users", `{"first_name":"Bob"}`)
@@ -61,6 +62,7 @@ func TestAPIEvents(t *testing.T) {
 // TestAPIEventsPages walks the log newest first with the before cursor:
 // every event comes once, in order, and nothing written later slips in.
 func TestAPIEventsPages(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	for i := range 12 {
 		env.create(t, "groups", `{"name":"g`+strconv.Itoa(i)+`"}`)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestAPIGroups(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	g := env.create(t, "groups", `{"name":"Staff","description":"Everyone on the payroll"}`)
 	cleaners := env.create(t, "groups", `{"name":"Cleaners"}`)

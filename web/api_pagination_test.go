@@ -52,6 +52,7 @@ func walk(t *testing.T, env *env, path, key string, limit int) []int64 {
 // is not their sort order and with names that differ only in case, then
 // walks the pages: every item must come exactly once, in name order.
 func TestAPIPagination(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	// Created out of order; index in this list is the sort position.
 	names := []string{"alpha", "Bravo", "charlie", "Delta", "echo", "Foxtrot", "golf"}

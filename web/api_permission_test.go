@@ -5,6 +5,7 @@ import (
 )
 
 func TestAPIPermissions(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	ann := env.create(t, "users", `{"first_name":"Ann","email":"ann@example.com"}`)
 	bob := env.create(t, "users", `{"first_name":"Bob"}`)

@@ -20,6 +20,7 @@ var apiRoutes = []struct{ method, path string }{
 }
 
 func TestAPIRoutesExist(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	var have []string
 	for _, r := range env.e.Routes() {
@@ -35,6 +36,7 @@ func TestAPIRoutesExist(t *testing.T) {
 // TestAPIRequiresToken sends every API route, the contract's and any other
 // registered under /api/v1, without a token and with bad ones.
 func TestAPIRequiresToken(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	routes := map[string]bool{}
 	for _, r := range apiRoutes {
@@ -88,6 +90,7 @@ func TestAPIRequiresToken(t *testing.T) {
 }
 
 func TestAPIUnknownRoute(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	env.runAPI(t, []scenario{
 		{name: "unknown path", method: "GET", url: "/api/v1/nothing-here", wantStatus: 404, wantContains: []string{`"error":"not_found"`}},

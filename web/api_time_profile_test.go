@@ -7,6 +7,7 @@ import (
 const officeHoursJSON = `[{"days":["mon","tue","wed","thu","fri"],"start":"08:00","end":"18:00"}]`
 
 func TestAPITimeProfiles(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	office := env.create(t, "time-profiles", `{"name":"Office hours","windows":`+officeHoursJSON+`,"holidays":["2026-12-25"]}`)
 	used := env.create(t, "time-profiles", `{"name":"Nights","windows":[{"days":["fri"],"start":"22:00","end":"06:00"}]}`)

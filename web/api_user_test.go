@@ -6,6 +6,7 @@ import (
 )
 
 func TestAPIUsers(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	g := env.create(t, "groups", `{"name":"Staff"}`)
 	u := env.create(t, "users", `{"first_name":"Ann","last_name":"Lee","email":"ann.lee@example.com"}`)
@@ -60,6 +61,7 @@ func TestAPIUsers(t *testing.T) {
 // TestAPIUserGroupsAtomic: a user created or changed with a group that does
 // not exist is refused as a whole, not half done.
 func TestAPIUserGroupsAtomic(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	w := env.api("POST", "/api/v1/users", `{"first_name":"Ann","group_ids":[999999]}`)
 	if w.Code != http.StatusUnprocessableEntity {

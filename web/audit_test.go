@@ -12,6 +12,7 @@ import (
 // TestAuditTrail makes every kind of admin change, through the pages and
 // through the API, and checks that each wrote one event naming who made it.
 func TestAuditTrail(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	ctx := t.Context()
 	type fixture struct{ user, group, ap, tp, perm int64 }

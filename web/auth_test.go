@@ -31,6 +31,7 @@ func setupForm(csrf, token, email, pw, confirm string) string {
 }
 
 func TestSetup(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t, withSetupToken)
 	b := env.preBrowser(t, "/setup?token="+setupToken)
 	good := func(email, pw, confirm string) string { return setupForm(b.csrf, setupToken, email, pw, confirm) }
@@ -96,6 +97,7 @@ func TestSetup(t *testing.T) {
 // TestSetupAfterAdminCreate: an admin made with `postern admin create`
 // closes the setup link even if serve printed one.
 func TestSetupAfterAdminCreate(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t, withSetupToken)
 	b := env.preBrowser(t, "/login")
 	b.runPages(t, []scenario{
@@ -108,6 +110,7 @@ func TestSetupAfterAdminCreate(t *testing.T) {
 }
 
 func TestSecureCookies(t *testing.T) {
+	t.Parallel()
 	t.Run("setup", func(t *testing.T) {
 		env := newEnv(t, withSetupToken, withHTTPS)
 		ck, csrf := env.preForm(t, "/setup?token="+setupToken)
@@ -162,6 +165,7 @@ func loginForm(csrf, email, pw, next string) string {
 }
 
 func TestLoginBeforeSetup(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	w := env.serve(httptest.NewRequest("GET", "/login", nil))
 	if w.Code != http.StatusOK {
@@ -177,6 +181,7 @@ func TestLoginBeforeSetup(t *testing.T) {
 }
 
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t)
 	b := env.preBrowser(t, "/login")
 	b.runPages(t, []scenario{
@@ -233,6 +238,7 @@ func countKind(t *testing.T, env *env, kind string) int {
 // TestLoginNext: after login the browser goes back where it was sent from,
 // but never to another site.
 func TestLoginNext(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, next, want string
 	}{
@@ -282,6 +288,7 @@ func TestLoginNext(t *testing.T) {
 // TestLoginRateLimit: repeated failures lock an email, then an address,
 // out for a while; the clock, not a sleep, moves the test on.
 func TestLoginRateLimit(t *testing.T) {
+	t.Parallel()
 	t.Run("by email", func(t *testing.T) {
 		env := newAdminEnv(t)
 		b := env.preBrowser(t, "/login")
@@ -342,6 +349,7 @@ func TestLoginRateLimit(t *testing.T) {
 }
 
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	old := env.session
 	env.runPages(t, []scenario{
@@ -379,6 +387,7 @@ var adminPages = []struct{ method, path string }{
 }
 
 func TestPagesRequireSession(t *testing.T) {
+	t.Parallel()
 	anon := newAdminEnv(t)
 	forged := *anon
 	forged.session, forged.csrf = &http.Cookie{Name: "postern_session", Value: "forged"}, "forged"
@@ -422,6 +431,7 @@ func TestPagesRequireSession(t *testing.T) {
 // TestFormsRefuseForgery sends every admin form with a live session but
 // without proof that it came from the admin's own page.
 func TestFormsRefuseForgery(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	u := env.create(t, "users", `{"first_name":"Ann"}`)
 	g := env.create(t, "groups", `{"name":"Staff"}`)

@@ -44,7 +44,8 @@ import (
 //
 // Without Chromium it skips, unless POSTERN_REQUIRE_BROWSER is set (CI sets
 // it). POSTERN_SCREENSHOT_DIR keeps the phone-sized screenshots in that
-// folder instead of a temporary one.
+// folder instead of a temporary one. It is not parallel: Chromium is the
+// heaviest thing the package runs, and its timeouts are kinder alone.
 func TestBrowserAdminWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser; skipped with -short")

@@ -232,6 +232,7 @@ func (o outboxAnswer) statuses(credID string) []string {
 }
 
 func TestAPICredentialAssign(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t, withSmartURL)
 	withEmail := env.smartUser(t, "Bea", "bea@example.com")
 	noEmail := env.smartUser(t, "Cal", "")
@@ -299,6 +300,7 @@ func TestAPICredentialAssign(t *testing.T) {
 }
 
 func TestAPICredentialRevokeReissue(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t, withSmartURL)
 	uid := env.smartUser(t, "Dee", "dee@example.com")
 	id, codeA := env.smartAssign(t, uid)
@@ -400,6 +402,7 @@ func shownCode(t *testing.T, body string) string {
 }
 
 func TestCredentialPages(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t, withSmartURL)
 	uid := env.smartUser(t, "Eve", "eve@example.com")
 	noEmail := env.smartUser(t, "Fay", "")
@@ -614,6 +617,8 @@ func settingsForm(smtpURL string) url.Values {
 	return url.Values{"site_name": {"Postern"}, "time_zone": {"UTC"}, "code_days": {"7"}, "smtp": {smtpURL}}
 }
 
+// TestInvitationWaitsForSMTP is not parallel: the port closedPortURL frees
+// could be taken by another test's SMTP server meanwhile.
 func TestInvitationWaitsForSMTP(t *testing.T) {
 	env := newMailEnv(t, closedPortURL(t))
 	uid := env.smartUser(t, "Gus", "gus@example.com")
@@ -684,6 +689,7 @@ func TestInvitationWaitsForSMTP(t *testing.T) {
 }
 
 func TestInvitationRefusedForGood(t *testing.T) {
+	t.Parallel()
 	srv := startSMTP(t)
 	env := newMailEnv(t, srv.URL())
 	srv.Reject(&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox here"})
@@ -728,6 +734,7 @@ func TestInvitationRefusedForGood(t *testing.T) {
 }
 
 func TestInvitationDeferred(t *testing.T) {
+	t.Parallel()
 	srv := startSMTP(t)
 	env := newMailEnv(t, srv.URL())
 	srv.Reject(&smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy, try later"})

@@ -21,6 +21,7 @@ func eventKinds(t *testing.T, w *httptest.ResponseRecorder) []string {
 }
 
 func TestDashboard(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	env.runPages(t, []scenario{
 		{name: "empty", method: "GET", url: "/", wantStatus: 200,
@@ -38,6 +39,7 @@ func TestDashboard(t *testing.T) {
 }
 
 func TestEventPages(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	ann := env.create(t, "users", `{"first_name":"Ann","last_name":"Lee"}`)
 	bob := env.create(t, "users", `{"first_name":"Bob","last_name":"Ray"}`)

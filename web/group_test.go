@@ -6,6 +6,7 @@ import (
 )
 
 func TestGroupPages(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	env.runPages(t, []scenario{
 		{name: "empty list", method: "GET", url: "/groups", wantStatus: 200, wantTestIDs: map[string]string{"empty": "No groups", "new-group": ""}},

@@ -23,6 +23,7 @@ import (
 )
 
 func TestKeyRegister(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t, withSmartURL)
 	uid := env.smartUser(t, "Ann", "ann.key@example.com")
 	id, code := env.smartAssign(t, uid)
@@ -81,6 +82,7 @@ func TestKeyRegister(t *testing.T) {
 
 // TestKeyRegisterDeviceInfo: the device's description is kept tidy.
 func TestKeyRegisterDeviceInfo(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, device, want string }{
 		{"trimmed", "  iPhone 16  ", "iPhone 16"},
 		{"long", strings.Repeat("x", 300), strings.Repeat("x", 200)},
@@ -106,6 +108,7 @@ func TestKeyRegisterDeviceInfo(t *testing.T) {
 // TestKeyRegisterGroupedCode sends the code as the email groups it. The
 // protocol signs "the exact string sent in the register request".
 func TestKeyRegisterGroupedCode(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t, withSmartURL)
 	id, code := env.smartAssign(t, env.smartUser(t, "Bo", "bo@example.com"))
 	var groups []string
@@ -153,6 +156,7 @@ func (env *env) credentialState(t *testing.T, userID int64) credentialState {
 }
 
 func TestKeyRegisterRefused(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// prepare returns a code that must not register.
@@ -246,6 +250,7 @@ func noMail(c access.Credential, u access.User) (store.Mail, error) {
 // TestKeyRegisterSecondDevice: the first device's binding survives a
 // second device trying the same code.
 func TestKeyRegisterSecondDevice(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t, withSmartURL)
 	id, code := env.smartAssign(t, env.smartUser(t, "Di", "di@example.com"))
 	first, second := newSmartDevice(t), newSmartDevice(t)
@@ -261,6 +266,7 @@ func TestKeyRegisterSecondDevice(t *testing.T) {
 // TestKeyRegisterReissueReplacesDevice: reissue kills every earlier code,
 // and the device that registers with the new one replaces the old device.
 func TestKeyRegisterReissueReplacesDevice(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t, withSmartURL)
 	id, codeA := env.smartAssign(t, env.smartUser(t, "Ed", "ed@example.com"))
 	oldPhone, newPhone := newSmartDevice(t), newSmartDevice(t)
@@ -293,6 +299,7 @@ func TestKeyRegisterReissueReplacesDevice(t *testing.T) {
 // TestKeyRegisterRace: of many devices registering with one code at once,
 // exactly one wins.
 func TestKeyRegisterRace(t *testing.T) {
+	t.Parallel()
 	const rounds, devices = 20, 8
 	env := newAdminEnv(t, withSmartURL)
 	uid := env.smartUser(t, "Flo", "flo@example.com")
@@ -339,6 +346,7 @@ func TestKeyRegisterRace(t *testing.T) {
 }
 
 func TestKeyRegisterRateLimit(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t, withSmartURL)
 	_, code := env.smartAssign(t, env.smartUser(t, "Gil", "gil@example.com"))
 	guesser := newSmartDevice(t)
@@ -392,6 +400,7 @@ func offCurve(t *testing.T) []byte {
 }
 
 func TestKeyRegisterBadRequests(t *testing.T) {
+	t.Parallel()
 	env := newAdminEnv(t, withSmartURL)
 	id, code := env.smartAssign(t, env.smartUser(t, "Hu", "hu@example.com"))
 	phone, other := newSmartDevice(t), newSmartDevice(t)
@@ -498,6 +507,7 @@ func TestKeyRegisterBadRequests(t *testing.T) {
 }
 
 func TestKeyAPIErrorsAreJSON(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	tests := []struct{ method, url string }{
 		{http.MethodGet, "/api/key/v1/register"},

@@ -13,6 +13,7 @@ import (
 // TestListPagesNextLink fills each admin list past one page and follows its
 // "Next page" link: every item shows once, and a search stays a search.
 func TestListPagesNextLink(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	ctx := t.Context()
 	const n = store.DefaultLimit + 3

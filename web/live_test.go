@@ -16,6 +16,7 @@ import (
 // The live stream sends each new event as a table row, and each decision
 // to its access point's card; it ends when the server stops.
 func TestEventStream(t *testing.T) {
+	t.Parallel()
 	stopping := make(chan struct{})
 	env := newLoggedInEnv(t, func(c *web.Config) { c.Stopping = stopping })
 	srv := httptest.NewServer(env.e)

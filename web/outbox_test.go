@@ -7,6 +7,7 @@ import (
 )
 
 func TestOutboxPage(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t, withSmartURL)
 	env.runPages(t, []scenario{
 		{name: "empty", method: "GET", url: "/outbox", wantStatus: http.StatusOK,

@@ -9,6 +9,7 @@ import (
 )
 
 func TestPermissionPages(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	ann := env.create(t, "users", `{"first_name":"Ann","last_name":"Lee","email":"ann@example.com"}`)
 	staff := env.create(t, "groups", `{"name":"Staff"}`)
@@ -99,6 +100,7 @@ func TestPermissionPages(t *testing.T) {
 // TestPermissionErrorOnOwnerPage: a refused permission added from a user's
 // or a group's page comes back on that page, still naming its owner.
 func TestPermissionErrorOnOwnerPage(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	ann := env.create(t, "users", `{"first_name":"Ann","last_name":"Lee"}`) // no email: only the id can name her
 	staff := env.create(t, "groups", `{"name":"Staff"}`)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	env.runPages(t, []scenario{
 		{name: "ok without a session", method: "GET", url: "/healthz", wantStatus: 200, wantContains: []string{"ok"}},
@@ -27,6 +28,7 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	for _, target := range []string{"/", "/login", "/users", "/api/v1/users", "/healthz", "/no-such-page"} {
 		r := httptest.NewRequest("GET", target, nil)
@@ -50,6 +52,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestStaticAndErrorPages(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	env.runPages(t, []scenario{
 		{name: "an asset needs no session", method: "GET", url: "/assets/" + assets.CSS, headers: map[string]string{"Cookie": ""}, wantStatus: 200},

@@ -18,6 +18,7 @@ func settingsValues(changes map[string]string) url.Values {
 }
 
 func TestSettingsPage(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t, withSmartURL)
 	const (
 		password = "s3cret-Pw-9731"
@@ -129,6 +130,7 @@ func TestSettingsKeepsWhatWasTyped(t *testing.T) {
 
 // TestSettingsCodeLifetime: a code works for the days the settings say.
 func TestSettingsCodeLifetime(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t, withSmartURL)
 	if w := env.post("/settings", settingsValues(map[string]string{"code_days": "2"})); w.Code != http.StatusSeeOther {
 		t.Fatalf("save: got status %d, want 303\n%s", w.Code, w.Body)
@@ -154,6 +156,7 @@ func TestSettingsCodeLifetime(t *testing.T) {
 }
 
 func TestSettingsTestEmail(t *testing.T) {
+	t.Parallel()
 	env := newMailEnv(t, "")
 	env.runPages(t, []scenario{
 		{name: "form", method: "GET", url: "/settings", wantStatus: http.StatusOK, wantFields: map[string]string{"to": adminEmail}},

@@ -324,6 +324,7 @@ func countEvents(t *testing.T, site *shareSite, kind string) int {
 // The key's client asks its home site to share; the email to B's admin
 // carries a token that is the credential as A vouches for it.
 func TestShareThroughKeyClient(t *testing.T) {
+	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	ann := a.holder(t, "Ann", "Lee")
 	srv := httptest.NewServer(a.e)
@@ -409,6 +410,7 @@ func TestShareThroughKeyClient(t *testing.T) {
 
 // Every refusal answers with a stable code and queues nothing.
 func TestShareRefusals(t *testing.T) {
+	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	ctx := t.Context()
 	ann := a.holder(t, "Ann", "Lee")
@@ -554,6 +556,7 @@ func TestShareRefusals(t *testing.T) {
 // A request is accepted once: the same bytes again, or anything signed at
 // or before the last accepted time, is a replay and sends nothing.
 func TestShareReplay(t *testing.T) {
+	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	ann := a.holder(t, "Ann", "Lee")
 	t0 := a.clock.Now()
@@ -585,6 +588,7 @@ func TestShareReplay(t *testing.T) {
 // Five shares per credential in any 24 hours; the sixth waits until the
 // oldest is a day old. Other credentials are not held back.
 func TestShareDailyLimit(t *testing.T) {
+	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	ann := a.holder(t, "Ann", "Lee")
 	bob := a.holder(t, "Bob", "Ray")
@@ -633,6 +637,7 @@ func TestShareDailyLimit(t *testing.T) {
 // The site name goes into the token, whose fields are bounded; a long name
 // allowed by Settings must not stop sharing.
 func TestShareLongSiteName(t *testing.T) {
+	t.Parallel()
 	// 97 bytes; byte 64 falls inside an Å.
 	long := strings.Repeat("Ålpha ", 13) + "Wörks"
 	a := newShareSite(t, long, alphaURL)
@@ -650,6 +655,7 @@ func TestShareLongSiteName(t *testing.T) {
 // ---- the receiving site: POST /api/v1/users/{id}/credentials/import
 
 func TestShareImportAPI(t *testing.T) {
+	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	b := newShareSite(t, bravoName, bravoURL)
 	ann := a.holder(t, "Ann", "Lee")
@@ -700,6 +706,7 @@ func TestShareImportAPI(t *testing.T) {
 // Any change to a token, in any of its fields or its signature, is refused
 // and stores nothing.
 func TestShareImportRefusesTamperedTokens(t *testing.T) {
+	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	b := newShareSite(t, bravoName, bravoURL)
 	ann := a.holder(t, "Ann", "Lee")
@@ -758,6 +765,7 @@ func TestShareImportRefusesTamperedTokens(t *testing.T) {
 }
 
 func TestShareImportExpired(t *testing.T) {
+	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	b := newShareSite(t, bravoName, bravoURL)
 	ann := a.holder(t, "Ann", "Lee")
@@ -783,6 +791,7 @@ func TestShareImportExpired(t *testing.T) {
 // ---- the receiving site's pages
 
 func TestShareImportPages(t *testing.T) {
+	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	b := newShareSite(t, bravoName, bravoURL)
 	ann := a.holder(t, "Ann", "Lee")
@@ -835,6 +844,7 @@ func TestShareImportPages(t *testing.T) {
 // ---- after the import, each site decides alone
 
 func TestShareSitesDecideAlone(t *testing.T) {
+	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	b := newShareSite(t, bravoName, bravoURL)
 	ann := a.holder(t, "Ann", "Lee")

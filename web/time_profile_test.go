@@ -6,6 +6,7 @@ import (
 )
 
 func TestTimeProfilePages(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	env.runPages(t, []scenario{
 		{name: "empty list", method: "GET", url: "/time-profiles", wantStatus: 200, wantTestIDs: map[string]string{"empty": "any time"}},

@@ -8,6 +8,7 @@ import (
 )
 
 func TestUserPages(t *testing.T) {
+	t.Parallel()
 	env := newLoggedInEnv(t)
 	staff := env.create(t, "groups", `{"name":"Staff"}`)
 	cleaners := env.create(t, "groups", `{"name":"Cleaners"}`)
@@ -116,6 +117,7 @@ func sameSet(a, b []string) bool {
 // TestUserDatesInSiteZone: "valid until 31 December" includes that whole
 // day on the site's clock.
 func TestUserDatesInSiteZone(t *testing.T) {
+	t.Parallel()
 	loc, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Skipf("no time zone data: %v", err)
