@@ -232,24 +232,31 @@ func (h *handler) setupSave(c echo.Context) error {
 			"Postern is already set up, or the link is not the one the appliance printed."))
 	}
 	if !h.checkPreCSRF(c) {
-		v.Error = "The setup form expired. Please try again."
+		v.Errors = []string{"The setup form expired. Please try again."}
 		return render(c, http.StatusForbidden, setupPage(pageFor(c, "Set up Postern"), v))
 	}
+	// Every problem at once: the email as the store will check it, then the
+	// password.
 	pw := c.FormValue("password")
+	if err := access.ValidateEmail(v.Email); err != nil {
+		v.Errors = append(v.Errors, "Email "+err.Error())
+	}
 	if pw != c.FormValue("confirm") {
-		v.Error = "The two passwords are not the same."
+		v.Errors = append(v.Errors, "The two passwords are not the same.")
+	} else if err := checkNewPassword(pw); err != nil {
+		v.Errors = append(v.Errors, err.Error())
+	}
+	if len(v.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, setupPage(pageFor(c, "Set up Postern"), v))
 	}
 	hash, err := HashPassword(pw)
 	if err != nil {
-		v.Error = err.Error()
-		return render(c, http.StatusUnprocessableEntity, setupPage(pageFor(c, "Set up Postern"), v))
+		return err
 	}
 	admin, err := h.store.CreateAdmin(c.Request().Context(), "setup", v.Email, hash, true)
 	if err != nil {
-		var ve *access.ValidationError
-		if errors.As(err, &ve) {
-			v.Error = "Email " + ve.Message
+		if ves, ok := access.AsValidationErrors(err); ok {
+			v.Errors = []string{"Email " + ves[0].Message}
 			return render(c, http.StatusUnprocessableEntity, setupPage(pageFor(c, "Set up Postern"), v))
 		}
 		if errors.Is(err, store.ErrAdminExists) {

@@ -54,6 +54,11 @@ func TestSetup(t *testing.T) {
 			wantStatus: 422, wantTestIDs: map[string]string{"form-error": "at least 10"}, wantFields: map[string]string{"email": adminEmail}},
 		{name: "bad email", method: "POST", url: "/setup", body: good("ann at example", adminPassword, adminPassword),
 			wantStatus: 422, wantTestIDs: map[string]string{"form-error": "not a valid email"}, wantFields: map[string]string{"email": "ann at example", "token": setupToken}},
+		{name: "bad email and short password", method: "POST", url: "/setup", body: good("ann at example", "short", "short"),
+			wantStatus: 422, wantContains: []string{"Email is not a valid email address", "the password must be at least 10 characters"},
+			wantFields: map[string]string{"email": "ann at example"}},
+		{name: "bad email and passwords differ", method: "POST", url: "/setup", body: good("ann at example", adminPassword, adminPassword+"!"),
+			wantStatus: 422, wantContains: []string{"Email is not a valid email address", "The two passwords are not the same."}},
 	})
 	if n, _ := env.s.CountAdmins(t.Context()); n != 0 {
 		t.Fatalf("got %d admins after refused setups, want 0", n)

@@ -25,17 +25,26 @@ const MinPasswordLength = 10
 
 // HashPassword returns a PHC-style argon2id hash of password.
 func HashPassword(password string) (string, error) {
-	if len(password) < MinPasswordLength {
-		return "", fmt.Errorf("the password must be at least %d characters", MinPasswordLength)
-	}
-	if len(password) > 1024 {
-		return "", errors.New("the password must be at most 1024 characters")
+	if err := checkNewPassword(password); err != nil {
+		return "", err
 	}
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// checkNewPassword says what is wrong with a password an admin chose, in
+// words to show them, or nil.
+func checkNewPassword(password string) error {
+	if len(password) < MinPasswordLength {
+		return fmt.Errorf("the password must be at least %d characters", MinPasswordLength)
+	}
+	if len(password) > 1024 {
+		return errors.New("the password must be at most 1024 characters")
+	}
+	return nil
 }
 
 // CheckPassword reports whether password matches a hash from HashPassword.
