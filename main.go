@@ -573,11 +573,13 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *sl
 		},
 	}})
 	held := ble.NewHeldDoors(door, log)
-	sync := func() {
+	// Access points change in the browser; a second's poll of a table of
+	// tens of rows keeps the readers in step without a hook in every handler.
+	// The manager stops the poll, and waits for it, before its readers.
+	mgr.Follow(time.Second, func(ctx context.Context) ([]ble.ReaderConfig, error) {
 		aps, err := st.AllAccessPoints(ctx)
 		if err != nil {
-			log.Error("reading access points", "err", err)
-			return
+			return nil, err
 		}
 		held.Apply(ctx, aps)
 		var cfgs []ble.ReaderConfig
@@ -594,25 +596,8 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *sl
 			}
 			cfgs = append(cfgs, rc)
 		}
-		if err := mgr.Sync(cfgs); err != nil {
-			log.Error("starting readers", "err", err)
-		}
-	}
-	sync()
-	// Access points change in the browser; a second's poll of a table of
-	// tens of rows keeps the readers in step without a hook in every handler.
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				sync()
-			}
-		}
-	}()
+		return cfgs, nil
+	})
 	return mgr, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Binding is where an access point's reader is: a reader on the simulated
@@ -65,6 +66,12 @@ type Manager struct {
 	ctx    context.Context // readers' lifetime, ended by Close
 	cancel context.CancelFunc
 
+	// The Follow loop's lifetime: Close ends it, and waits for it, before
+	// it stops the readers, so no poll lands on a closed manager.
+	followCtx  context.Context
+	stopFollow context.CancelFunc
+	following  sync.WaitGroup
+
 	mu      sync.Mutex
 	readers map[int64]*managedReader
 	closed  bool
@@ -97,7 +104,52 @@ func NewManager(opts ManagerOptions) *Manager {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Manager{opts: opts, log: log, ctx: ctx, cancel: cancel, readers: make(map[int64]*managedReader)}
+	followCtx, stopFollow := context.WithCancel(context.Background())
+	return &Manager{
+		opts: opts, log: log, ctx: ctx, cancel: cancel,
+		followCtx: followCtx, stopFollow: stopFollow,
+		readers: make(map[int64]*managedReader),
+	}
+}
+
+// Follow syncs the readers to what configs returns, once before it returns
+// and then every interval until Close. An error from configs is logged and
+// leaves the readers as they are; so are the configs Sync cannot run.
+// configs gets a context that Close ends. Call Follow at most once, before
+// Close.
+func (m *Manager) Follow(every time.Duration, configs func(context.Context) ([]ReaderConfig, error)) {
+	m.refresh(configs)
+	m.following.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-m.followCtx.Done():
+				return
+			case <-t.C:
+				m.refresh(configs)
+			}
+		}
+	})
+}
+
+// refresh is one poll of Follow. Once Close has begun it polls nothing and
+// changes nothing: a tick may be ready at the same time as Close.
+func (m *Manager) refresh(configs func(context.Context) ([]ReaderConfig, error)) {
+	if m.followCtx.Err() != nil {
+		return
+	}
+	cfgs, err := configs(m.followCtx)
+	if m.followCtx.Err() != nil {
+		return
+	}
+	if err != nil {
+		m.log.Error("reading access points", "err", err)
+		return
+	}
+	if err := m.Sync(cfgs); err != nil {
+		m.log.Error("starting readers", "err", err)
+	}
 }
 
 // Sync makes the running readers match cfgs, one per access point with a
@@ -213,8 +265,11 @@ func (m *Manager) Running() []ReaderConfig {
 	return out
 }
 
-// Close stops every reader and waits for their exchanges to end.
+// Close stops following (and waits for a poll in flight), then stops every
+// reader and waits for their exchanges to end.
 func (m *Manager) Close() error {
+	m.stopFollow()
+	m.following.Wait()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -276,109 +275,5 @@ func TestReaderUpdate(t *testing.T) {
 		if err := r.Update(tt.cfg); err == nil {
 			t.Errorf("Update with %s: got nil error", tt.name)
 		}
-	}
-}
-
-func TestManagerSync(t *testing.T) {
-	sim, hci := newFakeRadio(), newFakeRadio()
-	m := NewManager(ManagerOptions{Radios: map[string]Radio{RadioSim: sim, "hci0": hci}, Exchanger: echoExchanger})
-	t.Cleanup(func() { m.Close() })
-
-	if err := m.Sync([]ReaderConfig{
-		{ID: 1, Name: "Front", Binding: "sim:front"},
-		{ID: 2, Name: "Back", Binding: "sim:back"},
-		{ID: 9, Name: "Unbound"},
-	}); err != nil {
-		t.Fatalf("Sync: %v", err)
-	}
-	started := []string{recv(t, sim.listening, "a reader"), recv(t, sim.listening, "a reader")}
-	slices.Sort(started)
-	if want := []string{"back", "front"}; !slices.Equal(started, want) {
-		t.Fatalf("listening %v, want %v", started, want)
-	}
-	back := m.Reader(2)
-
-	// Front removed, back edited, an adapter added; bad ones reported.
-	err := m.Sync([]ReaderConfig{
-		{ID: 2, Name: "Back", Binding: "sim:back", RSSIThreshold: -72},
-		{ID: 3, Name: "Barrier", Binding: "hci0", Mode: access.ModeLongRange},
-		{ID: 4, Name: "Twin", Binding: "sim:back"},
-		{ID: 5, Name: "Elsewhere", Binding: "hci1"},
-		{ID: 6, Name: "Typo", Binding: "sim:"},
-	})
-	for _, want := range []string{`"Twin"`, `"Elsewhere"`, `"Typo"`} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Sync error %v does not mention %s", err, want)
-		}
-	}
-	if got := recv(t, sim.stopped, "front to stop"); got != "front" {
-		t.Fatalf("stopped %q, want front", got)
-	}
-	if got := recv(t, hci.listening, "the barrier reader"); got != "hci0" {
-		t.Fatalf("listening %q, want hci0", got)
-	}
-	if m.Reader(2) != back {
-		t.Fatal("editing an access point restarted its reader")
-	}
-	if got := back.Config().RSSIThreshold; got != -72 {
-		t.Fatalf("edited threshold: got %d, want -72", got)
-	}
-	if m.Reader(1) != nil {
-		t.Fatal("removed access point still has a reader")
-	}
-
-	// Rebinding moves the reader.
-	if err := m.Sync([]ReaderConfig{{ID: 2, Name: "Back", Binding: "sim:yard"}}); err != nil {
-		t.Fatalf("Sync: %v", err)
-	}
-	stopped := []string{recv(t, sim.stopped, "back to stop"), recv(t, hci.stopped, "hci0 to stop")}
-	if want := []string{"back", "hci0"}; !slices.Equal(stopped, want) {
-		t.Fatalf("stopped %v, want %v", stopped, want)
-	}
-	if got := recv(t, sim.listening, "the moved reader"); got != "yard" {
-		t.Fatalf("listening %q, want yard", got)
-	}
-	running := m.Running()
-	if len(running) != 1 || running[0].Binding != "sim:yard" {
-		t.Fatalf("running %+v, want only sim:yard", running)
-	}
-
-	if err := m.Sync(nil); err != nil {
-		t.Fatalf("Sync: %v", err)
-	}
-	if got := recv(t, sim.stopped, "yard to stop"); got != "yard" {
-		t.Fatalf("stopped %q, want yard", got)
-	}
-}
-
-func TestParseBinding(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Binding
-		wantErr bool
-	}{
-		{in: "sim:front", want: Binding{Radio: "sim", Reader: "front"}},
-		{in: "sim:car-park.2", want: Binding{Radio: "sim", Reader: "car-park.2"}},
-		{in: "hci0", want: Binding{Radio: "hci0", Reader: "hci0"}},
-		{in: "hci12", want: Binding{Radio: "hci12", Reader: "hci12"}},
-		{in: "sim:", wantErr: true},
-		{in: "sim:Front", wantErr: true},
-		{in: "hci", wantErr: true},
-		{in: "usb0", wantErr: true},
-		{in: "", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseBinding(tt.in)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
-			}
-			if got != tt.want {
-				t.Fatalf("got %+v, want %+v", got, tt.want)
-			}
-			if err == nil && got.String() != tt.in {
-				t.Fatalf("String() = %q, want %q", got.String(), tt.in)
-			}
-		})
 	}
 }
