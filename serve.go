@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"postern/ble"
+	"postern/mail"
+	"postern/store"
+	"postern/web"
+)
+
+type serveConfig struct {
+	data      string
+	listen    string
+	publicURL string
+	radio     string
+	air       string
+	smtp      string
+	mailFrom  string
+	door      string
+	logLevel  string
+	deadline  time.Duration
+	faults    ble.Faults
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg serveConfig
+	fs.StringVar(&cfg.data, "data", "./postern-data", "data folder (the SQLite database lives here)")
+	fs.StringVar(&cfg.listen, "listen", ":8080", "address the admin pages and APIs listen on")
+	fs.StringVar(&cfg.publicURL, "public-url", "", "URL people reach this appliance at, used in emailed links (default http://localhost:PORT)")
+	fs.StringVar(&cfg.radio, "radio", "auto", "auto, sim or hciN: auto uses the first Bluetooth adapter, else the simulated air")
+	fs.StringVar(&cfg.air, "air", "127.0.0.1:7390", "the simulated air's listen address")
+	fs.StringVar(&cfg.smtp, "smtp", "", "SMTP server: smtp://user:pass@host:port?tls=starttls|tls|none (also settable in the admin pages)")
+	fs.StringVar(&cfg.mailFrom, "mail-from", "", "From address of the emails Postern sends")
+	fs.StringVar(&cfg.door, "door", "log", "door output: log, or exec:COMMAND run on each grant")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&cfg.deadline, "deadline", 800*time.Millisecond, "how long after its challenge a reader accepts a key's response")
+	fs.DurationVar(&cfg.faults.Latency, "air-latency", 0, "simulated air: delay added to every message (fault tests)")
+	fs.Float64Var(&cfg.faults.Drop, "air-drop", 0, "simulated air: probability from 0 to 1 that a message is lost (fault tests)")
+	fs.DurationVar(&cfg.faults.RelayDelay, "air-relay-delay", 0, "simulated air: extra one-way delay of a relay (fault tests)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := store.Open(ctx, cfg.data)
+	if err != nil {
+		return fmt.Errorf("open database in %s: %w", cfg.data, err)
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the database", "err", err)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	if cfg.publicURL == "" {
+		cfg.publicURL = "http://" + displayAddr(ln.Addr().String())
+	}
+
+	var setupToken string
+	if n, err := st.CountAdmins(ctx); err != nil {
+		return err
+	} else if n == 0 {
+		setupToken = randomHex(16)
+		fmt.Fprintf(stdout, "\nPostern has no administrator yet. Open this one-time link to create one:\n\n    %s/setup?token=%s\n\n", strings.TrimRight(cfg.publicURL, "/"), setupToken)
+	}
+
+	mailer, err := mail.NewMailer(web.MailOutbox(st), st, mail.MailerConfig{SMTP: cfg.smtp, From: cfg.mailFrom, Log: log})
+	if err != nil {
+		return err
+	}
+	if !mailer.Configured(ctx) {
+		log.Warn("no SMTP server set: emails wait in the outbox until one is set with --smtp or on the settings page")
+	}
+	if _, err := st.Site(ctx); err != nil {
+		return err
+	}
+	// Background work stops, and is waited for, before the database closes.
+	workers, stopWorkers := context.WithCancel(context.Background())
+	var mailDone sync.WaitGroup
+	defer func() {
+		stopWorkers()
+		mailDone.Wait()
+	}()
+	mailDone.Go(func() { mailer.Run(workers) })
+
+	readers, err := startReaders(workers, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer readers.Close()
+
+	touch := func(id int64) bool {
+		r := readers.Reader(id)
+		return r != nil && r.Touch()
+	}
+	stopping := make(chan struct{})
+	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer, Touch: touch, Stopping: stopping})
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Live event streams never go idle: end them, so Shutdown only waits
+	// for ordinary requests.
+	srv.RegisterOnShutdown(func() { close(stopping) })
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("postern is running", "version", versionString(), "listen", ln.Addr().String(), "url", cfg.publicURL, "data", cfg.data)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return nil
+}
+
+// displayAddr turns ":8080" or "[::]:8080" into "localhost:8080" for links.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
