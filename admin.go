@@ -1,27 +1,23 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"strings"
-
-	"golang.org/x/term"
 
 	"postern/store"
 	"postern/web"
 )
 
-func adminCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+// admin adds an administrator or an API token to a data folder, while
+// serve runs on it or not.
+func admin(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 {
 		return errors.New("admin: give create or token")
 	}
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(std.err)
 	data := fs.String("data", "./postern-data", "data folder")
 	email := fs.String("email", "", "the administrator's email")
 	name := fs.String("name", "", "token name (admin token)")
@@ -31,7 +27,6 @@ func adminCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *email == "" {
 		return errors.New("--email is required")
 	}
-	ctx := context.Background()
 	st, err := store.Open(ctx, *data)
 	if err != nil {
 		return err
@@ -39,7 +34,7 @@ func adminCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	defer st.Close()
 	switch args[0] {
 	case "create":
-		pw, err := readPassword(stdin, stderr)
+		pw, err := readPassword(ctx, std)
 		if err != nil {
 			return err
 		}
@@ -50,7 +45,7 @@ func adminCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if _, err := st.CreateAdmin(ctx, "cli", *email, hash, false); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "administrator %s created\n", *email)
+		fmt.Fprintf(std.out, "administrator %s created\n", *email)
 		return nil
 	case "token":
 		if *name == "" {
@@ -64,25 +59,9 @@ func adminCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := st.CreateAPIToken(ctx, "cli", a.ID, *name, token); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "API token %q for %s (shown once; send it as Authorization: Bearer TOKEN):\n", *name, *email)
-		fmt.Fprintln(stdout, token)
+		fmt.Fprintf(std.err, "API token %q for %s (shown once; send it as Authorization: Bearer TOKEN):\n", *name, *email)
+		fmt.Fprintln(std.out, token)
 		return nil
 	}
 	return fmt.Errorf("admin: unknown command %q (create or token)", args[0])
-}
-
-// readPassword reads a password from the terminal without echo, or the
-// first line of stdin when it is not a terminal.
-func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(stderr, "Password: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
-		return string(b), err
-	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", errors.New("give the password on standard input")
-	}
-	return strings.TrimRight(line, "\r\n"), nil
 }

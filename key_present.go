@@ -15,9 +15,11 @@ import (
 	"postern/ble"
 )
 
-func (k *softKey) present(args []string) int {
+// present presents the key at a reader on the simulated air: 0 granted,
+// 1 denied or not taken up, 2 an error.
+func (k *softKey) present(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("key present", flag.ContinueOnError)
-	fs.SetOutput(k.stderr)
+	fs.SetOutput(k.std.err)
 	air := fs.String("air", ble.DefaultAirAddr, "the simulated air's address")
 	reader := fs.String("reader", "", "the reader to present at (its name on the air, e.g. front for sim:front)")
 	rssi := fs.Int("rssi", -55, "signal strength the reader hears, in dBm")
@@ -28,39 +30,36 @@ func (k *softKey) present(args []string) int {
 	connect := fs.Bool("connect", false, "connect to the reader's service instead of advertising (like a backgrounded iPhone)")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up when no reader takes the key up within this time")
 	if err := envDefault(fs); err != nil {
-		return k.fail(2, "%v", err)
+		return exitf(2, "%v", err)
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return exitQuiet(2)
 	}
 	if *reader == "" {
-		return k.fail(2, "give --reader NAME: the reader to present at")
+		return exitf(2, "give --reader NAME: the reader to present at")
 	}
-	st, err := softkey.Load(k.state)
+	state, err := softkey.Load(k.path)
 	if err != nil {
-		if errors.Is(err, softkey.ErrNoCredential) {
-			return k.fail(2, "%v", err)
-		}
-		return k.fail(2, "%v", err)
+		return exitf(2, "%v", err)
 	}
-	cred, err := keyCredential(st, *pinFile, k)
+	cred, err := k.credential(ctx, state, *pinFile)
 	if err != nil {
-		return k.fail(2, "%v", err)
+		return exitf(2, "%v", err)
 	}
-	cred.Strict = *strict || st.Strict
+	cred.Strict = *strict || state.Strict
 	if *unlocked {
 		// Unlock before going near the reader: the PIN's key derivation
 		// takes longer than the reader waits for an answer.
 		uv, err := cred.UV()
 		if errors.Is(err, softkey.ErrWrongPIN) {
-			return k.fail(1, "Access denied: wrong PIN")
+			return exitf(1, "Access denied: wrong PIN")
 		}
 		if err != nil {
-			return k.fail(2, "%v", err)
+			return exitf(2, "%v", err)
 		}
 		cred.UV = func() (*ecdsa.PrivateKey, error) { return uv, nil }
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	discovery := ble.DiscoverAdvertise
 	if *connect {
@@ -69,79 +68,80 @@ func (k *softKey) present(args []string) int {
 	presence, err := ble.DialAir(ctx, *air, ble.Presence{Reader: *reader, RSSI: *rssi, Touch: *touch, Discovery: discovery})
 	if err != nil {
 		if errors.Is(err, ble.ErrNoReader) {
-			return k.fail(2, "Error: %v", err)
+			return exitf(2, "Error: %v", err)
 		}
-		return k.fail(2, "Error: cannot join the simulated air at %s: %v", *air, err)
+		return exitf(2, "Error: cannot join the simulated air at %s: %v", *air, err)
 	}
 	defer presence.Close()
 	link, err := presence.Link(ctx)
 	if err != nil {
 		if errors.Is(err, ble.ErrNotTakenUp) {
-			return k.fail(1, "No reader answered: %v", err)
+			return exitf(1, "No reader answered: %v", err)
 		}
-		return k.fail(2, "Error: %v", err)
+		return exitf(2, "Error: %v", err)
 	}
 	defer link.Close()
 	out, err := ble.PresentKey(ctx, link, cred, *unlocked)
 	switch {
 	case errors.Is(err, ble.ErrUnknownSite):
-		return k.fail(1, "Access denied: this reader belongs to a site this key does not know (strict mode)")
+		return exitf(1, "Access denied: this reader belongs to a site this key does not know (strict mode)")
 	case errors.Is(err, protocol.ErrUnsupportedVersion):
-		return k.fail(2, "Error: this reader speaks a newer protocol: update postern key")
+		return exitf(2, "Error: this reader speaks a newer protocol: update postern key")
 	case errors.Is(err, softkey.ErrWrongPIN):
-		return k.fail(1, "Access denied: wrong PIN")
+		return exitf(1, "Access denied: wrong PIN")
 	case errors.Is(err, ble.ErrNoResult):
-		fmt.Fprintln(k.stdout, "Access denied: the reader did not accept the answer (too late, or not valid)")
-		return 1
+		fmt.Fprintln(k.std.out, "Access denied: the reader did not accept the answer (too late, or not valid)")
+		return exitQuiet(1)
 	case err != nil:
-		return k.fail(2, "Error: %v", err)
+		return exitf(2, "Error: %v", err)
 	}
 	now := time.Now().UTC()
 	siteID := hex.EncodeToString(out.Site[:])
-	if known, ok := st.Site(siteID); ok {
-		st.Remember(known, now)
+	if known, ok := state.Site(siteID); ok {
+		state.Remember(known, now)
 	} else if out.Result.Granted {
 		// Learned on first contact: a site this key was added to.
-		st.Remember(softkey.Site{ID: siteID, Name: "site " + siteID[:8]}, now)
+		state.Remember(softkey.Site{ID: siteID, Name: "site " + siteID[:8]}, now)
 	}
-	if err := st.Save(k.state); err != nil {
-		fmt.Fprintf(k.stderr, "warning: could not update the state file: %v\n", err)
+	if err := state.Save(k.path); err != nil {
+		fmt.Fprintf(k.std.err, "warning: could not update the state file: %v\n", err)
 	}
 	if out.Result.Granted {
-		fmt.Fprintln(k.stdout, "Access granted")
-		return 0
+		fmt.Fprintln(k.std.out, "Access granted")
+		return nil
 	}
 	msg := "Access denied: " + out.Result.Reason.String()
 	if out.Result.Message != "" {
 		msg += " (" + out.Result.Message + ")"
 	}
-	fmt.Fprintln(k.stdout, msg)
+	fmt.Fprintln(k.std.out, msg)
 	if out.Result.Reason == protocol.ReasonUnlockRequired && !*unlocked {
-		fmt.Fprintln(k.stderr, "This door needs the phone unlocked: present again with --unlocked.")
+		fmt.Fprintln(k.std.err, "This door needs the phone unlocked: present again with --unlocked.")
 	}
-	return 1
+	return exitQuiet(1)
 }
 
-// keyCredential turns a state file into what the exchange needs.
-func keyCredential(st *softkey.State, pinFile string, k *softKey) (ble.KeyCredential, error) {
+// credential turns the key's state into what the exchange needs; it asks
+// for the PIN only when the exchange needs the user-verification key.
+func (k *softKey) credential(ctx context.Context, state *softkey.State, pinFile string) (ble.KeyCredential, error) {
 	var cred ble.KeyCredential
-	id, err := access.ParseCredentialID(st.CredentialID)
+	id, err := access.ParseCredentialID(state.CredentialID)
 	if err != nil {
 		return cred, fmt.Errorf("the state file is damaged: %w", err)
 	}
 	cred.ID = protocol.CredentialID(id)
-	if cred.Tap, err = st.Tap(); err != nil {
+	if cred.Tap, err = state.Tap(); err != nil {
 		return cred, err
 	}
 	cred.UV = func() (*ecdsa.PrivateKey, error) {
-		pin, err := k.readPIN(pinFile, false)
+		pin, err := k.readPIN(ctx, pinFile, false)
 		if err != nil {
 			return nil, err
 		}
-		return st.UV(pin)
+		return state.UV(pin)
 	}
 	cred.Sites = map[protocol.SiteID]*ecdsa.PublicKey{}
-	for _, s := range append([]softkey.Site{st.Home}, st.Sites...) {
+	for _, s := range append([]softkey.Site{state.Home}, state.Sites...) {
 		if len(s.PublicKey) == 0 {
 			continue
 		}

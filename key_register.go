@@ -14,16 +14,18 @@ import (
 	"postern/web"
 )
 
-func (k *softKey) register(args []string) int {
+// register binds a new credential to this key with the code (or the link)
+// from an invitation.
+func (k *softKey) register(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("key register", flag.ContinueOnError)
-	fs.SetOutput(k.stderr)
+	fs.SetOutput(k.std.err)
 	site := fs.String("site", "", "the site's address, when giving a bare code")
 	pinFile := fs.String("pin-file", "", "file holding the PIN that protects the user-verification key")
 	// Accept flags before or after the code.
 	var positional []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return 2
+			return exitQuiet(2)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -32,63 +34,61 @@ func (k *softKey) register(args []string) int {
 		args = fs.Args()[1:]
 	}
 	if len(positional) != 1 {
-		return k.fail(2, "usage: postern key --state FILE register CODE|LINK [--site URL] [--pin-file F]")
+		return exitf(2, "usage: postern key --state FILE register CODE|LINK [--site URL] [--pin-file F]")
 	}
-	if st, err := softkey.Load(k.state); err == nil {
-		return k.fail(1, "Registration Error: this key already holds a credential for %s. Delete it first (postern key --state %s delete) or use another --state file: one credential per key.", st.Home.Name, k.state)
+	if existing, err := softkey.Load(k.path); err == nil {
+		return exitf(1, "Registration Error: this key already holds a credential for %s. Delete it first (postern key --state %s delete) or use another --state file: one credential per key.", existing.Home.Name, k.path)
 	} else if !errors.Is(err, softkey.ErrNoCredential) {
-		return k.fail(2, "%v", err)
+		return exitf(2, "%v", err)
 	}
 	siteURL, rawCode, err := web.ParseRegistrationInput(positional[0], *site)
 	if err != nil {
-		return k.fail(1, "Registration Error: %v", err)
+		return exitf(1, "Registration Error: %v", err)
 	}
 	code, ok := access.NormalizeCode(rawCode)
 	if !ok {
-		return k.fail(1, "Registration Error: a registration code is 32 digits; check that you copied all of it.")
+		return exitf(1, "Registration Error: a registration code is 32 digits; check that you copied all of it.")
 	}
-	pin, err := k.readPIN(*pinFile, true)
+	pin, err := k.readPIN(ctx, *pinFile, true)
 	if err != nil {
-		return k.fail(2, "%v", err)
+		return exitf(2, "%v", err)
 	}
 	keys, err := softkey.NewKeys()
 	if err != nil {
-		return k.fail(2, "%v", err)
+		return exitf(2, "%v", err)
 	}
-	st := &softkey.State{}
-	if err := st.Seal(keys, pin); err != nil {
-		return k.fail(2, "%v", err)
+	state := &softkey.State{}
+	if err := state.Seal(keys, pin); err != nil {
+		return exitf(2, "%v", err)
 	}
 	tapPub, _ := keys.Tap.PublicKey.Bytes()
 	tapSig, uvSig, err := protocol.SignRegistration(code, keys.Tap, keys.UV)
 	if err != nil {
-		return k.fail(2, "%v", err)
+		return exitf(2, "%v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	client := &web.KeyClient{Site: siteURL}
-	resp, err := client.Register(ctx, web.KeyRegisterRequest{Code: code, TapKey: tapPub, UVKey: st.UVKeyPublic, TapSig: tapSig, UVSig: uvSig, Device: "postern key " + versionString()})
+	resp, err := client.Register(ctx, web.KeyRegisterRequest{Code: code, TapKey: tapPub, UVKey: state.UVKeyPublic, TapSig: tapSig, UVSig: uvSig, Device: "postern key " + versionString()})
 	var apiErr *web.KeyAPIError
 	switch {
-	case errors.As(err, &apiErr) && apiErr.Code == web.KeyErrRegistration:
-		return k.fail(1, "Registration Error: %s", apiErr.Message)
 	case errors.As(err, &apiErr):
-		return k.fail(1, "Registration Error: %s", apiErr.Message)
+		return exitf(1, "Registration Error: %s", apiErr.Message)
 	case errors.Is(err, web.ErrSiteUnreachable):
-		return k.fail(2, "Registration Error: %v. Check the address and that this device can reach the site's network.", err)
+		return exitf(2, "Registration Error: %v. Check the address and that this device can reach the site's network.", err)
 	case err != nil:
-		return k.fail(2, "Registration Error: %v", err)
+		return exitf(2, "Registration Error: %v", err)
 	}
 	if _, err := protocol.ParsePublicKey(resp.Site.PublicKey); err != nil {
-		return k.fail(2, "Registration Error: the site sent an unusable identity: %v", err)
+		return exitf(2, "Registration Error: the site sent an unusable identity: %v", err)
 	}
-	st.CredentialID = resp.CredentialID
-	st.FirstName, st.LastName = resp.FirstName, resp.LastName
-	st.Home = softkey.Site{ID: resp.Site.ID, Name: resp.Site.Name, URL: resp.Site.URL, PublicKey: resp.Site.PublicKey}
-	st.RegisteredAt = time.Now().UTC()
-	if err := st.Save(k.state); err != nil {
-		return k.fail(2, "registered, but the state file could not be written: %v", err)
+	state.CredentialID = resp.CredentialID
+	state.FirstName, state.LastName = resp.FirstName, resp.LastName
+	state.Home = softkey.Site{ID: resp.Site.ID, Name: resp.Site.Name, URL: resp.Site.URL, PublicKey: resp.Site.PublicKey}
+	state.RegisteredAt = time.Now().UTC()
+	if err := state.Save(k.path); err != nil {
+		return exitf(2, "registered, but the state file could not be written: %v", err)
 	}
-	fmt.Fprintf(k.stdout, "Registered: this key is now %s's credential at %s (credential %s).\n", strings.TrimSpace(st.FirstName+" "+st.LastName), st.Home.Name, st.CredentialID)
-	return 0
+	fmt.Fprintf(k.std.out, "Registered: this key is now %s's credential at %s (credential %s).\n", strings.TrimSpace(state.FirstName+" "+state.LastName), state.Home.Name, state.CredentialID)
+	return nil
 }

@@ -15,45 +15,45 @@ import (
 
 // share is "Add credential to new site": the home site emails this
 // credential to another site's administrator.
-func (k *softKey) share(args []string) int {
+func (k *softKey) share(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("key share", flag.ContinueOnError)
-	fs.SetOutput(k.stderr)
+	fs.SetOutput(k.std.err)
 	first := fs.String("first", "", "your first name, so the other site's administrator knows who is asking")
 	last := fs.String("last", "", "your last name")
 	adminEmail := fs.String("admin-email", "", "the other site's administrator's email address")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return exitQuiet(2)
 	}
 	if *adminEmail == "" || (*first == "" && *last == "") {
-		return k.fail(2, "usage: postern key --state FILE share --first F --last L --admin-email E")
+		return exitf(2, "usage: postern key --state FILE share --first F --last L --admin-email E")
 	}
-	st, err := softkey.Load(k.state)
+	state, err := softkey.Load(k.path)
 	if err != nil {
-		return k.fail(2, "%v", err)
+		return exitf(2, "%v", err)
 	}
-	tap, err := st.Tap()
+	tap, err := state.Tap()
 	if err != nil {
-		return k.fail(2, "%v", err)
+		return exitf(2, "%v", err)
 	}
-	id, err := access.ParseCredentialID(st.CredentialID)
+	id, err := access.ParseCredentialID(state.CredentialID)
 	if err != nil {
-		return k.fail(2, "the state file is damaged: %v", err)
+		return exitf(2, "the state file is damaged: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	client := &web.KeyClient{Site: st.Home.URL}
-	req := web.KeyShareRequest{CredentialID: st.CredentialID, FirstName: *first, LastName: *last, AdminEmail: *adminEmail}
+	client := &web.KeyClient{Site: state.Home.URL}
+	req := web.KeyShareRequest{CredentialID: state.CredentialID, FirstName: *first, LastName: *last, AdminEmail: *adminEmail}
 	resp, err := client.Share(ctx, req, func(body []byte, at time.Time) []byte {
 		return protocol.SignShare(protocol.CredentialID(id), body, at, tap)
 	}, time.Now())
 	var apiErr *web.KeyAPIError
 	switch {
 	case errors.As(err, &apiErr):
-		return k.fail(1, "Could not send the credential: %s", apiErr.Message)
+		return exitf(1, "Could not send the credential: %s", apiErr.Message)
 	case err != nil:
-		return k.fail(2, "Could not send the credential: %v", err)
+		return exitf(2, "Could not send the credential: %v", err)
 	}
-	fmt.Fprintf(k.stdout, "Sent: %s will email your credential to %s. They add it to your user record there (valid until %s).\n",
-		st.Home.Name, *adminEmail, resp.ExpiresAt.Local().Format("2 Jan 2006"))
-	return 0
+	fmt.Fprintf(k.std.out, "Sent: %s will email your credential to %s. They add it to your user record there (valid until %s).\n",
+		state.Home.Name, *adminEmail, resp.ExpiresAt.Local().Format("2 Jan 2006"))
+	return nil
 }

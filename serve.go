@@ -6,15 +6,11 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"postern/ble"
@@ -23,6 +19,7 @@ import (
 	"postern/web"
 )
 
+// serveConfig is serve's flags.
 type serveConfig struct {
 	data      string
 	listen    string
@@ -37,9 +34,12 @@ type serveConfig struct {
 	faults    ble.Faults
 }
 
-func serve(args []string, stdout, stderr io.Writer) error {
+// serve runs the appliance until ctx ends, then shuts down in order: the
+// web server finishes its requests, the readers stop, then the mail
+// worker, then the database closes.
+func serve(ctx context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(std.err)
 	var cfg serveConfig
 	fs.StringVar(&cfg.data, "data", "./postern-data", "data folder (the SQLite database lives here)")
 	fs.StringVar(&cfg.listen, "listen", ":8080", "address the admin pages and APIs listen on")
@@ -61,10 +61,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	log := slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: level}))
 
 	st, err := store.Open(ctx, cfg.data)
 	if err != nil {
@@ -89,7 +86,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	} else if n == 0 {
 		setupToken = randomHex(16)
-		fmt.Fprintf(stdout, "\nPostern has no administrator yet. Open this one-time link to create one:\n\n    %s/setup?token=%s\n\n", strings.TrimRight(cfg.publicURL, "/"), setupToken)
+		fmt.Fprintf(std.out, "\nPostern has no administrator yet. Open this one-time link to create one:\n\n    %s/setup?token=%s\n\n", strings.TrimRight(cfg.publicURL, "/"), setupToken)
 	}
 
 	mailer, err := mail.NewMailer(web.MailOutbox(st), st, mail.MailerConfig{SMTP: cfg.smtp, From: cfg.mailFrom, Log: log})

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRun runs commands in-process: the dispatch and the exit codes each
+// kind of failure gets.
+func TestRun(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "k.json")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{name: "no command", wantCode: 2, wantErr: "Usage:"},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantErr: `postern: unknown command "frobnicate"`},
+		{name: "version", args: []string{"version"}, wantOut: "postern "},
+		{name: "help", args: []string{"--help"}, wantOut: "Usage:"},
+		{name: "admin without an action", args: []string{"admin"}, wantCode: 1, wantErr: "postern: admin: give create or token"},
+		{name: "admin flag help", args: []string{"admin", "create", "-h"}, wantCode: 1, wantErr: "-email"},
+		{name: "key without a state file", args: []string{"key", "status"}, wantCode: 2, wantErr: "usage: postern key --state FILE"},
+		{name: "key unknown action", args: []string{"key", "--state", state, "fly"}, wantCode: 2, wantErr: `postern key: unknown command "fly"`},
+		{name: "key bad flag", args: []string{"key", "--state", state, "present", "--nope"}, wantCode: 2, wantErr: "flag provided but not defined: -nope"},
+		{name: "key status without a credential", args: []string{"key", "--state", state, "status"}, wantCode: 1, wantOut: "No credential"},
+		{name: "key delete without a credential", args: []string{"key", "--state", state, "delete"}, wantCode: 1, wantErr: "No credential to delete"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(tt.args, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+			if code != tt.wantCode || !strings.Contains(out.String(), tt.wantOut) || !strings.Contains(errb.String(), tt.wantErr) {
+				t.Errorf("got exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+					code, out.String(), errb.String(), tt.wantCode, tt.wantOut, tt.wantErr)
+			}
+			if tt.wantCode != 0 && strings.Contains(errb.String(), "exit status") {
+				t.Errorf("stderr %q shows the exit code's error instead of a message", errb.String())
+			}
+		})
+	}
+}
+
+func TestReadPassword(t *testing.T) {
+	got, err := readPassword(t.Context(), stdio{in: strings.NewReader("correct horse\r\nsecond line\n")})
+	if err != nil || got != "correct horse" {
+		t.Errorf("got %q, %v; want the first line", got, err)
+	}
+	if _, err := readPassword(t.Context(), stdio{in: strings.NewReader("")}); err == nil || !strings.Contains(err.Error(), "standard input") {
+		t.Errorf("empty stdin: got %v, want an error asking for the password", err)
+	}
+}
+
+// TestReadPasswordInterrupted: an interrupt ends a wait on a stdin that
+// never says anything, now that run catches the signal.
+func TestReadPasswordInterrupted(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := readPassword(ctx, stdio{in: r}); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
