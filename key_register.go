@@ -41,7 +41,7 @@ func (k *softKey) register(ctx context.Context, args []string) error {
 	} else if !errors.Is(err, softkey.ErrNoCredential) {
 		return exitf(2, "%v", err)
 	}
-	siteURL, rawCode, err := web.ParseRegistrationInput(positional[0], *site)
+	siteURL, rawCode, err := parseRegistrationInput(positional[0], *site)
 	if err != nil {
 		return exitf(1, "Registration Error: %v", err)
 	}
@@ -68,13 +68,13 @@ func (k *softKey) register(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	client := &web.KeyClient{Site: siteURL}
+	client := &keyClient{Site: siteURL}
 	resp, err := client.Register(ctx, web.KeyRegisterRequest{Code: code, TapKey: tapPub, UVKey: state.UVKeyPublic, TapSig: tapSig, UVSig: uvSig, Device: "postern key " + versionString()})
-	var apiErr *web.KeyAPIError
+	var apiErr *keyAPIError
 	switch {
 	case errors.As(err, &apiErr):
 		return exitf(1, "Registration Error: %s", apiErr.Message)
-	case errors.Is(err, web.ErrSiteUnreachable):
+	case errors.Is(err, errSiteUnreachable):
 		return exitf(2, "Registration Error: %v. Check the address and that this device can reach the site's network.", err)
 	case err != nil:
 		return exitf(2, "Registration Error: %v", err)

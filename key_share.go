@@ -41,12 +41,12 @@ func (k *softKey) share(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	client := &web.KeyClient{Site: state.Home.URL}
+	client := &keyClient{Site: state.Home.URL}
 	req := web.KeyShareRequest{CredentialID: state.CredentialID, FirstName: *first, LastName: *last, AdminEmail: *adminEmail}
 	resp, err := client.Share(ctx, req, func(body []byte, at time.Time) []byte {
 		return protocol.SignShare(protocol.CredentialID(id), body, at, tap)
 	}, time.Now())
-	var apiErr *web.KeyAPIError
+	var apiErr *keyAPIError
 	switch {
 	case errors.As(err, &apiErr):
 		return exitf(1, "Could not send the credential: %s", apiErr.Message)

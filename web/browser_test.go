@@ -1,14 +1,18 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -682,13 +686,16 @@ func (c *consoleLog) take() []string {
 }
 
 // registerKeyErr registers a fresh soft key with an invitation link, as the
-// key app does.
+// key app does: the site and the code come from the link, and the keys go to
+// POST /api/key/v1/register. A refusal is an error with the site's message.
 func registerKeyErr(ctx context.Context, link string) (ble.KeyCredential, error) {
 	var key ble.KeyCredential
-	site, code, err := web.ParseRegistrationInput(link, "")
+	u, err := url.Parse(link)
 	if err != nil {
 		return key, err
 	}
+	site := u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/key/register")
+	code := u.Query().Get("code")
 	keys, err := softkey.NewKeys()
 	if err != nil {
 		return key, err
@@ -699,8 +706,29 @@ func registerKeyErr(ctx context.Context, link string) (ble.KeyCredential, error)
 	if err != nil {
 		return key, err
 	}
-	resp, err := (&web.KeyClient{Site: site}).Register(ctx, web.KeyRegisterRequest{Code: code, TapKey: tapPub, UVKey: uvPub, TapSig: tapSig, UVSig: uvSig, Device: "browser test"})
+	body, err := json.Marshal(web.KeyRegisterRequest{Code: code, TapKey: tapPub, UVKey: uvPub, TapSig: tapSig, UVSig: uvSig, Device: "browser test"})
 	if err != nil {
+		return key, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, site+"/api/key/v1/register", bytes.NewReader(body))
+	if err != nil {
+		return key, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return key, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		var ke web.KeyError
+		if err := json.NewDecoder(res.Body).Decode(&ke); err != nil {
+			return key, fmt.Errorf("register: HTTP %d", res.StatusCode)
+		}
+		return key, fmt.Errorf("register: %s: %s", ke.Error, ke.Message)
+	}
+	var resp web.KeyRegisterResponse
+	if err := json.NewDecoder(res.Body).Decode(&resp); err != nil {
 		return key, err
 	}
 	id, err := access.ParseCredentialID(resp.CredentialID)

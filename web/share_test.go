@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -163,7 +162,7 @@ type shareRequest struct {
 	headers map[string]string
 }
 
-// signed signs req with the holder's tap key at at, as KeyClient.Share does.
+// signed signs req with the holder's tap key at at, as the key's client does.
 func (h shareHolder) signed(req web.KeyShareRequest, at time.Time) shareRequest {
 	body, _ := json.Marshal(req)
 	return h.signedBody(body, at, at)
@@ -321,23 +320,19 @@ func countEvents(t *testing.T, site *shareSite, kind string) int {
 
 // ---- the home site: POST /api/key/v1/share
 
-// The key's client asks its home site to share; the email to B's admin
-// carries a token that is the credential as A vouches for it.
-func TestShareThroughKeyClient(t *testing.T) {
+// The key asks its home site to share; the email to B's admin carries a
+// token that is the credential as A vouches for it. (The key's own client
+// is tested in package main, against this same API.)
+func TestShareEmailsTheToken(t *testing.T) {
 	t.Parallel()
 	a := newShareSite(t, alphaName, alphaURL)
 	ann := a.holder(t, "Ann", "Lee")
-	srv := httptest.NewServer(a.e)
-	defer srv.Close()
-	client := &web.KeyClient{Site: srv.URL, HTTP: srv.Client()}
-	sign := func(body []byte, at time.Time) []byte {
-		return protocol.SignShare(protocol.CredentialID(ann.id), body, at, ann.keys.Tap)
-	}
 	now := a.clock.Now()
 
-	resp, err := client.Share(t.Context(), ann.ask(bravoAdmin), sign, now)
-	if err != nil {
-		t.Fatalf("share: %v", err)
+	w := a.share(ann.signed(ann.ask(bravoAdmin), now))
+	var resp web.KeyShareResponse
+	if w.Code != http.StatusAccepted || json.Unmarshal(w.Body.Bytes(), &resp) != nil {
+		t.Fatalf("share: got %d %s, want 202 and the key's answer", w.Code, w.Body)
 	}
 	if resp.Status != "queued" || !resp.ExpiresAt.Equal(now.Add(30*24*time.Hour)) {
 		t.Errorf("got %+v, want queued until %s", resp, now.Add(30*24*time.Hour))
@@ -393,15 +388,11 @@ func TestShareThroughKeyClient(t *testing.T) {
 		t.Errorf("got %d credential.shared events, want 1", n)
 	}
 
-	// The client hands a refusal back with its stable code.
+	// A refusal comes back with its stable code.
 	stranger := newHolderKeys(t, "Sam", "Stone")
 	stranger.id = access.NewCredentialID()
-	_, err = client.Share(t.Context(), stranger.ask(bravoAdmin), func(body []byte, at time.Time) []byte {
-		return protocol.SignShare(protocol.CredentialID(stranger.id), body, at, stranger.keys.Tap)
-	}, now)
-	var ke *web.KeyAPIError
-	if !errors.As(err, &ke) || ke.Status != http.StatusNotFound || ke.Code != web.KeyErrUnknownCredential || ke.Message == "" {
-		t.Errorf("sharing an unknown credential: got %v, want a 404 %s", err, web.KeyErrUnknownCredential)
+	if ke := wantKeyRefusal(t, a.share(stranger.signed(stranger.ask(bravoAdmin), now)), http.StatusNotFound, web.KeyErrUnknownCredential); ke.Message == "" {
+		t.Error("sharing an unknown credential: the refusal has no message")
 	}
 	if n := len(a.shareMails(t)); n != 1 {
 		t.Errorf("got %d share emails after a refusal, want still 1", n)

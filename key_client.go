@@ -1,4 +1,4 @@
-package web
+package main
 
 import (
 	"bytes"
@@ -8,37 +8,37 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
+	"postern/web"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// KeyClient is the key's side of the key-facing API: what the phone app
-// does over HTTPS, here for `postern key`.
-type KeyClient struct {
+// keyClient is the key's side of the key-facing API (web's /api/key/v1/):
+// what the phone app does over HTTPS, here for `postern key`.
+type keyClient struct {
 	Site string // the site's public URL
 	HTTP *http.Client
 }
 
-// KeyAPIError is a refusal from the site, with the stable code it sent.
-type KeyAPIError struct {
+// keyAPIError is a refusal from the site, with the stable code it sent.
+type keyAPIError struct {
 	Status  int
 	Code    string
 	Message string
 }
 
-func (e *KeyAPIError) Error() string { return e.Message }
+func (e *keyAPIError) Error() string { return e.Message }
 
-// ErrSiteUnreachable wraps failures to reach the site at all.
-var ErrSiteUnreachable = errors.New("the site cannot be reached")
+// errSiteUnreachable wraps failures to reach the site at all.
+var errSiteUnreachable = errors.New("the site cannot be reached")
 
-// ParseRegistrationInput reads what a user gives the key's register
+// parseRegistrationInput reads what a user gives the key's register
 // command: an invitation link (which carries the site) or a bare code
 // (which needs site).
-func ParseRegistrationInput(arg, site string) (siteURL, code string, err error) {
+func parseRegistrationInput(arg, site string) (siteURL, code string, err error) {
 	arg = strings.TrimSpace(arg)
 	if strings.Contains(arg, "://") || strings.Contains(arg, "/key/register") {
 		u, perr := url.Parse(arg)
@@ -63,7 +63,7 @@ func ParseRegistrationInput(arg, site string) (siteURL, code string, err error) 
 	return strings.TrimRight(site, "/"), arg, nil
 }
 
-func (k *KeyClient) client() *http.Client {
+func (k *keyClient) client() *http.Client {
 	if k.HTTP != nil {
 		return k.HTTP
 	}
@@ -71,7 +71,7 @@ func (k *KeyClient) client() *http.Client {
 }
 
 // post sends one JSON request to the key API and decodes the answer.
-func (k *KeyClient) post(ctx context.Context, path string, headers map[string]string, body []byte, out any) error {
+func (k *keyClient) post(ctx context.Context, path string, headers map[string]string, body []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(k.Site, "/")+"/api/key/v1/"+path, bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -82,23 +82,19 @@ func (k *KeyClient) post(ctx context.Context, path string, headers map[string]st
 	}
 	resp, err := k.client().Do(req)
 	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) || strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host") {
-			return fmt.Errorf("%w at %s: %v", ErrSiteUnreachable, k.Site, err)
-		}
-		return fmt.Errorf("%w at %s: %v", ErrSiteUnreachable, k.Site, err)
+		return fmt.Errorf("%w at %s: %v", errSiteUnreachable, k.Site, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("%w at %s: %v", ErrSiteUnreachable, k.Site, err)
+		return fmt.Errorf("%w at %s: %v", errSiteUnreachable, k.Site, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		var ke KeyError
+		var ke web.KeyError
 		if json.Unmarshal(data, &ke) != nil || ke.Error == "" {
-			return &KeyAPIError{Status: resp.StatusCode, Code: "unexpected", Message: fmt.Sprintf("%s did not answer like a Postern site (HTTP %d)", k.Site, resp.StatusCode)}
+			return &keyAPIError{Status: resp.StatusCode, Code: "unexpected", Message: fmt.Sprintf("%s did not answer like a Postern site (HTTP %d)", k.Site, resp.StatusCode)}
 		}
-		return &KeyAPIError{Status: resp.StatusCode, Code: ke.Error, Message: ke.Message}
+		return &keyAPIError{Status: resp.StatusCode, Code: ke.Error, Message: ke.Message}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("%s did not answer like a Postern site: %v", k.Site, err)
@@ -107,8 +103,8 @@ func (k *KeyClient) post(ctx context.Context, path string, headers map[string]st
 }
 
 // Register sends a registration request.
-func (k *KeyClient) Register(ctx context.Context, req KeyRegisterRequest) (KeyRegisterResponse, error) {
-	var out KeyRegisterResponse
+func (k *keyClient) Register(ctx context.Context, req web.KeyRegisterRequest) (web.KeyRegisterResponse, error) {
+	var out web.KeyRegisterResponse
 	body, err := json.Marshal(req)
 	if err != nil {
 		return out, err
@@ -118,16 +114,16 @@ func (k *KeyClient) Register(ctx context.Context, req KeyRegisterRequest) (KeyRe
 
 // Share asks the home site to email the credential to another site's
 // administrator, signed with the credential's tap key.
-func (k *KeyClient) Share(ctx context.Context, req KeyShareRequest, sign func(body []byte, at time.Time) []byte, at time.Time) (KeyShareResponse, error) {
-	var out KeyShareResponse
+func (k *keyClient) Share(ctx context.Context, req web.KeyShareRequest, sign func(body []byte, at time.Time) []byte, at time.Time) (web.KeyShareResponse, error) {
+	var out web.KeyShareResponse
 	body, err := json.Marshal(req)
 	if err != nil {
 		return out, err
 	}
 	at = time.UnixMilli(at.UnixMilli())
 	headers := map[string]string{
-		HeaderShareTime:      strconv.FormatInt(at.UnixMilli(), 10),
-		HeaderShareSignature: base64.StdEncoding.EncodeToString(sign(body, at)),
+		web.HeaderShareTime:      strconv.FormatInt(at.UnixMilli(), 10),
+		web.HeaderShareSignature: base64.StdEncoding.EncodeToString(sign(body, at)),
 	}
 	return out, k.post(ctx, "share", headers, body, &out)
 }
