@@ -19,8 +19,8 @@ func key(ctx context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("key", flag.ContinueOnError)
 	fs.SetOutput(std.err)
 	state := fs.String("state", "", "the key's state file (one credential per file)")
-	if err := parseFlags(fs, args); err != nil {
-		return exitQuiet(2)
+	if err := parseKeyFlags(fs, args); err != nil {
+		return err
 	}
 	if *state == "" || fs.NArg() == 0 {
 		return exitf(2, "usage: postern key --state FILE register CODE|LINK [--site URL] [--pin-file F] | present --reader NAME [--air ADDR] [--rssi DBM] [--touch] [--unlocked] | share --first F --last L --admin-email E | status | delete")
@@ -40,6 +40,20 @@ func key(ctx context.Context, args []string, std stdio) error {
 		return k.share(ctx, rest)
 	}
 	return exitf(2, "postern key: unknown command %q", fs.Arg(0))
+}
+
+// parseKeyFlags is parseFlags for the key and each of its actions, so that
+// every flag of theirs can come from POSTERN_<FLAG> as well. Usage errors
+// exit 2: a bad POSTERN_* value is reported here, a bad flag the flag
+// package has reported already.
+func parseKeyFlags(fs *flag.FlagSet, args []string) error {
+	if err := envDefault(fs); err != nil {
+		return exitf(2, "%v", err)
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitQuiet(2)
+	}
+	return nil
 }
 
 // softKey is one key: its state file, and where it talks to its holder.

@@ -29,11 +29,8 @@ func (k *softKey) present(ctx context.Context, args []string) error {
 	strict := fs.Bool("strict", false, "answer no site this key does not know")
 	connect := fs.Bool("connect", false, "connect to the reader's service instead of advertising (like a backgrounded iPhone)")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up when no reader takes the key up within this time")
-	if err := envDefault(fs); err != nil {
-		return exitf(2, "%v", err)
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitQuiet(2)
+	if err := parseKeyFlags(fs, args); err != nil {
+		return err
 	}
 	if *reader == "" {
 		return exitf(2, "give --reader NAME: the reader to present at")

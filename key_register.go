@@ -21,17 +21,16 @@ func (k *softKey) register(ctx context.Context, args []string) error {
 	fs.SetOutput(k.std.err)
 	site := fs.String("site", "", "the site's address, when giving a bare code")
 	pinFile := fs.String("pin-file", "", "file holding the PIN that protects the user-verification key")
-	// Accept flags before or after the code.
+	if err := parseKeyFlags(fs, args); err != nil {
+		return err
+	}
+	// Accept flags after the code as well as before it.
 	var positional []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
+	for fs.NArg() > 0 {
+		positional = append(positional, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
 			return exitQuiet(2)
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
 	}
 	if len(positional) != 1 {
 		return exitf(2, "usage: postern key --state FILE register CODE|LINK [--site URL] [--pin-file F]")

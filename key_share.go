@@ -21,8 +21,8 @@ func (k *softKey) share(ctx context.Context, args []string) error {
 	first := fs.String("first", "", "your first name, so the other site's administrator knows who is asking")
 	last := fs.String("last", "", "your last name")
 	adminEmail := fs.String("admin-email", "", "the other site's administrator's email address")
-	if err := fs.Parse(args); err != nil {
-		return exitQuiet(2)
+	if err := parseKeyFlags(fs, args); err != nil {
+		return err
 	}
 	if *adminEmail == "" || (*first == "" && *last == "") {
 		return exitf(2, "usage: postern key --state FILE share --first F --last L --admin-email E")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,5 +68,49 @@ func TestReadPasswordInterrupted(t *testing.T) {
 	cancel()
 	if _, err := readPassword(ctx, stdio{in: r}); !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
+
+// TestKeyEnvDefaults: every key action reads its flags from POSTERN_<FLAG>
+// as well, and a flag on the command line wins.
+func TestKeyEnvDefaults(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "k.json")
+	pin := filepath.Join(dir, "pin")
+	if err := os.WriteFile(pin, []byte("4321"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const code = "12345678901234567890123456789012"
+	unreachable := "http://" + freeAddr(t)
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "state", env: map[string]string{"POSTERN_STATE": state}, args: []string{"status"}, wantCode: 1},
+		{name: "register site and pin file", env: map[string]string{"POSTERN_SITE": unreachable, "POSTERN_PIN_FILE": pin},
+			args: []string{"--state", state, "register", code}, wantCode: 2, wantErr: "cannot be reached"},
+		{name: "register flag wins", env: map[string]string{"POSTERN_SITE": "http://127.0.0.1:1", "POSTERN_PIN_FILE": pin},
+			args: []string{"--state", state, "register", code, "--site", "not a url"}, wantCode: 1, wantErr: `--site "not a url"`},
+		{name: "share names and address", env: map[string]string{"POSTERN_FIRST": "Ann", "POSTERN_ADMIN_EMAIL": "admin@other.example"},
+			args: []string{"--state", state, "share"}, wantCode: 2, wantErr: "holds no credential"},
+		{name: "present reader", env: map[string]string{"POSTERN_READER": "front"},
+			args: []string{"--state", state, "present"}, wantCode: 2, wantErr: "holds no credential"},
+		{name: "a bad value is named", env: map[string]string{"POSTERN_RSSI": "loud"},
+			args: []string{"--state", state, "present", "--reader", "front"}, wantCode: 2, wantErr: "POSTERN_RSSI"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var out, errb bytes.Buffer
+			code := run(append([]string{"key"}, tt.args...), stdio{in: strings.NewReader(""), out: &out, err: &errb})
+			if code != tt.wantCode || !strings.Contains(errb.String(), tt.wantErr) || strings.Contains(errb.String(), "usage:") {
+				t.Errorf("got exit %d, stderr %q; want exit %d with %q and no usage line", code, errb.String(), tt.wantCode, tt.wantErr)
+			}
+		})
 	}
 }
