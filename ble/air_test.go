@@ -275,7 +275,7 @@ func TestAirFaults(t *testing.T) {
 			if !tt.wantDone {
 				limit = 300 * time.Millisecond
 			}
-			runAirReader(t, a, ReaderConfig{Binding: "sim:front", ExchangeTimeout: limit}, rec)
+			runAirReader(t, a, ReaderConfig{Binding: "sim:front", ExchangeTimeout: limit}, echoExchanger, rec)
 
 			keyDone := make(chan error, 1)
 			go func() {
@@ -348,10 +348,10 @@ func TestAirPartialDrop(t *testing.T) {
 	}
 }
 
-// runAirReader runs a Reader on the air until the test ends.
-func runAirReader(t *testing.T, a *Air, cfg ReaderConfig, rec *recorder) {
+// runAirReader runs a Reader with ex on the air until the test ends.
+func runAirReader(t *testing.T, a *Air, cfg ReaderConfig, ex Exchanger, rec *recorder) {
 	t.Helper()
-	r, err := NewReader(a.Radio(), cfg, ReaderOptions{Exchanger: echoExchanger, Hooks: rec.hooks()})
+	r, err := NewReader(a.Radio(), cfg, ReaderOptions{Exchanger: ex, Hooks: rec.hooks()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func TestReaderHundredKeysOverAir(t *testing.T) {
 	ctx := guardCtx(t)
 	a, addr := startAir(t, AirOptions{})
 	rec := newRecorder()
-	runAirReader(t, a, ReaderConfig{Binding: "sim:front", ExchangeTimeout: guard / 2}, rec)
+	runAirReader(t, a, ReaderConfig{Binding: "sim:front", ExchangeTimeout: guard / 2}, echoExchanger, rec)
 
 	const keys = 100
 	var wg sync.WaitGroup
