@@ -27,19 +27,27 @@ func key(ctx context.Context, args []string, std stdio) error {
 	}
 	k := &softKey{path: *state, std: std}
 	rest := fs.Args()[1:]
+	var err error
 	switch fs.Arg(0) {
 	case "register":
-		return k.register(ctx, rest)
+		err = k.register(ctx, rest)
 	case "status":
-		return k.status()
+		err = k.status()
 	case "delete":
-		return k.delete()
+		err = k.delete()
 	case "present":
-		return k.present(ctx, rest)
+		err = k.present(ctx, rest)
 	case "share":
-		return k.share(ctx, rest)
+		err = k.share(ctx, rest)
+	default:
+		return exitf(2, "postern key: unknown command %q", fs.Arg(0))
 	}
-	return exitf(2, "postern key: unknown command %q", fs.Arg(0))
+	if err != nil && ctx.Err() != nil {
+		// The holder stopped whatever the key was waiting for: that is no
+		// refusal, nor "no reader answered".
+		return exitf(2, "Interrupted.")
+	}
+	return err
 }
 
 // parseKeyFlags is parseFlags for the key and each of its actions, so that

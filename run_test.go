@@ -114,3 +114,19 @@ func TestKeyEnvDefaults(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyInterrupted: an action cut short by an interrupt says so and
+// exits 2, whatever it was waiting for.
+func TestKeyInterrupted(t *testing.T) {
+	pin := filepath.Join(t.TempDir(), "pin")
+	if err := os.WriteFile(pin, []byte("4321"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var errb bytes.Buffer
+	err := key(ctx, []string{"--state", filepath.Join(t.TempDir(), "k.json"), "register", "12345678901234567890123456789012", "--site", "http://" + freeAddr(t), "--pin-file", pin}, stdio{err: &errb})
+	if code := exitCode(err, &errb); code != 2 || strings.TrimSpace(errb.String()) != "Interrupted." {
+		t.Errorf("got exit %d %q, want 2 and Interrupted.", code, errb.String())
+	}
+}
