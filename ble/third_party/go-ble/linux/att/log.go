@@ -1,0 +1,7 @@
+package att
+
+import (
+	"github.com/mgutz/logxi/v1"
+)
+
+var logger = log.New("att")
