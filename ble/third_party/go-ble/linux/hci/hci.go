@@ -117,8 +117,23 @@ type HCI struct {
 	dialerTmo   time.Duration
 	listenerTmo time.Duration
 
-	err  error
-	done chan bool
+	// POSTERN PATCH (err-race): err is written by the socket loop and by
+	// Close, and read by every caller; muErr guards it (getErr, setErr).
+	muErr sync.Mutex
+	err   error
+	done  chan bool
+}
+
+func (h *HCI) getErr() error {
+	h.muErr.Lock()
+	defer h.muErr.Unlock()
+	return h.err
+}
+
+func (h *HCI) setErr(err error) {
+	h.muErr.Lock()
+	defer h.muErr.Unlock()
+	h.err = err
 }
 
 // Init ...
@@ -142,11 +157,15 @@ func (h *HCI) Init() error {
 	// evt.LEReadRemoteUsedFeaturesCompleteSubCode:   todo),
 	// evt.LERemoteConnectionParameterRequestSubCode: todo),
 
-	skt, err := socket.NewSocket(h.id)
-	if err != nil {
-		return err
+	// POSTERN PATCH (transport): a transport given with OptTransport is
+	// used as it is; otherwise open the adapter's HCI user channel.
+	if h.skt == nil {
+		skt, err := socket.NewSocket(h.id)
+		if err != nil {
+			return err
+		}
+		h.skt = skt
 	}
-	h.skt = skt
 
 	h.setAllowedCommands(1)
 
@@ -176,7 +195,7 @@ func (h *HCI) Done() <-chan bool {
 
 // Error ...
 func (h *HCI) Error() error {
-	return h.err
+	return h.getErr()
 }
 
 // Option sets the options specified.
@@ -227,7 +246,7 @@ func (h *HCI) init() error {
 	WriteLEHostSupportRP := cmd.WriteLEHostSupportRP{}
 	h.Send(&cmd.WriteLEHostSupport{LESupportedHost: 1, SimultaneousLEHost: 0}, &WriteLEHostSupportRP)
 
-	return h.err
+	return h.getErr()
 }
 
 // Send ...
@@ -249,8 +268,8 @@ func (h *HCI) Send(c Command, r CommandRP) error {
 }
 
 func (h *HCI) send(c Command) ([]byte, error) {
-	if h.err != nil {
-		return nil, h.err
+	if err := h.getErr(); err != nil {
+		return nil, err
 	}
 	p := &pkt{c, make(chan []byte)}
 	b := <-h.chCmdBufs
@@ -283,7 +302,7 @@ func (h *HCI) send(c Command) ([]byte, error) {
 		err = fmt.Errorf("hci: no response to command, hci connection failed")
 		ret = nil
 	case <-h.done:
-		err = h.err
+		err = h.getErr()
 		ret = nil
 	case b := <-p.done:
 		err = nil
@@ -308,9 +327,9 @@ func (h *HCI) sktLoop() {
 		n, err := h.skt.Read(b)
 		if n == 0 || err != nil {
 			if err == io.EOF {
-				h.err = err //callers depend on detecting io.EOF, don't wrap it.
+				h.setErr(err) //callers depend on detecting io.EOF, don't wrap it.
 			} else {
-				h.err = fmt.Errorf("skt: %s", err)
+				h.setErr(fmt.Errorf("skt: %s", err))
 			}
 			return
 		}
@@ -330,7 +349,7 @@ func (h *HCI) sktLoop() {
 }
 
 func (h *HCI) close(err error) error {
-	h.err = err
+	h.setErr(err)
 	if h.skt != nil {
 		return h.skt.Close()
 	}
@@ -380,10 +399,10 @@ func (h *HCI) handleEvt(b []byte) error {
 		}
 	}
 	if plen != len(b[2:]) {
-		h.err = fmt.Errorf("invalid event packet: % X", b)
+		h.setErr(fmt.Errorf("invalid event packet: % X", b))
 	}
 	if f := h.evth[code]; f != nil {
-		h.err = f(b[2:])
+		h.setErr(f(b[2:]))
 		return nil
 	}
 	if code == 0xff { // Ignore vendor events
@@ -428,8 +447,13 @@ func (h *HCI) handleLEAdvertisingReport(b []byte) error {
 					break
 				}
 				if h.adHist[idx].Addr().String() == sr.Addr().String() {
-					h.adHist[idx].setScanResponse(sr)
-					a = h.adHist[idx]
+					// POSTERN PATCH (adv-copy): the advertisement was
+					// handed to advHandler on its own goroutine, which
+					// may still read it: add the scan response to a copy.
+					c := *h.adHist[idx]
+					c.setScanResponse(sr)
+					h.adHist[idx] = &c
+					a = &c
 					break
 				}
 			}

@@ -3,7 +3,10 @@ package hci
 import (
 	"errors"
 	"github.com/go-ble/ble/linux/hci/evt"
+	"io"
 	"time"
+
+	"github.com/go-ble/ble"
 
 	"github.com/go-ble/ble/linux/hci/cmd"
 )
@@ -64,4 +67,20 @@ func (h *HCI) SetPeripheralRole() error {
 // SetCentralRole is not supported
 func (h *HCI) SetCentralRole() error {
 	return errors.New("Not supported")
+}
+
+// POSTERN PATCH (transport): OptTransport makes the HCI speak to its
+// controller over rwc, one HCI packet (with its packet type byte) per Read
+// and per Write, instead of opening a local adapter's HCI user channel
+// socket. It lets go-ble's own HCI, L2CAP, ATT and GATT code run against a
+// controller reached another way, such as a software controller in tests.
+func OptTransport(rwc io.ReadWriteCloser) ble.Option {
+	return func(opt ble.DeviceOption) error {
+		h, ok := opt.(*HCI)
+		if !ok {
+			return errors.New("OptTransport: not a Linux HCI device")
+		}
+		h.skt = rwc
+		return nil
+	}
 }
