@@ -200,16 +200,7 @@ func TestGATTReaderDialsAdvertisingKey(t *testing.T) {
 				return c, nil
 			}
 
-			key := NewGATTKey(keyDev, GATTOptions{})
-			type presented struct {
-				l   Link
-				err error
-			}
-			keyLink := make(chan presented, 1)
-			go func() {
-				l, err := key.Present(ctx, Presence{Discovery: DiscoverAdvertise})
-				keyLink <- presented{l, err}
-			}()
+			keyLink := presentAsync(ctx, NewGATTKey(keyDev, GATTOptions{}), DiscoverAdvertise)
 			recv(t, keyDev.advertising, "the key to advertise")
 			checkAdvert(t, keyDev, docKeyService)
 			checkHosted(t, keyDev, docKeyService, docKeyRX, docKeyTX)
@@ -256,6 +247,22 @@ func TestGATTReaderDialsAdvertisingKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// presented is what a key's Present returned.
+type presented struct {
+	l   Link
+	err error
+}
+
+// presentAsync presents key in the background.
+func presentAsync(ctx context.Context, key KeyRadio, d Discovery) <-chan presented {
+	ch := make(chan presented, 1)
+	go func() {
+		l, err := key.Present(ctx, Presence{Discovery: d})
+		ch <- presented{l, err}
+	}()
+	return ch
 }
 
 // exchangeBothWays sends messages bigger than one ATT value each way: a
@@ -329,16 +336,7 @@ func TestGATTKeyConnectsToReader(t *testing.T) {
 		conns <- c
 		return c, nil
 	}
-	key := NewGATTKey(keyDev, GATTOptions{})
-	type presented struct {
-		l   Link
-		err error
-	}
-	keyLink := make(chan presented, 1)
-	go func() {
-		l, err := key.Present(ctx, Presence{Discovery: DiscoverConnect})
-		keyLink <- presented{l, err}
-	}()
+	keyLink := presentAsync(ctx, NewGATTKey(keyDev, GATTOptions{}), DiscoverConnect)
 	recv(t, keyDev.scanning, "the key to scan")
 	keyDev.advert(fakeAdv{addr: "00:00:00:00:00:aa", rssi: -60, services: []goble.UUID{goble.BatteryUUID}, connectable: true})
 	keyDev.advert(fakeAdv{addr: "00:00:00:00:00:ab", rssi: -60, services: []goble.UUID{docUUID(docKeyService)}, connectable: true})
