@@ -64,7 +64,15 @@ type GATTOptions struct {
 	// up in this time, so idle phones cannot hold the adapter's few
 	// connection slots. Default 30s.
 	IdleTimeout time.Duration
-	Logger      *slog.Logger
+	// DialTimeout bounds one connection attempt. A reader stops
+	// advertising and scanning while it dials, so this is also the longest
+	// it is deaf to other keys for one that has gone. Default 1s: a phone
+	// advertises several times a second.
+	DialTimeout time.Duration
+	// Linger bounds how long a link closed right after it notified its
+	// last message waits for the peer to hang up. Default 1s.
+	Linger time.Duration
+	Logger *slog.Logger
 }
 
 func (o GATTOptions) withDefaults() GATTOptions {
@@ -76,6 +84,12 @@ func (o GATTOptions) withDefaults() GATTOptions {
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 30 * time.Second
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = time.Second
+	}
+	if o.Linger <= 0 {
+		o.Linger = time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	goble "github.com/go-ble/ble"
 
@@ -16,20 +17,25 @@ import (
 // advertising key (keyService), or a key connecting to a reader
 // (readerService).
 type central struct {
-	dev  goble.Device
-	svc  gattService
-	mtu  int
-	dial chan struct{} // one connection attempt at a time, as the controller allows
+	dev         goble.Device
+	svc         gattService
+	mtu         int
+	dialTimeout time.Duration
+	// pause, when set, stops the device's advertising and scanning for a
+	// dial, as many controllers refuse to connect while doing either, and
+	// returns what resumes them.
+	pause func(ctx context.Context) (resume func(), err error)
+	dial  chan struct{} // one connection attempt at a time, as the controller allows
 }
 
-func newCentral(dev goble.Device, svc gattService, mtu int) *central {
-	return &central{dev: dev, svc: svc, mtu: mtu, dial: make(chan struct{}, 1)}
+func newCentral(dev goble.Device, svc gattService, opts GATTOptions) *central {
+	return &central{dev: dev, svc: svc, mtu: opts.MTU, dialTimeout: opts.DialTimeout, dial: make(chan struct{}, 1)}
 }
 
 // connect dials addr and sets the link up, within ctx. go-ble's Dial can
 // hang past its context (a peer that stops advertising mid-dial), so it runs
 // in a goroutine we abandon at ctx's end; a connection that completes later
-// is cancelled.
+// is dropped.
 func (c *central) connect(ctx context.Context, addr goble.Addr) (Link, error) {
 	select {
 	case c.dial <- struct{}{}:
@@ -42,15 +48,20 @@ func (c *central) connect(ctx context.Context, addr goble.Addr) (Link, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		cln, err := c.dev.Dial(ctx, addr)
+		cln, err := c.dialPaused(ctx, addr)
 		<-c.dial
 		if err != nil {
 			ch <- result{nil, err}
 			return
 		}
+		// Each step of the set-up is an ATT request that go-ble lets wait
+		// 30 s for a silent peer: at ctx's end the connection is dropped,
+		// which ends the request.
+		stop := context.AfterFunc(ctx, func() { cln.Conn().Close() })
 		l, err := setupClient(cln, c.svc, c.mtu)
+		stop()
 		if err != nil {
-			cln.CancelConnection()
+			cln.Conn().Close()
 			ch <- result{nil, err}
 			return
 		}
@@ -70,6 +81,22 @@ func (c *central) connect(ctx context.Context, addr goble.Addr) (Link, error) {
 		}()
 		return nil, fmt.Errorf("dial %s: %w", addr, ctx.Err())
 	}
+}
+
+// dialPaused dials addr within the dial timeout, with the device's
+// advertising and scanning paused until Dial returns: the controller is
+// initiating until then, even when ctx has ended.
+func (c *central) dialPaused(ctx context.Context, addr goble.Addr) (goble.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.dialTimeout)
+	defer cancel()
+	if c.pause != nil {
+		resume, err := c.pause(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("pause advertising and scanning: %w", err)
+		}
+		defer resume()
+	}
+	return c.dev.Dial(ctx, addr)
 }
 
 // setupClient finds svc on a fresh connection and subscribes to its TX
@@ -114,6 +141,8 @@ func setupClient(cln goble.Client, svc gattService, mtu int) (*clientLink, error
 	}
 	l := &clientLink{
 		cln:     cln,
+		conn:    cln.Conn(),
+		gone:    cln.Conn().Disconnected(),
 		rx:      rx,
 		mtu:     min(granted, mtu),
 		sendSem: make(chan struct{}, 1),
@@ -128,8 +157,14 @@ func setupClient(cln goble.Client, svc gattService, mtu int) (*clientLink, error
 }
 
 // clientLink is a Link over a connection we (the GATT client) opened.
+// go-ble's Client holds one lock across each ATT request, which can wait
+// 30 s on a silent peer, and takes it again in Disconnected and
+// CancelConnection; so the link keeps the connection itself and its
+// disconnection channel, which take no lock.
 type clientLink struct {
 	cln     goble.Client
+	conn    goble.Conn
+	gone    <-chan struct{}
 	rx      *goble.Characteristic
 	mtu     int // the link's ATT_MTU
 	sendSem chan struct{}
@@ -170,7 +205,7 @@ func (l *clientLink) Send(ctx context.Context, msg []byte) error {
 	select {
 	case <-l.closed:
 		return ErrLinkClosed
-	case <-l.cln.Disconnected():
+	case <-l.gone:
 		return io.ErrClosedPipe
 	default:
 	}
@@ -186,13 +221,13 @@ func (l *clientLink) Send(ctx context.Context, msg []byte) error {
 }
 
 func (l *clientLink) Recv(ctx context.Context) ([]byte, error) {
-	return recvLink(ctx, l.inbox, l.closed, l.broken, &l.brk, l.cln.Disconnected())
+	return recvLink(ctx, l.inbox, l.closed, l.broken, &l.brk, l.gone)
 }
 
 func (l *clientLink) Close() error {
 	l.once.Do(func() {
 		close(l.closed)
-		l.cln.CancelConnection()
+		l.conn.Close()
 	})
 	return nil
 }

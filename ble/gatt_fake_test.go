@@ -72,7 +72,10 @@ func (d *fakeDevice) Advertise(ctx context.Context, adv goble.Advertisement) err
 	d.mu.Lock()
 	d.adv = adv
 	d.mu.Unlock()
-	d.advertising <- struct{}{}
+	select {
+	case d.advertising <- struct{}{}:
+	default:
+	}
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -103,7 +106,10 @@ func (d *fakeDevice) Scan(ctx context.Context, allowDup bool, h goble.AdvHandler
 	d.mu.Lock()
 	d.scan = h
 	d.mu.Unlock()
-	d.scanning <- struct{}{}
+	select {
+	case d.scanning <- struct{}{}:
+	default:
+	}
 	<-ctx.Done()
 	d.mu.Lock()
 	d.scan = nil
@@ -223,7 +229,6 @@ type fakeClient struct {
 	subscribed goble.UUID   // the characteristic subscribed to
 	writes     []attValue   // every value written, as sent
 	notified   []attValue   // every value notified, as received
-	cancels    atomic.Int32
 }
 
 // attValue is one ATT write or notification.
@@ -381,7 +386,6 @@ func (c *fakeClient) Unsubscribe(ch *goble.Characteristic, ind bool) error {
 func (c *fakeClient) ClearSubscriptions() error { return nil }
 
 func (c *fakeClient) CancelConnection() error {
-	c.cancels.Add(1)
 	c.Unsubscribe(nil, false)
 	return c.conn.Close()
 }

@@ -4,17 +4,23 @@ package ble
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	goble "github.com/go-ble/ble"
 
+	"postern/access"
 	"postern/ble/hcisim"
 )
 
-// simAir is a software-controller air for tests: every device on it is
-// go-ble's real Linux stack (HCI, L2CAP, ATT, GATT) over a hcisim
-// controller, so only the radio itself is simulated.
+// The tests in this file run the go-ble adapter on go-ble's real Linux
+// stack (HCI, L2CAP, ATT, GATT) over software controllers (package
+// hcisim): only the radio is simulated. They do not prove timing, radio
+// behaviour or a real controller's quirks beyond those hcisim.Faults
+// model (docs/hardware.md).
+
+// simAir is a software-controller air for tests.
 type simAir struct {
 	t     *testing.T
 	air   *hcisim.Air
@@ -48,11 +54,12 @@ func (a *simAir) device(opts hcisim.Options) (goble.Device, *hcisim.Controller) 
 	return dev, ctrl
 }
 
-// listenOn runs a GATTRadio on dev until the test ends.
-func listenOn(t *testing.T, dev goble.Device, opts GATTOptions) <-chan Candidate {
+// listenOn runs a GATTRadio on dev until the test ends, and waits until
+// its controller advertises and scans.
+func listenOn(t *testing.T, dev goble.Device, ctrl *hcisim.Controller, opts GATTOptions) <-chan Candidate {
 	t.Helper()
 	radio := NewGATTRadio(dev, opts)
-	ch := make(chan Candidate, 256)
+	ch := make(chan Candidate, 1024)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -71,37 +78,218 @@ func listenOn(t *testing.T, dev goble.Device, opts GATTOptions) <-chan Candidate
 			t.Error("gave up waiting for Listen to return")
 		}
 	})
+	eventually(t, "the reader to advertise and scan", func() bool { return ctrl.Advertising() && ctrl.Scanning() })
 	return ch
 }
 
-func TestHCIReaderDialsAdvertisingKey(t *testing.T) {
+// candidateFrom waits for a candidate from addr.
+func candidateFrom(t *testing.T, cands <-chan Candidate, addr hcisim.Address, inbound bool) Candidate {
+	t.Helper()
+	for {
+		c := recv(t, cands, "a candidate from "+addr.String())
+		if c.Addr == addr.String() && c.Inbound == inbound {
+			return c
+		}
+	}
+}
+
+// runHCIReader runs a Reader on a GATTRadio over dev until the test ends.
+func runHCIReader(t *testing.T, dev goble.Device, ctrl *hcisim.Controller, cfg ReaderConfig, ex Exchanger, rec *recorder) *Reader {
+	t.Helper()
+	r, err := NewReader(NewGATTRadio(dev, GATTOptions{}), cfg, ReaderOptions{Exchanger: ex, Hooks: rec.hooks()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := recv(t, done, "the reader to stop"); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	eventually(t, "the reader to advertise and scan", func() bool { return ctrl.Advertising() && ctrl.Scanning() })
+	return r
+}
+
+// presentHCIKey presents k on key with discovery d and runs the key's
+// half of the exchange.
+func presentHCIKey(ctx context.Context, key *GATTKey, d Discovery, k KeyCredential) (KeyOutcome, error) {
+	l, err := key.Present(ctx, Presence{Discovery: d})
+	if err != nil {
+		return KeyOutcome{}, err
+	}
+	defer l.Close()
+	return PresentKey(ctx, l, k, false)
+}
+
+// The whole path, as a door sees it: the site's reader loop and keys built
+// on go-ble's peripheral, through go-ble's stack both ways round, several
+// keys in turn and each twice, so each side advertises again after a
+// disconnect.
+func TestHCIReaderEndToEnd(t *testing.T) {
+	for _, d := range []Discovery{DiscoverAdvertise, DiscoverConnect} {
+		t.Run(string(d), func(t *testing.T) {
+			f := newSiteFixture(t)
+			ap := f.accessPoint("Front door", "hci0", nil)
+			holders := f.crowd(3, ap)
+			air := newSimAir(t)
+			readerDev, readerCtrl := air.device(hcisim.Options{})
+			rec := newRecorder()
+			runHCIReader(t, readerDev, readerCtrl, ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader, Debounce: 50 * time.Millisecond}, f.x, rec)
+			keys := make([]*GATTKey, len(holders))
+			ctrls := make([]*hcisim.Controller, len(holders))
+			for i := range keys {
+				dev, ctrl := air.device(hcisim.Options{})
+				keys[i], ctrls[i] = NewGATTKey(dev, GATTOptions{}), ctrl
+			}
+			ctx := guardCtx(t)
+			for round := range 2 {
+				for i, h := range holders {
+					out, err := presentHCIKey(ctx, keys[i], d, f.keyFor(h))
+					if err != nil || !out.Result.Granted {
+						t.Fatalf("round %d, key %d: %+v, %v; want granted", round, i, out.Result, err)
+					}
+					if o := recv(t, rec.finished, "the reader's exchange to end"); o.err != nil {
+						t.Fatalf("round %d, key %d: the reader's exchange: %v", round, i, o.err)
+					}
+					eventually(t, "the key and the reader to disconnect", func() bool {
+						return ctrls[i].Connections() == 0 && readerCtrl.Connections() == 0
+					})
+				}
+			}
+			evs, _, err := f.st.Events(f.ctx, access.EventFilter{Kind: "access.granted", AccessPointID: ap.ID, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != 2*len(holders) {
+				t.Fatalf("%d access.granted events, want %d", len(evs), 2*len(holders))
+			}
+			for _, e := range evs {
+				if e.RSSI != hcisim.DefaultRSSI {
+					t.Errorf("event RSSI %d, want the %d dBm the air carried", e.RSSI, hcisim.DefaultRSSI)
+				}
+			}
+		})
+	}
+}
+
+// Messages longer than an ATT value cross both ways in both roles, at the
+// smallest MTU and at a phone's, over small controller buffers (27 bytes,
+// as a Bluetooth 4.0 controller has), so go-ble fragments, recombines and
+// flow-controls them.
+func TestHCILinkCarriesWholeMessages(t *testing.T) {
+	for _, d := range []Discovery{DiscoverAdvertise, DiscoverConnect} {
+		for _, mtu := range []int{23, 185} {
+			t.Run(fmt.Sprintf("%s/mtu=%d", d, mtu), func(t *testing.T) {
+				ctx := guardCtx(t)
+				air := newSimAir(t)
+				readerDev, readerCtrl := air.device(hcisim.Options{})
+				keyDev, keyCtrl := air.device(hcisim.Options{})
+				cands := listenOn(t, readerDev, readerCtrl, GATTOptions{MTU: mtu})
+				p := presentAsync(ctx, NewGATTKey(keyDev, GATTOptions{MTU: mtu}), d)
+				c := candidateFrom(t, cands, keyCtrl.Addr(), d == DiscoverConnect)
+				reader, err := c.Connect(ctx)
+				if err != nil {
+					t.Fatalf("Connect: %v", err)
+				}
+				key := recv(t, p, "the key to be taken up")
+				if key.err != nil {
+					t.Fatalf("Present: %v", key.err)
+				}
+				for range 3 {
+					exchangeBothWays(t, ctx, reader, key.l)
+				}
+				reader.Close()
+				if _, err := key.l.Recv(ctx); err == nil {
+					t.Fatal("the key's Recv after the reader hung up returned a message")
+				}
+				key.l.Close()
+				eventually(t, "both to disconnect", func() bool { return keyCtrl.Connections() == 0 && readerCtrl.Connections() == 0 })
+			})
+		}
+	}
+}
+
+// When the reader advertises, each phone that connects is served while
+// earlier ones are still connected: one phone not taken up (a touch
+// reader not touched yet, a phone still too far) does not hide the reader
+// from the next. (go-ble patch readvertise.)
+func TestHCIReaderServesPhonesAtOnce(t *testing.T) {
 	ctx := guardCtx(t)
 	air := newSimAir(t)
-	readerDev, _ := air.device(hcisim.Options{})
-	keyDev, _ := air.device(hcisim.Options{})
+	readerDev, readerCtrl := air.device(hcisim.Options{})
+	cands := listenOn(t, readerDev, readerCtrl, GATTOptions{})
+	const phones = 3
+	links := make([]Link, phones)
+	for i := range phones {
+		dev, ctrl := air.device(hcisim.Options{})
+		short, cancel := context.WithTimeout(ctx, 3*time.Second)
+		p := recv(t, presentAsync(short, NewGATTKey(dev, GATTOptions{}), DiscoverConnect), "a phone to connect")
+		cancel()
+		if p.err != nil {
+			t.Fatalf("phone %d of %d could not connect while the others stay connected: %v", i+1, phones, p.err)
+		}
+		links[i] = p.l
+		candidateFrom(t, cands, ctrl.Addr(), true)
+	}
+	if n := readerCtrl.Connections(); n != phones {
+		t.Fatalf("the reader has %d connections, want %d", n, phones)
+	}
+	for _, l := range links {
+		l.Close()
+	}
+}
 
-	key := NewGATTKey(keyDev, GATTOptions{})
-	type presented struct {
-		l   Link
-		err error
+// Many controllers refuse to connect while they scan or advertise; the
+// reader pauses both around a dial and resumes them after.
+func TestHCIReaderPausesToConnect(t *testing.T) {
+	ctx := guardCtx(t)
+	air := newSimAir(t)
+	readerDev, readerCtrl := air.device(hcisim.Options{Faults: hcisim.Faults{
+		RefuseConnectWhileScanning:    true,
+		RefuseConnectWhileAdvertising: true,
+	}})
+	cands := listenOn(t, readerDev, readerCtrl, GATTOptions{})
+	for range 2 {
+		keyDev, keyCtrl := air.device(hcisim.Options{})
+		p := presentAsync(ctx, NewGATTKey(keyDev, GATTOptions{}), DiscoverAdvertise)
+		reader, err := candidateFrom(t, cands, keyCtrl.Addr(), false).Connect(ctx)
+		if err != nil {
+			t.Fatalf("Connect on a controller that cannot connect while scanning or advertising: %v", err)
+		}
+		key := recv(t, p, "the key to be taken up")
+		if key.err != nil {
+			t.Fatal(key.err)
+		}
+		exchangeBothWays(t, ctx, reader, key.l)
+		reader.Close()
+		key.l.Close()
+		eventually(t, "the reader to advertise and scan again", func() bool {
+			return readerCtrl.Advertising() && readerCtrl.Scanning()
+		})
 	}
-	keyLink := make(chan presented, 1)
-	go func() {
-		l, err := key.Present(ctx, Presence{Discovery: DiscoverAdvertise})
-		keyLink <- presented{l, err}
-	}()
-	cands := listenOn(t, readerDev, GATTOptions{})
-	c := recv(t, cands, "the key's advert")
-	t.Logf("candidate %+v", c)
-	reader, err := c.Connect(ctx)
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
+}
+
+// A key that stops advertising between being heard and being dialled does
+// not hold the reader's radio: the dial gives up within DialTimeout and
+// the reader listens again.
+func TestHCIDialGivesUp(t *testing.T) {
+	ctx := guardCtx(t)
+	air := newSimAir(t)
+	readerDev, readerCtrl := air.device(hcisim.Options{})
+	cands := listenOn(t, readerDev, readerCtrl, GATTOptions{DialTimeout: 200 * time.Millisecond})
+	keyDev, keyCtrl := air.device(hcisim.Options{})
+	kctx, leave := context.WithCancel(ctx)
+	presentAsync(kctx, NewGATTKey(keyDev, GATTOptions{}), DiscoverAdvertise)
+	c := candidateFrom(t, cands, keyCtrl.Addr(), false)
+	leave()
+	eventually(t, "the key to stop advertising", func() bool { return !keyCtrl.Advertising() })
+	if _, err := c.Connect(ctx); err == nil {
+		t.Fatal("connected to a key that stopped advertising")
+	} else if ctx.Err() != nil {
+		t.Fatalf("the dial outlived its own limit: %v", err)
 	}
-	p := recv(t, keyLink, "the key to be taken up")
-	if p.err != nil {
-		t.Fatalf("Present: %v", p.err)
-	}
-	exchangeBothWays(t, ctx, reader, p.l)
-	reader.Close()
-	p.l.Close()
+	eventually(t, "the reader to advertise and scan again", func() bool { return readerCtrl.Advertising() && readerCtrl.Scanning() })
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	goble "github.com/go-ble/ble"
@@ -20,16 +21,28 @@ type GATTRadio struct {
 	opts      GATTOptions
 	central   *central
 	listening atomic.Bool
+	// pauses carries a dial's request to Listen to stop advertising and
+	// scanning until the dial is over.
+	pauses chan pauseRequest
+}
+
+// pauseRequest asks Listen to pause: Listen closes paused once the device
+// neither advertises nor scans, and resumes when resume is closed.
+type pauseRequest struct {
+	paused, resume chan struct{}
 }
 
 // NewGATTRadio wraps dev (see OpenHCI) as a reader's radio.
 func NewGATTRadio(dev goble.Device, opts GATTOptions) *GATTRadio {
 	opts = opts.withDefaults()
-	return &GATTRadio{dev: dev, opts: opts, central: newCentral(dev, keyService, opts.MTU)}
+	g := &GATTRadio{dev: dev, opts: opts, central: newCentral(dev, keyService, opts), pauses: make(chan pauseRequest)}
+	g.central.pause = g.pause
+	return g
 }
 
-// Listen scans and advertises until ctx ends. One adapter is one reader,
-// so the reader name only labels errors.
+// Listen scans and advertises until ctx ends, pausing both while the
+// reader dials a key. One adapter is one reader, so the reader name only
+// labels errors.
 func (g *GATTRadio) Listen(ctx context.Context, reader string, found func(Candidate)) error {
 	if !g.listening.CompareAndSwap(false, true) {
 		return fmt.Errorf("ble: adapter for reader %q is already listening", reader)
@@ -43,25 +56,76 @@ func (g *GATTRadio) Listen(ctx context.Context, reader string, found func(Candid
 		return fmt.Errorf("ble: reader %q: set services: %w", reader, err)
 	}
 	defer g.dev.RemoveAllServices()
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- g.dev.Advertise(ctx, serviceAdvert{readerService.uuid}) }()
-	go func() { errc <- g.dev.Scan(ctx, true, g.advHandler(guard.found)) }()
-	var first error
-	for range 2 {
-		err := <-errc
-		if first == nil && err != nil && ctx.Err() == nil {
-			// Advertising or scanning failed on its own: stop the other.
-			first = err
-			cancel()
+	for {
+		req, err := g.listen(ctx, guard)
+		if err != nil {
+			return fmt.Errorf("ble: reader %q: %w", reader, err)
+		}
+		if req.paused == nil {
+			return ctx.Err()
+		}
+		close(req.paused)
+		select {
+		case <-req.resume:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	if first != nil {
-		return fmt.Errorf("ble: reader %q: %w", reader, first)
+}
+
+// listen advertises and scans until ctx ends (it returns no request) or a
+// dial asks for a pause (it returns the request once both have stopped).
+// If either stops on its own, both stop and that is the error.
+func (g *GATTRadio) listen(ctx context.Context, guard *foundGuard) (pauseRequest, error) {
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errc := make(chan error, 2)
+	go func() { errc <- g.dev.Advertise(lctx, serviceAdvert{readerService.uuid}) }()
+	go func() { errc <- g.dev.Scan(lctx, true, g.advHandler(guard.found)) }()
+	var (
+		req     pauseRequest
+		err     error
+		pending = 2
+	)
+	select {
+	case req = <-g.pauses:
+	case err = <-errc:
+		pending--
+		switch {
+		case ctx.Err() != nil:
+			err = nil // ctx ended as it failed
+		case err == nil:
+			err = errors.New("advertising or scanning stopped")
+		}
+	case <-ctx.Done():
 	}
-	return ctx.Err()
+	stop()
+	for ; pending > 0; pending-- {
+		<-errc
+	}
+	return req, err
+}
+
+// pause stops Listen's advertising and scanning for a dial. When Listen is
+// not running there is nothing to pause.
+func (g *GATTRadio) pause(ctx context.Context) (resume func(), err error) {
+	if !g.listening.Load() {
+		return func() {}, nil
+	}
+	req := pauseRequest{paused: make(chan struct{}), resume: make(chan struct{})}
+	select {
+	case g.pauses <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	resume = sync.OnceFunc(func() { close(req.resume) })
+	select {
+	case <-req.paused:
+		return resume, nil
+	case <-ctx.Done():
+		resume()
+		return nil, ctx.Err()
+	}
 }
 
 // advHandler filters adverts on the key service UUID and offers the key. It
@@ -133,7 +197,7 @@ type GATTKey struct {
 // NewGATTKey wraps dev as a key's radio.
 func NewGATTKey(dev goble.Device, opts GATTOptions) *GATTKey {
 	opts = opts.withDefaults()
-	return &GATTKey{dev: dev, opts: opts, central: newCentral(dev, readerService, opts.MTU)}
+	return &GATTKey{dev: dev, opts: opts, central: newCentral(dev, readerService, opts)}
 }
 
 // Present makes the key known to whichever reader is in range: by hosting

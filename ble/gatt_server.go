@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"postern/access/protocol"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goble "github.com/go-ble/ble"
+
+	"postern/access/protocol"
 )
 
 // gattServer serves svc to centrals that connect to us: phones connecting
@@ -19,6 +21,7 @@ type gattServer struct {
 	mtu      int
 	interval time.Duration
 	idle     time.Duration
+	linger   time.Duration
 	// offer is called, until the link is taken, once a central has
 	// subscribed to TX (only then can we talk back). It must not block.
 	offer func(l *serverLink)
@@ -28,7 +31,7 @@ type gattServer struct {
 }
 
 func newGATTServer(svc gattService, opts GATTOptions, offer func(*serverLink)) *gattServer {
-	return &gattServer{svc: svc, mtu: opts.MTU, interval: opts.OfferInterval, idle: opts.IdleTimeout, offer: offer, links: make(map[string]*serverLink)}
+	return &gattServer{svc: svc, mtu: opts.MTU, interval: opts.OfferInterval, idle: opts.IdleTimeout, linger: opts.Linger, offer: offer, links: make(map[string]*serverLink)}
 }
 
 func (s *gattServer) service() *goble.Service {
@@ -52,6 +55,7 @@ func (s *gattServer) linkFor(conn goble.Conn) *serverLink {
 		l = &serverLink{
 			conn:    conn,
 			mtu:     s.mtu,
+			linger:  s.linger,
 			sendSem: make(chan struct{}, 1),
 			inbox:   make(chan []byte, 16),
 			broken:  make(chan struct{}),
@@ -137,6 +141,10 @@ type serverLink struct {
 	goneOne sync.Once
 	closed  chan struct{}
 	once    sync.Once
+	// linger is how long Close waits for the central to hang up when the
+	// last message went out as notifications, which nothing acknowledges.
+	linger   time.Duration
+	sentLast atomic.Bool
 
 	mu    sync.Mutex
 	n     goble.Notifier
@@ -188,6 +196,7 @@ func (l *serverLink) put(frag []byte) error {
 		return err
 	}
 	if done {
+		l.sentLast.Store(false)
 		select {
 		case l.inbox <- msg:
 		default:
@@ -213,6 +222,7 @@ func (l *serverLink) Send(ctx context.Context, msg []byte) error {
 	case n == nil:
 		return errors.New("peer has not subscribed to TX")
 	}
+	l.sentLast.Store(true)
 	return runCtx(ctx, l.sendSem, func() error {
 		for _, f := range frags {
 			if _, err := n.Write(f); err != nil {
@@ -227,11 +237,31 @@ func (l *serverLink) Recv(ctx context.Context) ([]byte, error) {
 	return recvLink(ctx, l.inbox, l.closed, l.broken, &l.brk, l.gone)
 }
 
-// Close disconnects the central.
+// Close ends the link at once and disconnects the central. When our last
+// message went out as notifications, which are not acknowledged and which
+// a controller may drop when it disconnects, the disconnect waits (in the
+// background, up to linger) for the central to hang up once it has read
+// it, as a key does after the result.
 func (l *serverLink) Close() error {
 	l.once.Do(func() {
 		close(l.closed)
-		l.conn.Close()
+		l.mu.Lock()
+		n := l.n
+		l.mu.Unlock()
+		if n == nil || !l.sentLast.Load() {
+			l.conn.Close()
+			return
+		}
+		go func() {
+			t := time.NewTimer(l.linger)
+			defer t.Stop()
+			select {
+			case <-n.Context().Done():
+			case <-l.conn.Disconnected():
+			case <-t.C:
+			}
+			l.conn.Close()
+		}()
 	})
 	return nil
 }

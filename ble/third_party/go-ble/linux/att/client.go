@@ -3,6 +3,7 @@ package att
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-ble/ble"
@@ -516,10 +517,43 @@ func (c *Client) Loop() {
 		data   []byte
 	}
 
-	ch := make(chan asyncWork, 16)
-	defer close(ch)
+	// POSTERN PATCH (notify-queue): upstream queued incoming requests and
+	// notifications on a channel of 16 and dropped what did not fit, which
+	// a burst of notifications (one message at a small MTU) overflows
+	// while the handler waits for the client's lock. The queue is now
+	// unbounded: this loop never blocks on it (it must go on delivering
+	// responses) and nothing the peer sent is lost.
+	var (
+		qmu   sync.Mutex
+		qcond = sync.NewCond(&qmu)
+		queue []asyncWork
+		qdone bool
+	)
+	enqueue := func(w asyncWork) {
+		qmu.Lock()
+		queue = append(queue, w)
+		qcond.Signal()
+		qmu.Unlock()
+	}
+	defer func() {
+		qmu.Lock()
+		qdone = true
+		qcond.Signal()
+		qmu.Unlock()
+	}()
 	go func() {
-		for w := range ch {
+		for {
+			qmu.Lock()
+			for len(queue) == 0 && !qdone {
+				qcond.Wait()
+			}
+			if len(queue) == 0 {
+				qmu.Unlock()
+				return
+			}
+			w := queue[0]
+			queue = queue[1:]
+			qmu.Unlock()
 			w.handle(w.data)
 		}
 	}()
@@ -541,12 +575,7 @@ func (c *Client) Loop() {
 		// TODO: better request identification
 		if b[0] == ExchangeMTURequestCode {
 			// Schedule this to be taken care of
-			select {
-			case ch <- asyncWork{handle: c.handleRequest, data: b}:
-			default:
-				// If this really happens, especially on a slow machine, enlarge the channel buffer.
-				_ = logger.Error("client", "req", "can't enqueue incoming request.")
-			}
+			enqueue(asyncWork{handle: c.handleRequest, data: b}) // POSTERN PATCH (notify-queue)
 			continue
 		}
 
@@ -556,12 +585,7 @@ func (c *Client) Loop() {
 		}
 
 		// Deliver the full request to upper layer.
-		select {
-		case ch <- asyncWork{handle: c.handler.HandleNotification, data: b}:
-		default:
-			// If this really happens, especially on a slow machine, enlarge the channel buffer.
-			_ = logger.Error("client", "req", "can't enqueue incoming notification.")
-		}
+		enqueue(asyncWork{handle: c.handler.HandleNotification, data: b}) // POSTERN PATCH (notify-queue)
 
 		// Always write aknowledgement for an indication, even it was an invalid request.
 		if b[0] == HandleValueIndicationCode {

@@ -177,6 +177,8 @@ func (h *HCI) AdvertiseIBeacon(u ble.UUID, major, minor uint16, pwr int8) error 
 
 // StopAdvertising stops advertising.
 func (h *HCI) StopAdvertising() error {
+	h.params.Lock() // POSTERN PATCH (readvertise)
+	defer h.params.Unlock()
 	h.params.advEnable.AdvertisingEnable = 0
 	return h.Send(&h.params.advEnable, nil)
 }
@@ -245,6 +247,8 @@ func (h *HCI) cancelDial() (ble.Client, error) {
 
 // Advertise starts advertising.
 func (h *HCI) Advertise() error {
+	h.params.Lock() // POSTERN PATCH (readvertise)
+	defer h.params.Unlock()
 	h.params.advEnable.AdvertisingEnable = 1
 	return h.Send(&h.params.advEnable, nil)
 }

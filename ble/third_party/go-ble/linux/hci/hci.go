@@ -535,16 +535,29 @@ func (h *HCI) handleLEConnectionComplete(b []byte) error {
 		// The re-enabling might failed or ignored by the controller, if
 		// it had reached the maximum number of concurrent connections.
 		// So we also re-enable the advertising when a connection disconnected
-		h.params.RLock()
-		if h.params.advEnable.AdvertisingEnable == 1 {
-			go h.Send(&cmd.LESetAdvertiseEnable{AdvertisingEnable: 0}, nil)
-		}
-		h.params.RUnlock()
+		//
+		// POSTERN PATCH (readvertise): upstream sent AdvertisingEnable: 0
+		// here, against the comment above, so a peripheral served one
+		// central at a time. Re-enable it, on another goroutine: this one
+		// must go on reading events for the command to complete.
+		go h.readvertise()
 	}
 	if h.connectedHandler != nil {
 		h.connectedHandler(e)
 	}
 	return nil
+}
+
+// POSTERN PATCH (readvertise): readvertise enables advertising again if
+// the host still wants it. It holds the params lock across the command, as
+// Advertise and StopAdvertising do, so that a re-enable never lands after
+// the host stopped advertising.
+func (h *HCI) readvertise() {
+	h.params.Lock()
+	defer h.params.Unlock()
+	if h.params.advEnable.AdvertisingEnable == 1 {
+		h.Send(&h.params.advEnable, nil)
+	}
 }
 
 func (h *HCI) handleLEConnectionUpdateComplete(b []byte) error {
@@ -567,11 +580,7 @@ func (h *HCI) handleDisconnectionComplete(b []byte) error {
 		// handleLEConnectionComplete() for details.
 		// This may failed with ErrCommandDisallowed, if the controller
 		// was actually in advertising state. It does no harm though.
-		h.params.RLock()
-		if h.params.advEnable.AdvertisingEnable == 1 {
-			go h.Send(&h.params.advEnable, nil)
-		}
-		h.params.RUnlock()
+		go h.readvertise() // POSTERN PATCH (readvertise)
 	} else {
 		// remote peripheral disconnected
 		close(c.chDone)
