@@ -1,7 +1,9 @@
 package ble
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -18,6 +20,7 @@ import (
 // (keyService). It follows go-ble's HandleWrite / HandleNotify pattern.
 type gattServer struct {
 	svc      gattService
+	tx       *goble.Characteristic // set by service
 	mtu      int
 	interval time.Duration
 	idle     time.Duration
@@ -43,8 +46,25 @@ func (s *gattServer) service() *goble.Service {
 	rx.Property &^= goble.CharWriteNR
 	tx := svc.NewCharacteristic(s.svc.tx)
 	tx.HandleNotify(goble.NotifyHandlerFunc(s.serveNotify))
+	s.tx = tx
 	return svc
 }
+
+// subscribed reports whether the central of req has subscribed to TX. It
+// asks the client configuration descriptor go-ble adds to TX (on the ATT
+// loop that keeps its state, which req comes from); without one (fakes of
+// go-ble) it reports false.
+func (s *gattServer) subscribed(req goble.Request) bool {
+	if s.tx == nil || s.tx.CCCD == nil || s.tx.CCCD.ReadHandler == nil {
+		return false
+	}
+	var buf bytes.Buffer
+	s.tx.CCCD.ReadHandler.ServeRead(req, goble.NewResponseWriter(&buf))
+	return buf.Len() == 2 && binary.LittleEndian.Uint16(buf.Bytes())&cccNotify != 0
+}
+
+// cccNotify is the notification bit of a client configuration descriptor.
+const cccNotify = 0x0001
 
 func (s *gattServer) linkFor(conn goble.Conn) *serverLink {
 	key := conn.RemoteAddr().String()
@@ -85,9 +105,15 @@ func (s *gattServer) lookup(conn goble.Conn) *serverLink {
 // serveWrite runs on go-ble's ATT loop for every write to RX: it must only
 // reassemble and hand off. A central writes only in answer to what we sent
 // on TX, so a write before it subscribed is refused, and no state is kept
-// for a central that never subscribes.
+// for a central that never subscribes. go-ble starts serveNotify on a
+// goroutine of its own, so a central that subscribed and wrote at once
+// (a reader sends the challenge as soon as it has subscribed) may find no
+// link yet: it starts here then, and serveNotify takes it on.
 func (s *gattServer) serveWrite(req goble.Request, rsp goble.ResponseWriter) {
 	l := s.lookup(req.Conn())
+	if l == nil && s.subscribed(req) {
+		l = s.linkFor(req.Conn())
+	}
 	if l == nil {
 		rsp.SetStatus(goble.ErrWriteNotPerm)
 		return

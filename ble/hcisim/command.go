@@ -174,7 +174,7 @@ func (c *Controller) cancelConnectionLocked() {
 		return
 	}
 	if c.opts.Faults.ConnectOnCancel {
-		if peer := c.air.advertiser(in.peer); peer != nil {
+		if peer := c.air.reachable(c, in.peer); peer != nil {
 			c.air.connectLocked(c, peer)
 			c.host.push(commandComplete(opLECreateConnCancel, statusCommandDisallowed))
 			return
@@ -185,10 +185,14 @@ func (c *Controller) cancelConnectionLocked() {
 	c.host.push(connectionComplete(statusUnknownConnection, 0, true, in.peer))
 }
 
-// advertiser returns the controller advertising connectably as addr.
-func (a *Air) advertiser(addr Address) *Controller {
+// reachable returns the controller that from can reach at addr (its
+// public address or the one it advertises with), powered on and in range.
+func (a *Air) reachable(from *Controller, addr Address) *Controller {
 	for _, c := range a.ctrls {
-		if c.advOn && c.advType == advInd && c.advAddr() == addr {
+		if c == from || c.off || (c.Addr() != addr && c.advAddr() != addr) {
+			continue
+		}
+		if _, ok := a.hears(from, c); ok {
 			return c
 		}
 	}

@@ -31,9 +31,10 @@ type Faults struct {
 	RefuseConnectWhileScanning    bool
 	RefuseConnectWhileAdvertising bool
 	// ConnectOnCancel completes a pending connection at the moment the host
-	// cancels it, then refuses the cancel with Command Disallowed: the race
-	// the specification allows when a connection completes just as its
-	// cancel arrives.
+	// cancels it (if the peer is in range, advertising or not: its last
+	// advert was answered), then refuses the cancel with Command
+	// Disallowed: the race the specification allows when a connection
+	// completes just as its cancel arrives.
 	ConnectOnCancel bool
 }
 
@@ -144,6 +145,14 @@ func (c *Controller) Connections() int {
 	c.air.mu.Lock()
 	defer c.air.mu.Unlock()
 	return len(c.conns)
+}
+
+// BuffersInUse returns how many ACL data packets from the host the
+// controller holds: sent and not yet reported completed.
+func (c *Controller) BuffersInUse() int {
+	c.air.mu.Lock()
+	defer c.air.mu.Unlock()
+	return c.inFlight
 }
 
 // Violations returns the rules of HCI the host broke, such as sending more

@@ -30,7 +30,7 @@ type Client struct {
 func NewClient(l2c ble.Conn, h NotificationHandler) *Client {
 	c := &Client{
 		l2c:     l2c,
-		rspc:    make(chan []byte),
+		rspc:    make(chan []byte, 1), // POSTERN PATCH (att-requests)
 		chTxBuf: make(chan []byte, 1),
 		rxBuf:   make([]byte, ble.MaxMTU),
 		chErr:   make(chan error, 1),
@@ -482,25 +482,27 @@ func (c *Client) sendCmd(b []byte) error {
 
 func (c *Client) sendReq(b []byte) (rsp []byte, err error) {
 	logger.Debug("client", "req", fmt.Sprintf("% X", b))
+	// POSTERN PATCH (att-requests): a response that came after its request
+	// gave up is not this request's.
+	select {
+	case <-c.rspc:
+	default:
+	}
 	if _, err := c.l2c.Write(b); err != nil {
 		return nil, errors.Wrap(err, "send ATT request failed")
 	}
 	for {
 		select {
 		case rsp := <-c.rspc:
-			if rsp[0] == ErrorResponseCode || rsp[0] == rspOfReq[b[0]] {
+			// POSTERN PATCH (att-requests): an error response is ours only
+			// if it names our request's opcode.
+			if (rsp[0] == ErrorResponseCode && len(rsp) > 1 && rsp[1] == b[0]) || rsp[0] == rspOfReq[b[0]] {
 				return rsp, nil
 			}
-			// Sometimes when we connect to an Apple device, it sends
-			// ATT requests asynchronously to us. // In this case, we
-			// returns an ErrReqNotSupp response, and continue to wait
-			// the response to our request.
-			errRsp := newErrorResponse(rsp[0], 0x0000, ble.ErrReqNotSupp)
-			logger.Debug("client", "req", fmt.Sprintf("% X", b))
-			_, err := c.l2c.Write(errRsp)
-			if err != nil {
-				return nil, errors.Wrap(err, "unexpected ATT response received")
-			}
+			// POSTERN PATCH (att-requests): the peer's own requests (an
+			// Apple device sends them) no longer come this way: Loop
+			// answers them. A response to another request is dropped.
+			logger.Debug("client", "dropped a response to another request", fmt.Sprintf("% X", rsp))
 		case err := <-c.chErr:
 			return nil, errors.Wrap(err, "ATT request failed")
 		case <-time.After(30 * time.Second):
@@ -579,8 +581,27 @@ func (c *Client) Loop() {
 			continue
 		}
 
+		// POSTERN PATCH (att-requests): upstream passed every PDU other than
+		// an MTU request, a notification or an indication to the pending
+		// request over an unbuffered channel, so a request from the peer
+		// (its own GATT client at work) with none of ours pending blocked
+		// this loop for good: no notification, response or disconnection
+		// got through. A request is answered like the MTU request above
+		// ("request not supported"), a command needs no answer, and a
+		// response that no request waits for is dropped.
+		if isRequest(b[0]) {
+			enqueue(asyncWork{handle: c.handleRequest, data: b})
+			continue
+		}
+		if b[0]&0x40 != 0 {
+			continue // a command
+		}
 		if (b[0] != HandleValueNotificationCode) && (b[0] != HandleValueIndicationCode) {
-			c.rspc <- b
+			select {
+			case c.rspc <- b:
+			default:
+				logger.Debug("client", "dropped a response no request waits for", fmt.Sprintf("% X", b))
+			}
 			continue
 		}
 
@@ -593,6 +614,14 @@ func (c *Client) Loop() {
 			_, _ = c.l2c.Write(confirmation)
 		}
 	}
+}
+
+// POSTERN PATCH (att-requests): isRequest reports whether an ATT opcode
+// from the peer is a request, which needs a response: even, with the
+// command flag clear, and not the confirmation of an indication
+// [Vol 3, Part F, 3.3 and 3.4.8].
+func isRequest(op byte) bool {
+	return op&0x40 == 0 && op&0x01 == 0 && op != HandleValueConfirmationCode
 }
 
 func (c *Client) handleRequest(b []byte) {

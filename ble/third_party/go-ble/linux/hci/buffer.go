@@ -72,3 +72,25 @@ func (c *Client) PutAll() {
 		}
 	}
 }
+
+// POSTERN PATCH (flow-deadlock): GetOrDone is Get for a connection that can
+// end while it waits: it gives up when done is closed, and a buffer it got
+// after the connection's buffers were drained (see
+// handleDisconnectionComplete) goes back to the pool at once.
+func (c *Client) GetOrDone(done <-chan struct{}) (*bytes.Buffer, bool) {
+	var b *bytes.Buffer
+	select {
+	case b = <-c.p.ch:
+	case <-done:
+		return nil, false
+	}
+	b.Reset()
+	c.sent <- b
+	select {
+	case <-done:
+		c.PutAll()
+		return nil, false
+	default:
+		return b, true
+	}
+}

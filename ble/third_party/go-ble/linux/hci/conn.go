@@ -31,6 +31,10 @@ type Conn struct {
 	// a minimum of 23 bytes, which are also the default values before the
 	// upper layer (ATT) optionally reconfigures them [Vol 3, Part A, 3.2.8].
 	//
+	// POSTERN PATCH (flow-deadlock): muTx keeps one PDU's fragments
+	// together.
+	muTx sync.Mutex
+
 	// POSTERN PATCH (mtu-race): the ATT layer sets these on its goroutine
 	// while the recombine goroutine and writers read them: muMTU guards them.
 	muMTU sync.Mutex
@@ -198,8 +202,12 @@ func (c *Conn) writePDU(pdu []byte) (int, error) {
 	// All L2CAP fragments associated with an L2CAP PDU shall be processed for
 	// transmission by the Controller before any other L2CAP PDU for the same
 	// logical transport shall be processed.
-	c.txBuffer.LockPool()
-	defer c.txBuffer.UnlockPool()
+	//
+	// POSTERN PATCH (flow-deadlock): the logical transport is this
+	// connection, so this connection's lock is enough; upstream held the
+	// pool's, shared by every connection, while waiting for a buffer.
+	c.muTx.Lock()
+	defer c.muTx.Unlock()
 
 	// Fail immediately if the connection is already closed
 	// Check this with the pool locked to avoid race conditions
@@ -212,8 +220,11 @@ func (c *Conn) writePDU(pdu []byte) (int, error) {
 
 	for len(pdu) > 0 {
 		// Get a buffer from our pre-allocated and flow-controlled pool.
-		pkt := c.txBuffer.Get() // ACL pkt
-		flen := len(pdu)        // fragment length
+		pkt, ok := c.txBuffer.GetOrDone(c.chDone) // ACL pkt; POSTERN PATCH (flow-deadlock)
+		if !ok {
+			return sent, io.ErrClosedPipe
+		}
+		flen := len(pdu) // fragment length
 		if flen > pkt.Cap()-1-4 {
 			flen = pkt.Cap() - 1 - 4
 		}

@@ -206,6 +206,10 @@ func (h *HCI) Dial(ctx context.Context, a ble.Addr) (ble.Client, error) {
 		return nil, ErrInvalidAddr
 	}
 	h.params.connParams.PeerAddress = [6]byte{b[5], b[4], b[3], b[2], b[1], b[0]}
+	// POSTERN PATCH (peer-addr-type): upstream set the type for a random
+	// address and never back, so every dial after one to a random
+	// address (a phone's) went to a random address.
+	h.params.connParams.PeerAddressType = 0
 	if _, ok := a.(RandomAddress); ok {
 		h.params.connParams.PeerAddressType = 1
 	}
@@ -240,7 +244,12 @@ func (h *HCI) cancelDial() (ble.Client, error) {
 	// The connection has been established, the cancel command
 	// failed with ErrDisallowed.
 	if err == ErrDisallowed {
-		return gatt.NewClient(<-h.chMasterConn)
+		// POSTERN PATCH (cancel-race): the controller reported the
+		// connection before refusing the cancel, while this goroutine
+		// was in Send, so handleLEConnectionComplete found nobody
+		// waiting on chMasterConn and closed it. Upstream waited here
+		// for it for ever.
+		return nil, fmt.Errorf("connection completed as it was canceled, and was closed")
 	}
 	return nil, errors.Wrap(err, "cancel connection failed")
 }

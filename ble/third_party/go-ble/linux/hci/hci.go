@@ -402,8 +402,12 @@ func (h *HCI) handleEvt(b []byte) error {
 		h.setErr(fmt.Errorf("invalid event packet: % X", b))
 	}
 	if f := h.evth[code]; f != nil {
-		h.setErr(f(b[2:]))
-		return nil
+		// POSTERN PATCH (event-errors): upstream stored the handler's
+		// result as the HCI's error, so an event it could not place (the
+		// end of a connection it did not know, a scan response without
+		// its advert) failed every command until the next event cleared
+		// it. It is returned, and sktLoop logs it.
+		return f(b[2:])
 	}
 	if code == 0xff { // Ignore vendor events
 		return nil
@@ -574,6 +578,11 @@ func (h *HCI) handleDisconnectionComplete(b []byte) error {
 		return fmt.Errorf("disconnecting an invalid handle %04X", e.ConnectionHandle())
 	}
 	close(c.chInPkt)
+	// POSTERN PATCH (slave-done): upstream closed chDone for master
+	// connections only, so a peripheral's connection never reported its
+	// end, and its writes after the end went on taking buffers that no
+	// Number Of Completed Packets would ever return.
+	close(c.chDone)
 
 	if c.param.Role() == roleSlave {
 		// Re-enable advertising, if it was advertising. Refer to the
@@ -581,19 +590,16 @@ func (h *HCI) handleDisconnectionComplete(b []byte) error {
 		// This may failed with ErrCommandDisallowed, if the controller
 		// was actually in advertising state. It does no harm though.
 		go h.readvertise() // POSTERN PATCH (readvertise)
-	} else {
-		// remote peripheral disconnected
-		close(c.chDone)
 	}
 	// When a connection disconnects, all the sent packets and weren't acked yet
 	// will be recycled. [Vol2, Part E 4.1.1]
 	//
-	// must be done with the pool locked to avoid race conditions where
-	// writePDU is in progress and does a Get from the pool after this completes,
-	// leaking a buffer from the main pool.
-	c.txBuffer.LockPool()
+	// POSTERN PATCH (flow-deadlock): upstream took the pool's lock here,
+	// which a writer holds while it waits for a buffer, and buffers come
+	// back only through this loop: a disconnection while the buffers were
+	// all in flight hung the HCI for good. A writer that gets a buffer
+	// after this drain gives it back itself (Client.GetOrDone).
 	c.txBuffer.PutAll()
-	c.txBuffer.UnlockPool()
 	if h.disconnectedHandler != nil {
 		h.disconnectedHandler(e)
 	}
