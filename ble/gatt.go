@@ -64,6 +64,10 @@ type GATTOptions struct {
 	// up in this time, so idle phones cannot hold the adapter's few
 	// connection slots. Default 30s.
 	IdleTimeout time.Duration
+	// SubscribeTimeout disconnects a central that connected to a reader's
+	// service and has not subscribed in this time (see inboundWatch).
+	// Default 10s; a phone subscribes within a second or two.
+	SubscribeTimeout time.Duration
 	// DialTimeout bounds one connection attempt. A reader stops
 	// advertising and scanning while it dials, so this is also the longest
 	// it is deaf to other keys for one that has gone. Default 1s: a phone
@@ -84,6 +88,9 @@ func (o GATTOptions) withDefaults() GATTOptions {
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 30 * time.Second
+	}
+	if o.SubscribeTimeout <= 0 {
+		o.SubscribeTimeout = 10 * time.Second
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = time.Second

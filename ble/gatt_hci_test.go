@@ -293,3 +293,40 @@ func TestHCIDialGivesUp(t *testing.T) {
 	}
 	eventually(t, "the reader to advertise and scan again", func() bool { return readerCtrl.Advertising() && readerCtrl.Scanning() })
 }
+
+// A central that connects to the reader and never subscribes (a scanner
+// probing every device, a broken app) is hung up on, so it cannot keep one
+// of the controller's few connection slots; a key that subscribes is not.
+func TestHCIReaderHangsUpOnSilentCentrals(t *testing.T) {
+	ctx := guardCtx(t)
+	air := newSimAir(t)
+	readerDev, readerCtrl := air.device(hcisim.Options{})
+	cands := listenOn(t, readerDev, readerCtrl, GATTOptions{SubscribeTimeout: 200 * time.Millisecond})
+
+	probeDev, probeCtrl := air.device(hcisim.Options{})
+	probe, err := probeDev.Dial(ctx, readerAddr(readerCtrl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDev, keyCtrl := air.device(hcisim.Options{})
+	p := presentAsync(ctx, NewGATTKey(keyDev, GATTOptions{}), DiscoverConnect)
+	key := recv(t, p, "the key to connect")
+	if key.err != nil {
+		t.Fatal(key.err)
+	}
+	candidateFrom(t, cands, keyCtrl.Addr(), true)
+
+	recv(t, probe.Disconnected(), "the silent central to be hung up on")
+	if probeCtrl.Connections() != 0 {
+		t.Fatal("the silent central is still connected")
+	}
+	time.Sleep(400 * time.Millisecond) // twice the timeout, for the key's sake
+	if keyCtrl.Connections() != 1 {
+		t.Fatal("the key, which subscribed, was hung up on")
+	}
+	key.l.Close()
+}
+
+// readerAddr is the address a reader's controller advertises with, as
+// go-ble's Dial takes it.
+func readerAddr(c *hcisim.Controller) goble.Addr { return goble.NewAddr(c.Addr().String()) }

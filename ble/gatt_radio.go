@@ -52,6 +52,13 @@ func (g *GATTRadio) Listen(ctx context.Context, reader string, found func(Candid
 	defer guard.stop()
 
 	srv := newGATTServer(readerService, g.opts, func(l *serverLink) { guard.found(inboundCandidate(l)) })
+	if d, ok := g.dev.(inboundWatcher); ok {
+		w := newInboundWatch(g.opts.SubscribeTimeout)
+		srv.onSubscribe = w.subscribed
+		d.watchInbound(w)
+		defer w.stop()
+		defer d.watchInbound(nil)
+	}
 	if err := g.dev.SetServices([]*goble.Service{srv.service()}); err != nil {
 		return fmt.Errorf("ble: reader %q: set services: %w", reader, err)
 	}

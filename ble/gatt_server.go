@@ -28,6 +28,8 @@ type gattServer struct {
 	// offer is called, until the link is taken, once a central has
 	// subscribed to TX (only then can we talk back). It must not block.
 	offer func(l *serverLink)
+	// onSubscribe, when set, hears of each subscription as it starts.
+	onSubscribe func(addr string)
 
 	mu    sync.Mutex
 	links map[string]*serverLink // by the central's address
@@ -126,6 +128,9 @@ func (s *gattServer) serveWrite(req goble.Request, rsp goble.ResponseWriter) {
 // serveNotify runs in its own goroutine (go-ble starts one per
 // subscription) for as long as the central stays subscribed.
 func (s *gattServer) serveNotify(req goble.Request, n goble.Notifier) {
+	if s.onSubscribe != nil {
+		s.onSubscribe(req.Conn().RemoteAddr().String())
+	}
 	l := s.linkFor(req.Conn())
 	l.setNotifier(n)
 	defer s.forget(l)

@@ -23,11 +23,11 @@ import (
 // hciOf returns the go-ble HCI under a device the software air opened.
 func hciOf(t *testing.T, dev goble.Device) *linux.Device {
 	t.Helper()
-	d, ok := dev.(*linux.Device)
+	d, ok := dev.(*hciDevice)
 	if !ok {
-		t.Fatalf("device %T is not go-ble's Linux device", dev)
+		t.Fatalf("device %T is not OpenHCI's", dev)
 	}
-	return d
+	return d.Device
 }
 
 // Patch adv-copy: an advertisement handed to the scan handler is not
