@@ -330,3 +330,96 @@ func TestHCIReaderHangsUpOnSilentCentrals(t *testing.T) {
 // readerAddr is the address a reader's controller advertises with, as
 // go-ble's Dial takes it.
 func readerAddr(c *hcisim.Controller) goble.Addr { return goble.NewAddr(c.Addr().String()) }
+
+// One gateway between two doors: two adapters, one reader each, each
+// access point bound to its adapter. Each key is near one door and far
+// from the other (below the direct mode's threshold there), and opens the
+// door it stands at, logged at that access point.
+func TestHCITwoAdaptersServeTwoDoors(t *testing.T) {
+	f := newSiteFixture(t)
+	front := f.accessPoint("Front door", "hci0", nil)
+	back := f.accessPoint("Back door", "hci1", nil)
+	g := access.Group{Name: "Staff"}
+	if err := f.st.CreateGroup(f.ctx, "test", &g); err != nil {
+		t.Fatal(err)
+	}
+	f.permit(access.Permission{GroupID: g.ID, AccessPointID: front.ID})
+	f.permit(access.Permission{GroupID: g.ID, AccessPointID: back.ID})
+	u := f.user("Ada")
+	if err := f.st.SetUserGroups(f.ctx, "test", u.ID, []int64{g.ID}); err != nil {
+		t.Fatal(err)
+	}
+	h := f.register(u)
+
+	air := newSimAir(t)
+	dev0, ctrl0 := air.device(hcisim.Options{})
+	dev1, ctrl1 := air.device(hcisim.Options{})
+	rec := newRecorder()
+	m := NewManager(ManagerOptions{
+		Radios:    map[string]Radio{"hci0": NewGATTRadio(dev0, GATTOptions{}), "hci1": NewGATTRadio(dev1, GATTOptions{})},
+		Exchanger: f.x,
+		Hooks:     rec.hooks(),
+	})
+	t.Cleanup(func() { m.Close() })
+	cfgs := []ReaderConfig{
+		{ID: front.ID, Name: front.Name, Binding: front.Reader},
+		{ID: back.ID, Name: back.Name, Binding: back.Reader},
+	}
+	if err := m.Sync(cfgs); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*hcisim.Controller{ctrl0, ctrl1} {
+		eventually(t, "both readers to listen", func() bool { return c.Advertising() && c.Scanning() })
+	}
+
+	ctx := guardCtx(t)
+	tests := []struct {
+		door      access.AccessPoint
+		near, far *hcisim.Controller
+		discovery Discovery
+	}{
+		{door: front, near: ctrl0, far: ctrl1, discovery: DiscoverAdvertise},
+		{door: back, near: ctrl1, far: ctrl0, discovery: DiscoverAdvertise},
+		{door: front, near: ctrl0, far: ctrl1, discovery: DiscoverConnect},
+		{door: back, near: ctrl1, far: ctrl0, discovery: DiscoverConnect},
+	}
+	for i, tt := range tests {
+		keyDev, keyCtrl := air.device(hcisim.Options{})
+		air.air.SetRSSI(keyCtrl, tt.near, -50)
+		air.air.SetRSSI(keyCtrl, tt.far, -90)
+		if tt.discovery == DiscoverConnect {
+			// A phone that connects goes to the reader it hears best.
+			air.air.OutOfRange(keyCtrl, tt.far)
+		}
+		out, err := presentHCIKey(ctx, NewGATTKey(keyDev, GATTOptions{}), tt.discovery, f.keyFor(h))
+		if err != nil || !out.Result.Granted {
+			t.Fatalf("presentation %d at %s: %+v, %v; want granted", i, tt.door.Name, out.Result, err)
+		}
+		recv(t, rec.finished, "the exchange to end")
+		evs, _, err := f.st.Events(f.ctx, access.EventFilter{Kind: "access.granted", Limit: 1})
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("events: %v, %v", evs, err)
+		}
+		if evs[0].AccessPointID != tt.door.ID || evs[0].RSSI != -50 {
+			t.Fatalf("presentation %d logged at access point %d at %d dBm, want %s (%d) at -50", i, evs[0].AccessPointID, evs[0].RSSI, tt.door.Name, tt.door.ID)
+		}
+	}
+	for _, s := range drain(rec.skipped) {
+		if s.why != SkipWeakSignal {
+			t.Errorf("a key was skipped for %v; the only skips should be the far door's weak signal", s.why)
+		}
+	}
+}
+
+// drain returns what is queued on ch now.
+func drain[T any](ch <-chan T) []T {
+	var out []T
+	for {
+		select {
+		case v := <-ch:
+			out = append(out, v)
+		default:
+			return out
+		}
+	}
+}
