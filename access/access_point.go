@@ -66,16 +66,24 @@ func (s State) Valid() bool {
 	return false
 }
 
+// MaxRSSIOffset bounds a reader's calibration offset, in dB either way:
+// more than that is not a reader to correct but a key in the wrong place.
+const MaxRSSIOffset = 40
+
 // DefaultUnlockDuration is how long a door stays released after a grant.
 const DefaultUnlockDuration = 5 * time.Second
 
 // AccessPoint is a door, gate or barrier with a reader.
 type AccessPoint struct {
-	ID             int64
-	Name           string
-	Reader         string // binding: "sim:NAME" or "hciN"
-	Mode           Mode
-	RSSIThreshold  int // dBm
+	ID            int64
+	Name          string
+	Reader        string // binding: "sim:NAME" or "hciN"
+	Mode          Mode
+	RSSIThreshold int // dBm
+	// RSSIOffset is the reader's calibration, in dB, added to every signal
+	// it measures: it makes up for the adapter, its antenna and where it
+	// is mounted, so the threshold means the same at every door.
+	RSSIOffset     int
 	RequireUnlock  bool
 	UnlockDuration time.Duration
 	State          State
@@ -121,6 +129,9 @@ func (a AccessPoint) Validate() error {
 	}
 	if a.RSSIThreshold > -20 || a.RSSIThreshold < -120 {
 		errs.Add("rssi_threshold", "must be between -120 and -20 dBm")
+	}
+	if a.RSSIOffset > MaxRSSIOffset || a.RSSIOffset < -MaxRSSIOffset {
+		errs.Add("rssi_offset", "must be between -%d and %d dB", MaxRSSIOffset, MaxRSSIOffset)
 	}
 	if a.UnlockDuration < time.Second || a.UnlockDuration > time.Hour {
 		errs.Add("unlock_seconds", "must be between 1 and 3600 seconds")

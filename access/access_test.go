@@ -137,6 +137,16 @@ func TestValidate(t *testing.T) {
 			a.Normalize()
 			return a.Validate()
 		}(), true},
+		{"access point calibrated", func() error {
+			a := AccessPoint{Name: "Front", Reader: "hci0", RSSIOffset: -MaxRSSIOffset}
+			a.Normalize()
+			return a.Validate()
+		}(), false},
+		{"access point calibrated past the bound", func() error {
+			a := AccessPoint{Name: "Front", Reader: "hci0", RSSIOffset: MaxRSSIOffset + 1}
+			a.Normalize()
+			return a.Validate()
+		}(), true},
 		{"time profile without windows", TimeProfile{Name: "x"}.Validate(), true},
 		{"time profile with empty window", TimeProfile{Name: "x", Windows: []Window{{Days: []time.Weekday{1}, Start: 60, End: 60}}}.Validate(), true},
 		{"permission with user and group", Permission{UserID: 1, GroupID: 2, AccessPointID: 3}.Validate(), true},

@@ -57,8 +57,9 @@ type GATTOptions struct {
 	// MTU is the ATT_MTU to ask for; default protocol.DefaultMTU.
 	MTU int
 	// OfferInterval is how often a key connected to our service but not
-	// yet taken up is offered to the reader again (a touch-mode reader only
-	// takes keys heard while armed). Default 250ms.
+	// yet taken up is offered to the reader again, with its signal read
+	// anew: the reader judges a key on a few samples, and a touch-mode
+	// reader only takes keys heard while armed. Default 100ms.
 	OfferInterval time.Duration
 	// IdleTimeout disconnects a central that subscribed but was not taken
 	// up in this time, so idle phones cannot hold the adapter's few
@@ -84,7 +85,7 @@ func (o GATTOptions) withDefaults() GATTOptions {
 		o.MTU = protocol.DefaultMTU
 	}
 	if o.OfferInterval <= 0 {
-		o.OfferInterval = 250 * time.Millisecond
+		o.OfferInterval = 100 * time.Millisecond
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 30 * time.Second

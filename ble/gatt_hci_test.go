@@ -137,7 +137,10 @@ func TestHCIReaderEndToEnd(t *testing.T) {
 			air := newSimAir(t)
 			readerDev, readerCtrl := air.device(hcisim.Options{})
 			rec := newRecorder()
-			runHCIReader(t, readerDev, readerCtrl, ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader, Debounce: 50 * time.Millisecond}, f.x, rec)
+			// A short debounce, so the same key is taken up again soon
+			// after it left, but longer than a key's sightings are apart.
+			const debounce = 300 * time.Millisecond
+			runHCIReader(t, readerDev, readerCtrl, ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader, Debounce: debounce}, f.x, rec)
 			keys := make([]*GATTKey, len(holders))
 			ctrls := make([]*hcisim.Controller, len(holders))
 			for i := range keys {
@@ -146,6 +149,7 @@ func TestHCIReaderEndToEnd(t *testing.T) {
 			}
 			ctx := guardCtx(t)
 			for round := range 2 {
+				time.Sleep(debounce) // the keys have been away long enough
 				for i, h := range holders {
 					out, err := presentHCIKey(ctx, keys[i], d, f.keyFor(h))
 					if err != nil || !out.Result.Granted {
@@ -421,5 +425,47 @@ func drain[T any](ch <-chan T) []T {
 		default:
 			return out
 		}
+	}
+}
+
+// Calibration as an installer does it: a phone at the door reads weaker
+// than the threshold on this adapter, so it is refused; Calibrate measures
+// it where it stands, and with the offset applied the same phone opens.
+func TestHCICalibrateAtTheDoor(t *testing.T) {
+	f := newSiteFixture(t)
+	ap := f.accessPoint("Front door", "hci0", nil) // direct: -60 dBm
+	h := f.crowd(1, ap)[0]
+	air := newSimAir(t)
+	readerDev, readerCtrl := air.device(hcisim.Options{})
+	rec := newRecorder()
+	cfg := ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader}
+	r := runHCIReader(t, readerDev, readerCtrl, cfg, f.x, rec)
+	keyDev, keyCtrl := air.device(hcisim.Options{})
+	air.air.SetRSSI(keyCtrl, readerCtrl, -70) // a weak adapter, or a metal door frame
+
+	ctx := guardCtx(t)
+	p := presentAsync(ctx, NewGATTKey(keyDev, GATTOptions{}), DiscoverAdvertise)
+	if s := recv(t, rec.skipped, "the phone to be refused as weak"); s.why != SkipWeakSignal {
+		t.Fatalf("skipped for %v, want weak signal", s.why)
+	}
+	cal, err := r.Calibrate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cal.Key != keyCtrl.Addr().String() || cal.Median != -70 || cal.Offset != 10 {
+		t.Fatalf("calibration %+v, want the phone's median -70 and an offset of 10 dB", cal)
+	}
+	cfg.RSSIOffset = cal.Offset
+	if err := r.Update(cfg); err != nil {
+		t.Fatal(err)
+	}
+	key := recv(t, p, "the phone to be taken up once calibrated")
+	if key.err != nil {
+		t.Fatal(key.err)
+	}
+	out, err := PresentKey(ctx, key.l, f.keyFor(h), false)
+	key.l.Close()
+	if err != nil || !out.Result.Granted {
+		t.Fatalf("%+v, %v; want granted", out.Result, err)
 	}
 }

@@ -140,6 +140,16 @@ func (f *fakeRadio) hear(t *testing.T, reader string, c Candidate) {
 	fn(c)
 }
 
+// hearKey delivers DefaultRSSISamples sightings of c, as a key in range is
+// heard several times a second: the reader judges a key on the median of a
+// few samples, never on one.
+func (f *fakeRadio) hearKey(t *testing.T, reader string, c Candidate) {
+	t.Helper()
+	for range DefaultRSSISamples {
+		f.hear(t, reader, c)
+	}
+}
+
 // outcome is one Finished report.
 type outcome struct {
 	addr string

@@ -41,6 +41,7 @@ type Reader struct {
 // sighting is what the reader remembers of one key's stay in range.
 type sighting struct {
 	last      time.Time
+	rssi      rssiWindow
 	inflight  bool
 	processed bool
 	reported  uint32 // bit per SkipReason already reported in this stay
@@ -182,9 +183,21 @@ func (r *Reader) found(c Candidate) {
 		r.seen[c.Addr] = s
 	}
 	s.last = now
+	s.rssi.add(now, c.RSSI)
+	samples := s.rssi.since(now.Add(-cfg.RSSIWindow))
+	heard := len(samples) >= cfg.RSSISamples
+	if heard {
+		// What the gate, the touch window and the exchange's event see.
+		c.RSSI = median(samples) + cfg.RSSIOffset
+	}
 	switch {
 	case s.inflight:
 		// Being exchanged: its repeated adverts mean nothing new.
+	case !heard:
+		// Not heard enough yet to judge its signal; a touch still arms.
+		if cfg.Mode == access.ModeTouch && c.Touch {
+			r.armLocked()
+		}
 	case c.RSSI < cfg.RSSIThreshold:
 		skip = s.report(SkipWeakSignal)
 	case cfg.Mode == access.ModeTouch:

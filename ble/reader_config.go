@@ -33,6 +33,15 @@ type ReaderConfig struct {
 	// RSSIThreshold is the weakest signal, in dBm, taken up; zero means the
 	// mode's default. RSSI is a convenience, not a proof (relays extend it).
 	RSSIThreshold int
+	// RSSIOffset is the access point's calibration, in dB, added to every
+	// signal measured (see Reader.Calibrate).
+	RSSIOffset int
+	// A key is judged on the median of its signal samples heard in the
+	// last RSSIWindow, once there are at least RSSISamples of them, so one
+	// strong reading (a reflection) does not open a door nor one weak one
+	// hold it shut. Defaults DefaultRSSIWindow and DefaultRSSISamples.
+	RSSIWindow  time.Duration
+	RSSISamples int
 	// ExchangeTimeout is the hard limit for one key, connect included:
 	// a key that has not finished by then is cut off. Long-range links are
 	// poorer, so that mode defaults to a longer window.
@@ -62,6 +71,12 @@ func (c ReaderConfig) WithDefaults() ReaderConfig {
 			c.ExchangeTimeout = DefaultLongRangeExchangeTimeout
 		}
 	}
+	if c.RSSIWindow <= 0 {
+		c.RSSIWindow = DefaultRSSIWindow
+	}
+	if c.RSSISamples <= 0 {
+		c.RSSISamples = DefaultRSSISamples
+	}
 	if c.TouchWindow <= 0 {
 		c.TouchWindow = DefaultTouchWindow
 	}
@@ -84,6 +99,12 @@ func (c ReaderConfig) Validate() error {
 	}
 	if c.RSSIThreshold > 0 || c.RSSIThreshold < -127 {
 		return fmt.Errorf("ble: RSSI threshold %d dBm is out of range", c.RSSIThreshold)
+	}
+	if c.RSSIOffset > access.MaxRSSIOffset || c.RSSIOffset < -access.MaxRSSIOffset {
+		return fmt.Errorf("ble: RSSI offset %d dB is beyond ±%d dB", c.RSSIOffset, access.MaxRSSIOffset)
+	}
+	if c.RSSISamples > maxRSSISamples {
+		return fmt.Errorf("ble: a reader keeps %d RSSI samples a key, not %d", maxRSSISamples, c.RSSISamples)
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func TestReaderRSSIGate(t *testing.T) {
 			cfg := ReaderConfig{ID: 1, Name: "Front", Binding: "sim:front", Mode: tt.mode, RSSIThreshold: tt.threshold, TouchWindow: 50 * time.Millisecond}
 			startReader(t, radio, cfg, echoExchanger, rec)
 			k := &pipeKey{addr: "k1", rssi: tt.rssi, touch: tt.touch, serve: echoServe}
-			radio.hear(t, "front", k.candidate())
+			radio.hearKey(t, "front", k.candidate())
 			if tt.want {
 				o := recv(t, rec.finished, "the exchange")
 				if o.err != nil {
@@ -72,9 +72,12 @@ func TestReaderWeakReportedOncePerStay(t *testing.T) {
 	if got := len(rec.skipped); got != 1 {
 		t.Fatalf("got %d skip reports for one stay, want 1", got)
 	}
-	// Walking up to the reader: the same stay, now strong enough.
+	// Walking up to the reader: the same stay, now strong enough. The
+	// median of the latest samples follows within a few adverts.
 	k.rssi = -50
-	radio.hear(t, "front", k.candidate())
+	for range maxRSSISamples/2 + 1 {
+		radio.hear(t, "front", k.candidate())
+	}
 	if o := recv(t, rec.finished, "the exchange"); o.err != nil {
 		t.Fatalf("exchange: %v", o.err)
 	}
@@ -107,7 +110,7 @@ func TestReaderTouchPicksNearest(t *testing.T) {
 
 			// Heard before any touch: not armed.
 			early := &pipeKey{addr: "early", rssi: -40, serve: echoServe}
-			radio.hear(t, "gate", early.candidate())
+			radio.hearKey(t, "gate", early.candidate())
 			if s := recv(t, rec.skipped, "the not-armed report"); s != (skip{"early", SkipNotArmed}) {
 				t.Fatalf("got %+v, want early skipped as not armed", s)
 			}
@@ -118,7 +121,7 @@ func TestReaderTouchPicksNearest(t *testing.T) {
 			}
 			for _, k := range tt.keys {
 				k.serve = echoServe
-				radio.hear(t, "gate", k.candidate())
+				radio.hearKey(t, "gate", k.candidate())
 			}
 			o := recv(t, rec.finished, "the exchange")
 			if o.err != nil || o.addr != tt.want {
@@ -173,7 +176,7 @@ func TestReaderDebounce(t *testing.T) {
 
 	// Gone for longer than the debounce, then back: a new stay.
 	time.Sleep(2 * cfg.Debounce)
-	radio.hear(t, "front", k.candidate())
+	radio.hearKey(t, "front", k.candidate())
 	if o := recv(t, rec.finished, "the second exchange"); o.err != nil {
 		t.Fatalf("second exchange: %v", o.err)
 	}
@@ -191,10 +194,10 @@ func TestReaderSlowKeyDoesNotStallOthers(t *testing.T) {
 	startReader(t, radio, cfg, echoExchanger, rec)
 
 	hostile := &pipeKey{addr: "hostile", rssi: -40, serve: silentServe}
-	radio.hear(t, "front", hostile.candidate())
+	radio.hearKey(t, "front", hostile.candidate())
 	for i := range 20 {
 		k := &pipeKey{addr: fmt.Sprintf("k%02d", i), rssi: -50, serve: echoServe}
-		radio.hear(t, "front", k.candidate())
+		radio.hearKey(t, "front", k.candidate())
 	}
 	for range 20 {
 		o := recv(t, rec.finished, "the honest keys' exchanges")
@@ -225,7 +228,7 @@ func TestReaderHardLimitPerKey(t *testing.T) {
 			radio := newFakeRadio()
 			rec := newRecorder()
 			startReader(t, radio, ReaderConfig{Binding: "sim:front", ExchangeTimeout: 100 * time.Millisecond}, echoExchanger, rec)
-			radio.hear(t, "front", tt.key)
+			radio.hearKey(t, "front", tt.key)
 			o := recv(t, rec.finished, "the cut-off exchange")
 			if !errors.Is(o.err, ErrExchangeTimeout) {
 				t.Fatalf("got %v, want ErrExchangeTimeout", o.err)
@@ -239,7 +242,7 @@ func TestReaderUpdate(t *testing.T) {
 	rec := newRecorder()
 	r := startReader(t, radio, ReaderConfig{Binding: "sim:front", RSSIThreshold: -60}, echoExchanger, rec)
 
-	radio.hear(t, "front", (&pipeKey{addr: "a", rssi: -65, serve: echoServe}).candidate())
+	radio.hearKey(t, "front", (&pipeKey{addr: "a", rssi: -65, serve: echoServe}).candidate())
 	if s := recv(t, rec.skipped, "the weak report"); s.why != SkipWeakSignal {
 		t.Fatalf("got %v, want weak signal", s.why)
 	}
@@ -247,7 +250,7 @@ func TestReaderUpdate(t *testing.T) {
 	if err := r.Update(ReaderConfig{Binding: "sim:front", RSSIThreshold: -70}); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	radio.hear(t, "front", (&pipeKey{addr: "b", rssi: -65, serve: echoServe}).candidate())
+	radio.hearKey(t, "front", (&pipeKey{addr: "b", rssi: -65, serve: echoServe}).candidate())
 	if o := recv(t, rec.finished, "the exchange after lowering the threshold"); o.err != nil || o.addr != "b" {
 		t.Fatalf("got %+v, want b exchanged", o)
 	}
@@ -255,7 +258,7 @@ func TestReaderUpdate(t *testing.T) {
 	if err := r.Update(ReaderConfig{Binding: "sim:front", Mode: access.ModeTouch}); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	radio.hear(t, "front", (&pipeKey{addr: "c", rssi: -50, serve: echoServe}).candidate())
+	radio.hearKey(t, "front", (&pipeKey{addr: "c", rssi: -50, serve: echoServe}).candidate())
 	if s := recv(t, rec.skipped, "the not-armed report"); s != (skip{"c", SkipNotArmed}) {
 		t.Fatalf("got %+v, want c not armed", s)
 	}
