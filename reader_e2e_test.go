@@ -29,6 +29,18 @@ type e2eSite struct {
 	pin   string // the PIN file every key here uses
 }
 
+// newE2ESite makes an admin on a's data folder, with an API token, and a
+// folder for the keys' state and PIN.
+func newE2ESite(t *testing.T, a *appliance) *e2eSite {
+	t.Helper()
+	s := &e2eSite{t: t, a: a, token: adminToken(t, a.data, "admin@office.example"), dir: t.TempDir()}
+	s.pin = filepath.Join(s.dir, "pin")
+	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func (s *e2eSite) call(method, path string, body, out any, want int) {
 	s.t.Helper()
 	if got := api(s.t, s.a.url, s.token, method, path, body, out); got != want {
@@ -139,11 +151,7 @@ func (s *e2eSite) decisions(query string) []e2eEvent {
 func TestReaderEndToEnd(t *testing.T) {
 	data := t.TempDir()
 	a := startAppliance(t, data)
-	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
-	s.pin = filepath.Join(s.dir, "pin")
-	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	s := newE2ESite(t, a)
 
 	front := s.accessPoint("Front door", "sim:front")
 	annID := s.user("Ann", "Lee")
@@ -264,11 +272,7 @@ func TestReaderEndToEnd(t *testing.T) {
 func TestReaderRefusesARelayedAnswer(t *testing.T) {
 	data := t.TempDir()
 	a := startAppliance(t, data, "--air-relay-delay", "1s", "--deadline", "300ms")
-	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
-	s.pin = filepath.Join(s.dir, "pin")
-	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	s := newE2ESite(t, a)
 	front := s.accessPoint("Front door", "sim:front")
 	annID := s.user("Ann", "Lee")
 	s.permit(map[string]any{"user_id": annID, "access_point_id": front})
@@ -296,11 +300,7 @@ func TestReaderRefusesARelayedAnswer(t *testing.T) {
 func TestReaderTouchInput(t *testing.T) {
 	data := t.TempDir()
 	a := startAppliance(t, data)
-	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
-	s.pin = filepath.Join(s.dir, "pin")
-	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	s := newE2ESite(t, a)
 	var ap struct{ ID int64 }
 	s.call("POST", "/api/v1/access-points", map[string]any{"name": "Lab", "reader": "sim:lab", "mode": "touch"}, &ap, 201)
 	annID := s.user("Ann", "Lee")
@@ -356,11 +356,7 @@ func TestDoorOutput(t *testing.T) {
 	data := t.TempDir()
 	record := filepath.Join(t.TempDir(), "door.log")
 	a := startAppliance(t, data, "--door", `exec:echo "${POSTERN_DOOR:-pulse} $POSTERN_ACCESS_POINT $POSTERN_UNLOCK_SECONDS" >> `+record)
-	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
-	s.pin = filepath.Join(s.dir, "pin")
-	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	s := newE2ESite(t, a)
 	var ap struct{ ID int64 }
 	s.call("POST", "/api/v1/access-points", map[string]any{"name": "Gate", "reader": "sim:gate", "mode": "direct", "unlock_seconds": 3}, &ap, 201)
 	annID := s.user("Ann", "Lee")

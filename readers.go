@@ -8,53 +8,18 @@ import (
 	"strings"
 	"time"
 
+	goble "github.com/go-ble/ble"
+
 	"postern/ble"
 	"postern/store"
 )
 
-// startReaders opens the radio and runs a reader per access point, kept in
+// startReaders opens the radios and runs a reader per access point, kept in
 // step with the access points as admins edit them.
 func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *slog.Logger) (*ble.Manager, error) {
-	radios := map[string]ble.Radio{}
-	useAir := cfg.radio == "sim"
-	switch {
-	case cfg.radio == "sim":
-	case cfg.radio == "auto" || strings.HasPrefix(cfg.radio, "hci"):
-		name := cfg.radio
-		if name == "auto" {
-			name = "hci0"
-		}
-		idx, err := ble.HCIIndex(name)
-		if err != nil {
-			return nil, fmt.Errorf("--radio: %w", err)
-		}
-		dev, err := ble.OpenHCI(idx)
-		switch {
-		case err == nil:
-			radios[name] = ble.NewGATTRadio(dev, ble.GATTOptions{Logger: log})
-			log.Info("using the Bluetooth adapter", "adapter", name)
-		case cfg.radio == "auto":
-			log.Warn("no Bluetooth adapter found: using the simulated air instead; keys join it with postern key present", "err", err, "air", cfg.air)
-			useAir = true
-		default:
-			return nil, fmt.Errorf("open %s: %w", name, err)
-		}
-	default:
-		return nil, fmt.Errorf("--radio %q: want auto, sim or hciN", cfg.radio)
-	}
-	if useAir {
-		air := ble.NewAir(ble.AirOptions{Faults: cfg.faults, Logger: log})
-		l, err := net.Listen("tcp", cfg.air)
-		if err != nil {
-			return nil, fmt.Errorf("the simulated air: %w", err)
-		}
-		go air.Serve(l)
-		go func() {
-			<-ctx.Done()
-			air.Close()
-		}()
-		radios[ble.RadioSim] = air.Radio()
-		log.Info("the simulated air is listening", "air", l.Addr().String())
+	radios, err := openRadios(ctx, cfg, log)
+	if err != nil {
+		return nil, err
 	}
 	door, err := ble.ParseDoor(cfg.door, log)
 	if err != nil {
@@ -98,4 +63,94 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *sl
 		return cfgs, nil
 	})
 	return mgr, nil
+}
+
+// radioPlan is what --radio asks for.
+type radioPlan struct {
+	auto     bool     // hci0 if there is one, else the simulated air
+	sim      bool     // the simulated air
+	adapters []string // Bluetooth adapters, hciN, one reader each
+}
+
+// parseRadio reads --radio: auto, or a comma-separated list of sim and
+// hciN ("hci0,hci1" for a gateway between two doors).
+func parseRadio(spec string) (radioPlan, error) {
+	if strings.TrimSpace(spec) == "auto" {
+		return radioPlan{auto: true, adapters: []string{"hci0"}}, nil
+	}
+	var p radioPlan
+	seen := map[string]bool{}
+	for item := range strings.SplitSeq(spec, ",") {
+		item = strings.TrimSpace(item)
+		switch {
+		case seen[item]:
+			return p, fmt.Errorf("--radio %q: %s is named twice", spec, item)
+		case item == ble.RadioSim:
+			p.sim = true
+		case strings.HasPrefix(item, "hci"):
+			if _, err := ble.HCIIndex(item); err != nil {
+				return p, fmt.Errorf("--radio %q: %w", spec, err)
+			}
+			p.adapters = append(p.adapters, item)
+		default:
+			return p, fmt.Errorf("--radio %q: want auto, or a comma-separated list of sim and hciN", spec)
+		}
+		seen[item] = true
+	}
+	return p, nil
+}
+
+// openRadios opens what --radio names. An adapter that cannot be opened
+// is an error, except for auto, which falls back to the simulated air.
+// The adapters are closed when ctx ends.
+func openRadios(ctx context.Context, cfg serveConfig, log *slog.Logger) (map[string]ble.Radio, error) {
+	plan, err := parseRadio(cfg.radio)
+	if err != nil {
+		return nil, err
+	}
+	open := cfg.openAdapter
+	if open == nil {
+		open = ble.OpenHCI
+	}
+	radios := map[string]ble.Radio{}
+	var devs []goble.Device
+	for _, name := range plan.adapters {
+		idx, _ := ble.HCIIndex(name)
+		dev, err := open(idx)
+		switch {
+		case err == nil:
+			devs = append(devs, dev)
+			radios[name] = ble.NewGATTRadio(dev, ble.GATTOptions{Logger: log})
+			log.Info("using the Bluetooth adapter", "adapter", name)
+		case plan.auto:
+			log.Warn("no Bluetooth adapter found: using the simulated air instead; keys join it with postern key present", "err", err, "air", cfg.air)
+			plan.sim = true
+		default:
+			for _, d := range devs {
+				d.Stop()
+			}
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+	}
+	go func() {
+		<-ctx.Done()
+		for _, d := range devs {
+			d.Stop()
+		}
+	}()
+	if plan.sim {
+		air := ble.NewAir(ble.AirOptions{Faults: cfg.faults, Logger: log})
+		l, err := net.Listen("tcp", cfg.air)
+		if err != nil {
+			return nil, fmt.Errorf("the simulated air: %w", err)
+		}
+		go air.Serve(l)
+		go func() {
+			<-ctx.Done()
+			air.Close()
+		}()
+		radios[ble.RadioSim] = air.Radio()
+		log.Info("the simulated air is listening", "air", l.Addr().String())
+	}
+	return radios, nil
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	goble "github.com/go-ble/ble"
+
 	"postern/ble"
 	"postern/mail"
 	"postern/store"
@@ -32,19 +34,27 @@ type serveConfig struct {
 	logLevel  string
 	deadline  time.Duration
 	faults    ble.Faults
+	// openAdapter opens the Bluetooth adapter hciN (ble.OpenHCI; tests
+	// give software controllers).
+	openAdapter func(index int) (goble.Device, error)
 }
 
 // serve runs the appliance until ctx ends, then shuts down in order: the
 // web server finishes its requests, the readers stop, then the mail
 // worker, then the database closes.
 func serve(ctx context.Context, args []string, std stdio) error {
+	return serveWith(ctx, args, std, ble.OpenHCI)
+}
+
+// serveWith is serve with the adapters opened by openAdapter.
+func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(int) (goble.Device, error)) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(std.err)
-	var cfg serveConfig
+	cfg := serveConfig{openAdapter: openAdapter}
 	fs.StringVar(&cfg.data, "data", "./postern-data", "data folder (the SQLite database lives here)")
 	fs.StringVar(&cfg.listen, "listen", ":8080", "address the admin pages and APIs listen on")
 	fs.StringVar(&cfg.publicURL, "public-url", "", "URL people reach this appliance at, used in emailed links (default http://localhost:PORT)")
-	fs.StringVar(&cfg.radio, "radio", "auto", "auto, sim or hciN: auto uses the first Bluetooth adapter, else the simulated air")
+	fs.StringVar(&cfg.radio, "radio", "auto", "auto, or a comma-separated list of sim and hciN (one reader per adapter): auto uses the first Bluetooth adapter, else the simulated air")
 	fs.StringVar(&cfg.air, "air", "127.0.0.1:7390", "the simulated air's listen address")
 	fs.StringVar(&cfg.smtp, "smtp", "", "SMTP server: smtp://user:pass@host:port?tls=starttls|tls|none (also settable in the admin pages)")
 	fs.StringVar(&cfg.mailFrom, "mail-from", "", "From address of the emails Postern sends")

@@ -1,0 +1,167 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	goble "github.com/go-ble/ble"
+
+	"postern/access/softkey"
+	"postern/ble"
+	"postern/ble/hcisim"
+)
+
+// The test in this file runs the appliance in this process with
+// `--radio hci0,hci1`, its two adapters being software controllers
+// (package hcisim) under go-ble's real stack, as a gateway between two
+// doors. Keys are go-ble peripherals on a third controller.
+
+// startApplianceOn runs serve in this process with the software
+// controllers as its adapters hci0, hci1, … and waits until it answers.
+func startApplianceOn(t *testing.T, data string, ctrls []*hcisim.Controller, extra ...string) *appliance {
+	t.Helper()
+	listen := freeAddr(t)
+	a := &appliance{t: t, data: data, url: "http://" + listen}
+	logs := writerFunc(func(p []byte) (int, error) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.out.Write(p)
+	})
+	open := func(i int) (goble.Device, error) {
+		if i >= len(ctrls) {
+			return nil, fmt.Errorf("no adapter hci%d", i)
+		}
+		return ble.OpenHCITransport(ctrls[i].Host())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	args := append([]string{"--data", data, "--listen", listen, "--public-url", a.url}, extra...)
+	go func() { done <- serveWith(ctx, args, stdio{out: logs, err: logs}, open) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v\n%s", err, a.output())
+			}
+		case <-time.After(e2eGuard):
+			t.Errorf("serve did not stop\n%s", a.output())
+		}
+	})
+	deadline := time.Now().Add(e2eGuard)
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, a.output())
+		default:
+		}
+		if resp, err := http.Get(a.url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return a
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the appliance did not come up:\n%s", a.output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestServeTwoAdaptersServeTwoDoors(t *testing.T) {
+	air := hcisim.NewAir()
+	t.Cleanup(air.Close)
+	adapters := []*hcisim.Controller{air.NewController(hcisim.Options{}), air.NewController(hcisim.Options{})}
+	data := t.TempDir()
+	a := startApplianceOn(t, data, adapters, "--radio", "hci0,hci1")
+	s := newE2ESite(t, a)
+	front := s.accessPoint("Front door", "hci0")
+	back := s.accessPoint("Back door", "hci1")
+	annID := s.user("Ann", "Lee")
+	s.permit(map[string]any{"user_id": annID, "access_point_id": front})
+	s.permit(map[string]any{"user_id": annID, "access_point_id": back})
+	ann := s.register(annID, "ann")
+
+	ctx, cancel := context.WithTimeout(context.Background(), e2eGuard)
+	defer cancel()
+	state, err := softkey.Load(ann.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := (&softKey{path: ann.state}).credential(ctx, state, s.pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phoneCtrl := air.NewController(hcisim.Options{})
+	phone, err := ble.OpenHCITransport(phoneCtrl.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ble.NewGATTKey(phone, ble.GATTOptions{})
+
+	// Ann at each door in turn: near that door's adapter, too far from the
+	// other's for a direct reader, then as a backgrounded iPhone (it
+	// connects to the reader it hears).
+	visits := []struct {
+		at        int64
+		near, far *hcisim.Controller
+		discovery ble.Discovery
+	}{
+		{front, adapters[0], adapters[1], ble.DiscoverAdvertise},
+		{back, adapters[1], adapters[0], ble.DiscoverAdvertise},
+		{front, adapters[0], adapters[1], ble.DiscoverConnect},
+		{back, adapters[1], adapters[0], ble.DiscoverConnect},
+	}
+	for i, v := range visits {
+		if i == 2 {
+			// Away from both doors long enough for the next visit to be a
+			// new stay at each.
+			time.Sleep(ble.DefaultDebounce)
+		}
+		air.SetRSSI(phoneCtrl, v.near, -50)
+		if v.discovery == ble.DiscoverConnect {
+			air.OutOfRange(phoneCtrl, v.far)
+		} else {
+			air.SetRSSI(phoneCtrl, v.far, -90)
+		}
+		out, err := presentOnce(ctx, key, v.discovery, cred)
+		if err != nil || !out.Result.Granted {
+			t.Fatalf("visit %d: %+v, %v; want granted\n%s", i, out.Result, err, a.output())
+		}
+	}
+	got := s.decisions("")
+	if len(got) != len(visits) {
+		t.Fatalf("%d decisions, want %d: %+v", len(got), len(visits), got)
+	}
+	for i, e := range got {
+		if e.Kind != "access.granted" || e.AccessPointID != visits[i].at || e.RSSI != -50 {
+			t.Errorf("decision %d: %+v, want granted at access point %d at -50 dBm", i, e, visits[i].at)
+		}
+	}
+}
+
+// presentOnce presents the key, retrying while the readers the appliance
+// has just been told of start up (it polls its access points every
+// second).
+func presentOnce(ctx context.Context, key *ble.GATTKey, d ble.Discovery, cred ble.KeyCredential) (ble.KeyOutcome, error) {
+	for {
+		try, cancel := context.WithTimeout(ctx, 3*time.Second)
+		l, err := key.Present(try, ble.Presence{Discovery: d})
+		if err == nil {
+			out, err := ble.PresentKey(try, l, cred, false)
+			l.Close()
+			cancel()
+			return out, err
+		}
+		cancel()
+		if !errors.Is(err, ble.ErrNotTakenUp) || ctx.Err() != nil {
+			return ble.KeyOutcome{}, err
+		}
+	}
+}
