@@ -52,7 +52,7 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *sl
 			if err != nil || radios[b.Radio] == nil {
 				continue
 			}
-			rc := ble.ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader, Mode: ap.Mode, RSSIThreshold: ap.RSSIThreshold}
+			rc := ble.ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader, Mode: ap.Mode, RSSIThreshold: ap.RSSIThreshold, RSSIOffset: ap.RSSIOffset}
 			// The exchange must outlast the response deadline, or a long
 			// --deadline would never be reached.
 			if limit := cfg.deadline + time.Second; limit > rc.WithDefaults().ExchangeTimeout {

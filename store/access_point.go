@@ -9,13 +9,13 @@ import (
 	"postern/access"
 )
 
-const accessPointColumns = `id, name, reader, mode, rssi_threshold, require_unlock, unlock_ms, state, created_at, updated_at`
+const accessPointColumns = `id, name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at`
 
 func scanAccessPoint(sc scanner) (access.AccessPoint, error) {
 	var a access.AccessPoint
 	var unlock int64
 	var created, updated sql.NullInt64
-	err := sc.Scan(&a.ID, &a.Name, &a.Reader, &a.Mode, &a.RSSIThreshold, &a.RequireUnlock, &unlock, &a.State, &created, &updated)
+	err := sc.Scan(&a.ID, &a.Name, &a.Reader, &a.Mode, &a.RSSIThreshold, &a.RSSIOffset, &a.RequireUnlock, &unlock, &a.State, &created, &updated)
 	a.UnlockDuration = time.Duration(unlock) * time.Millisecond
 	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
 	return a, err
@@ -30,8 +30,8 @@ func (s *Store) CreateAccessPoint(ctx context.Context, actor string, a *access.A
 	now := s.now()
 	a.CreatedAt, a.UpdatedAt = now, now
 	return s.tx(ctx, "create access point", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO access_points (name, reader, mode, rssi_threshold, require_unlock, unlock_ms, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, now.UnixMilli(), now.UnixMilli())
+		res, err := tx.ExecContext(ctx, `INSERT INTO access_points (name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, now.UnixMilli(), now.UnixMilli())
 		if err != nil {
 			return constraintErr("create access point", err, "an access point with that name or reader")
 		}
@@ -50,8 +50,8 @@ func (s *Store) UpdateAccessPoint(ctx context.Context, actor string, a *access.A
 	}
 	a.UpdatedAt = s.now()
 	return s.tx(ctx, "update access point", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE access_points SET name = ?, reader = ?, mode = ?, rssi_threshold = ?, require_unlock = ?, unlock_ms = ?, state = ?, updated_at = ? WHERE id = ?`,
-			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(), a.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE access_points SET name = ?, reader = ?, mode = ?, rssi_threshold = ?, rssi_offset = ?, require_unlock = ?, unlock_ms = ?, state = ?, updated_at = ? WHERE id = ?`,
+			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(), a.ID)
 		if err != nil {
 			return constraintErr("update access point", err, "an access point with that name or reader")
 		}
@@ -60,6 +60,28 @@ func (s *Store) UpdateAccessPoint(ctx context.Context, actor string, a *access.A
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "access_point.updated", Actor: actor, AccessPointID: a.ID, Detail: a.Name + " (" + string(a.State) + ")"})
 	})
+}
+
+// CalibrateAccessPoint sets an access point's RSSI offset as measured at
+// the door, and logs how (detail: the phone's signal and the samples).
+func (s *Store) CalibrateAccessPoint(ctx context.Context, actor string, id int64, offset int, detail string) (access.AccessPoint, error) {
+	var a access.AccessPoint
+	err := s.tx(ctx, "calibrate access point", func(tx *sql.Tx) error {
+		var err error
+		if a, err = scanAccessPoint(tx.QueryRowContext(ctx, `SELECT `+accessPointColumns+` FROM access_points WHERE id = ?`, id)); err != nil {
+			return notFound("calibrate access point", err)
+		}
+		a.RSSIOffset = offset
+		if err := a.Validate(); err != nil {
+			return err
+		}
+		a.UpdatedAt = s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE access_points SET rssi_offset = ?, updated_at = ? WHERE id = ?`, offset, a.UpdatedAt.UnixMilli(), id); err != nil {
+			return fmt.Errorf("store: calibrate access point: %w", err)
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "access_point.calibrated", Actor: actor, AccessPointID: id, Detail: detail})
+	})
+	return a, err
 }
 
 // DeleteAccessPoint removes an access point and its permissions.

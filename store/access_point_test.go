@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -24,8 +25,8 @@ func TestAccessPointRoundTrip(t *testing.T) {
 			access.AccessPoint{Name: "Lab", Reader: "hci0", Mode: access.ModeTouch, RSSIThreshold: -75, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
 		{"defaults for long range", access.AccessPoint{Name: "Car park", Reader: "sim:gate", Mode: access.ModeLongRange},
 			access.AccessPoint{Name: "Car park", Reader: "sim:gate", Mode: access.ModeLongRange, RSSIThreshold: -90, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
-		{"everything set", access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RequireUnlock: true, UnlockDuration: 12 * time.Second, State: access.StateLockdown},
-			access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RequireUnlock: true, UnlockDuration: 12 * time.Second, State: access.StateLockdown}},
+		{"everything set", access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RSSIOffset: -6, RequireUnlock: true, UnlockDuration: 12 * time.Second, State: access.StateLockdown},
+			access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RSSIOffset: -6, RequireUnlock: true, UnlockDuration: 12 * time.Second, State: access.StateLockdown}},
 		{"unlock in milliseconds, held open", access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked},
 			access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked}},
 		{"reader and name normalized", access.AccessPoint{Name: "  Side door ", Reader: " SIM:Side "},
@@ -130,5 +131,49 @@ func TestAccessPointsListing(t *testing.T) {
 	}
 	if len(all) != len(want) {
 		t.Errorf("all: got %d, want %d", len(all), len(want))
+	}
+}
+
+func TestCalibrateAccessPoint(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	a := createAccessPoint(t, s, "Front", "hci0")
+	tests := []struct {
+		name       string
+		id         int64
+		offset     int
+		wantOffset int // stored afterwards
+		wantErr    func(error) bool
+	}{
+		{name: "up", id: a.ID, offset: 10, wantOffset: 10},
+		{name: "down", id: a.ID, offset: -12, wantOffset: -12},
+		{name: "beyond the bound", id: a.ID, offset: access.MaxRSSIOffset + 1, wantOffset: -12, wantErr: isValidation},
+		{name: "no such access point", id: a.ID + 100, offset: 3, wantOffset: -12, wantErr: func(err error) bool { return errors.Is(err, access.ErrNotFound) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(allEvents(t, s))
+			got, err := s.CalibrateAccessPoint(ctx, actor, tt.id, tt.offset, "phone at -70 dBm")
+			if tt.wantErr != nil {
+				if !tt.wantErr(err) {
+					t.Fatalf("got error %v", err)
+				}
+				if n := len(allEvents(t, s)); n != before {
+					t.Fatal("a refused calibration was logged")
+				}
+			} else if err != nil || got.RSSIOffset != tt.offset || got.Name != a.Name {
+				t.Fatalf("got %+v, %v", got, err)
+			}
+			stored, err := s.AccessPointByID(ctx, a.ID)
+			if err != nil || stored.RSSIOffset != tt.wantOffset {
+				t.Fatalf("stored offset %d, %v; want %d", stored.RSSIOffset, err, tt.wantOffset)
+			}
+			if tt.wantErr == nil {
+				last := allEvents(t, s)[0] // newest first
+				if last.Kind != "access_point.calibrated" || last.AccessPointID != a.ID || last.Detail != "phone at -70 dBm" {
+					t.Fatalf("event %+v, want the calibration", last)
+				}
+			}
+		})
 	}
 }

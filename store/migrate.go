@@ -189,6 +189,10 @@ var migrations = []string{
 	// 6: "Add credential to new site": when a credential last asked to be
 	// shared, so a replayed request is refused.
 	`ALTER TABLE credentials ADD COLUMN last_share_at INTEGER;`,
+
+	// 7: a reader's calibration: dB added to every signal it measures, set
+	// by an installer at the door (Calibrate) or by hand.
+	`ALTER TABLE access_points ADD COLUMN rssi_offset INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the version a migrated database has.

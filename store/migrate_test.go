@@ -204,6 +204,17 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 7,
+		seed: []string{
+			`UPDATE access_points SET rssi_offset = 7`,
+		},
+		check: func(t *testing.T, s *Store) {
+			if a, err := s.AccessPointByID(t.Context(), 1); err != nil || a.RSSIOffset != 7 {
+				t.Errorf("access point: got offset %d, %v, want 7", a.RSSIOffset, err)
+			}
+		},
+	},
 }
 
 func TestVersionRowsCoverEveryMigration(t *testing.T) {
