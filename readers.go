@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,8 +11,10 @@ import (
 
 	goble "github.com/go-ble/ble"
 
+	"postern/access"
 	"postern/ble"
 	"postern/store"
+	"postern/web"
 )
 
 // startReaders opens the radios and runs a reader per access point, kept in
@@ -153,4 +156,24 @@ func openRadios(ctx context.Context, cfg serveConfig, log *slog.Logger) (map[str
 		log.Info("the simulated air is listening", "air", l.Addr().String())
 	}
 	return radios, nil
+}
+
+// calibrateWith is web's Calibrate on the running readers: what cannot be
+// measured now (no reader, no phone heard, a phone not at the door) is a
+// conflict, told to the installer as it is.
+func calibrateWith(readers *ble.Manager) func(id int64) (web.Calibration, error) {
+	return func(id int64) (web.Calibration, error) {
+		r := readers.Reader(id)
+		if r == nil {
+			return web.Calibration{}, access.Conflict("the reader of this access point is not running")
+		}
+		cal, err := r.Calibrate()
+		if errors.Is(err, ble.ErrNoKeyToCalibrate) || errors.Is(err, ble.ErrCalibrationOutOfRange) {
+			return web.Calibration{}, access.Conflict("%v", err)
+		}
+		if err != nil {
+			return web.Calibration{}, err
+		}
+		return web.Calibration{Samples: cal.Samples, Median: cal.Median, Offset: cal.Offset}, nil
+	}
 }

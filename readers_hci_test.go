@@ -90,20 +90,7 @@ func TestServeTwoAdaptersServeTwoDoors(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), e2eGuard)
 	defer cancel()
-	state, err := softkey.Load(ann.state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cred, err := (&softKey{path: ann.state}).credential(ctx, state, s.pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	phoneCtrl := air.NewController(hcisim.Options{})
-	phone, err := ble.OpenHCITransport(phoneCtrl.Host())
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := ble.NewGATTKey(phone, ble.GATTOptions{})
+	key, phoneCtrl, cred := s.phone(ctx, air, ann)
 
 	// Ann at each door in turn: near that door's adapter, too far from the
 	// other's for a direct reader, then as a backgrounded iPhone (it
@@ -146,6 +133,26 @@ func TestServeTwoAdaptersServeTwoDoors(t *testing.T) {
 	}
 }
 
+// phone is the registered soft key k on a phone of its own on the air:
+// go-ble's peripheral on a new software controller.
+func (s *e2eSite) phone(ctx context.Context, air *hcisim.Air, k e2eKey) (*ble.GATTKey, *hcisim.Controller, ble.KeyCredential) {
+	s.t.Helper()
+	state, err := softkey.Load(k.state)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cred, err := (&softKey{path: k.state}).credential(ctx, state, s.pin)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ctrl := air.NewController(hcisim.Options{})
+	dev, err := ble.OpenHCITransport(ctrl.Host())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return ble.NewGATTKey(dev, ble.GATTOptions{}), ctrl, cred
+}
+
 // presentOnce presents the key, retrying while the readers the appliance
 // has just been told of start up (it polls its access points every
 // second).
@@ -163,5 +170,66 @@ func presentOnce(ctx context.Context, key *ble.GATTKey, d ble.Discovery, cred bl
 		if !errors.Is(err, ble.ErrNotTakenUp) || ctx.Err() != nil {
 			return ble.KeyOutcome{}, err
 		}
+	}
+}
+
+// An installer calibrates a door whose adapter reads phones weak: the
+// phone at the door is not taken up, Calibrate on the API measures it
+// there, and once the appliance has handed the offset to the reader the
+// same phone opens the door.
+func TestServeCalibrateAtTheDoor(t *testing.T) {
+	air := hcisim.NewAir()
+	t.Cleanup(air.Close)
+	adapter := air.NewController(hcisim.Options{})
+	data := t.TempDir()
+	a := startApplianceOn(t, data, []*hcisim.Controller{adapter}, "--radio", "hci0")
+	s := newE2ESite(t, a)
+	front := s.accessPoint("Front door", "hci0") // direct: -60 dBm
+	annID := s.user("Ann", "Lee")
+	s.permit(map[string]any{"user_id": annID, "access_point_id": front})
+	ann := s.register(annID, "ann")
+	ctx, cancel := context.WithTimeout(context.Background(), e2eGuard)
+	defer cancel()
+	key, phoneCtrl, cred := s.phone(ctx, air, ann)
+	air.SetRSSI(phoneCtrl, adapter, -70)
+
+	p := make(chan error, 1)
+	go func() {
+		out, err := presentOnce(ctx, key, ble.DiscoverAdvertise, cred)
+		if err == nil && !out.Result.Granted {
+			err = fmt.Errorf("denied: %v", out.Result.Reason)
+		}
+		p <- err
+	}()
+	var cal struct {
+		Offset int `json:"rssi_offset"`
+		Median int `json:"median_dbm"`
+	}
+	path := fmt.Sprintf("/api/v1/access-points/%d/calibrate", front)
+	for {
+		// 409 until the reader runs and has heard the phone a few times.
+		code := api(t, a.url, s.token, "POST", path, nil, &cal)
+		if code == http.StatusOK {
+			break
+		}
+		if code != http.StatusConflict || ctx.Err() != nil {
+			t.Fatalf("calibrate: %d\n%s", code, a.output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if cal.Offset != 10 || cal.Median != -70 {
+		t.Fatalf("calibration %+v, want the phone's -70 dBm and an offset of 10 dB", cal)
+	}
+	select {
+	case err := <-p:
+		if err != nil {
+			t.Fatalf("the phone at the door once calibrated: %v\n%s", err, a.output())
+		}
+	case <-ctx.Done():
+		t.Fatalf("the phone was not taken up once calibrated\n%s", a.output())
+	}
+	got := s.decisions("")
+	if len(got) != 1 || got[0].Kind != "access.granted" || got[0].RSSI != -60 {
+		t.Fatalf("decisions %+v, want one grant at the calibrated -60 dBm", got)
 	}
 }

@@ -129,7 +129,8 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		return r != nil && r.Touch()
 	}
 	stopping := make(chan struct{})
-	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer, Touch: touch, Stopping: stopping})
+	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer,
+		Touch: touch, Calibrate: calibrateWith(readers), Stopping: stopping})
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	// Live event streams never go idle: end them, so Shutdown only waits
 	// for ordinary requests.

@@ -19,6 +19,7 @@ func (h *handler) accessPointRoutes(g *echo.Group) {
 	g.GET("/access-points/:id", h.accessPointShow)
 	g.POST("/access-points/:id", h.accessPointUpdate)
 	g.POST("/access-points/:id/delete", h.accessPointDelete)
+	g.POST("/access-points/:id/calibrate", h.accessPointCalibrate)
 }
 
 type accessPointListView struct {
@@ -29,6 +30,7 @@ type accessPointListView struct {
 type accessPointFormView struct {
 	AP            access.AccessPoint
 	RSSI          string
+	RSSIOffset    string
 	UnlockSeconds string
 	Errors        fieldErrors
 }
@@ -42,7 +44,7 @@ func (h *handler) accessPointList(c echo.Context) error {
 }
 
 func apForm(a access.AccessPoint) accessPointFormView {
-	v := accessPointFormView{AP: a, Errors: fieldErrors{}}
+	v := accessPointFormView{AP: a, RSSIOffset: strconv.Itoa(a.RSSIOffset), Errors: fieldErrors{}}
 	if a.RSSIThreshold != 0 {
 		v.RSSI = strconv.Itoa(a.RSSIThreshold)
 	}
@@ -66,15 +68,10 @@ func readAccessPointForm(c echo.Context, a *access.AccessPoint) accessPointFormV
 	if s := c.FormValue("state"); s != "" {
 		a.State = access.State(s)
 	}
-	v := accessPointFormView{AP: *a, RSSI: strings.TrimSpace(c.FormValue("rssi_threshold")), UnlockSeconds: strings.TrimSpace(c.FormValue("unlock_seconds")), Errors: fieldErrors{}}
-	a.RSSIThreshold = 0
-	if v.RSSI != "" {
-		n, err := strconv.Atoi(v.RSSI)
-		if err != nil {
-			v.Errors["rssi_threshold"] = "must be a whole number of dBm, such as -60"
-		}
-		a.RSSIThreshold = n
-	}
+	v := accessPointFormView{AP: *a, RSSI: strings.TrimSpace(c.FormValue("rssi_threshold")), RSSIOffset: strings.TrimSpace(c.FormValue("rssi_offset")),
+		UnlockSeconds: strings.TrimSpace(c.FormValue("unlock_seconds")), Errors: fieldErrors{}}
+	a.RSSIThreshold = wholeNumber(v.RSSI, v.Errors, "rssi_threshold", "must be a whole number of dBm, such as -60")
+	a.RSSIOffset = wholeNumber(v.RSSIOffset, v.Errors, "rssi_offset", "must be a whole number of dB, such as 6 or -4")
 	a.UnlockDuration = 0
 	if v.UnlockSeconds != "" {
 		n, err := strconv.Atoi(v.UnlockSeconds)
@@ -85,6 +82,19 @@ func readAccessPointForm(c echo.Context, a *access.AccessPoint) accessPointFormV
 	}
 	addFieldErrors(v.Errors, validateDraft(*a))
 	return v
+}
+
+// wholeNumber reads a form's number field: empty is 0, and what is not a
+// whole number is the field's error, msg.
+func wholeNumber(v string, errs fieldErrors, field, msg string) int {
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		errs[field] = msg
+	}
+	return n
 }
 
 func (h *handler) accessPointCreate(c echo.Context) error {

@@ -36,6 +36,7 @@ func (h *handler) apiRoutes(g *echo.Group) {
 	g.PATCH("/access-points/:id", h.apiAccessPointUpdate)
 	g.DELETE("/access-points/:id", h.apiAccessPointDelete)
 	g.POST("/access-points/:id/touch", h.apiAccessPointTouch)
+	g.POST("/access-points/:id/calibrate", h.apiAccessPointCalibrate)
 
 	g.GET("/time-profiles", h.apiTimeProfileList)
 	g.POST("/time-profiles", h.apiTimeProfileCreate)

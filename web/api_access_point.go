@@ -15,6 +15,7 @@ type accessPointJSON struct {
 	Reader        string `json:"reader"`
 	Mode          string `json:"mode"`
 	RSSIThreshold int    `json:"rssi_threshold"`
+	RSSIOffset    int    `json:"rssi_offset"`
 	RequireUnlock bool   `json:"require_unlock"`
 	UnlockSeconds int    `json:"unlock_seconds"`
 	State         string `json:"state"`
@@ -25,6 +26,7 @@ type accessPointInput struct {
 	Reader        *string `json:"reader"`
 	Mode          *string `json:"mode"`
 	RSSIThreshold *int    `json:"rssi_threshold"`
+	RSSIOffset    *int    `json:"rssi_offset"`
 	RequireUnlock *bool   `json:"require_unlock"`
 	UnlockSeconds *int    `json:"unlock_seconds"`
 	State         *string `json:"state"`
@@ -32,7 +34,7 @@ type accessPointInput struct {
 
 func toAccessPointJSON(a access.AccessPoint) accessPointJSON {
 	return accessPointJSON{ID: a.ID, Name: a.Name, Reader: a.Reader, Mode: string(a.Mode), RSSIThreshold: a.RSSIThreshold,
-		RequireUnlock: a.RequireUnlock, UnlockSeconds: int(a.UnlockDuration / time.Second), State: string(a.State)}
+		RSSIOffset: a.RSSIOffset, RequireUnlock: a.RequireUnlock, UnlockSeconds: int(a.UnlockDuration / time.Second), State: string(a.State)}
 }
 
 func (in accessPointInput) apply(a *access.AccessPoint) {
@@ -52,6 +54,9 @@ func (in accessPointInput) apply(a *access.AccessPoint) {
 	}
 	if in.RSSIThreshold != nil {
 		a.RSSIThreshold = *in.RSSIThreshold
+	}
+	if in.RSSIOffset != nil {
+		a.RSSIOffset = *in.RSSIOffset
 	}
 	if in.RequireUnlock != nil {
 		a.RequireUnlock = *in.RequireUnlock

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,12 +89,28 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	go mailer.Run(ctx)
+	// The reader manager comes later in the story; Calibrate asks it then.
+	var readers atomic.Pointer[ble.Manager]
 	srv.Config.Handler = web.New(web.Config{
 		Store:      st,
 		Log:        logger,
 		PublicURL:  base,
 		SetupToken: token,
 		Mailer:     mailer,
+		Calibrate: func(id int64) (web.Calibration, error) {
+			var r *ble.Reader
+			if m := readers.Load(); m != nil {
+				r = m.Reader(id)
+			}
+			if r == nil {
+				return web.Calibration{}, access.Conflict("the reader is not running")
+			}
+			c, err := r.Calibrate()
+			if err != nil {
+				return web.Calibration{}, access.Conflict("%v", err)
+			}
+			return web.Calibration{Samples: c.Samples, Median: c.Median, Offset: c.Offset}, nil
+		},
 	})
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -271,6 +288,39 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 	if err := air.WaitReader(ctx, "front"); err != nil {
 		t.Fatal(err)
 	}
+	readers.Store(mgr)
+
+	// Calibrating the front door at the door: with no phone near, the page
+	// says so; with one presenting where a phone should open the door, the
+	// offset is set so that spot reads as the threshold (-75 dBm, touch).
+	b.open("/access-points/" + strconv.FormatInt(aps[0].ID, 10))
+	b.wantPage("/access-points/*", "Front door")
+	b.submit("calibrate-form")
+	b.wantPage("/access-points/*/calibrate", "Front door")
+	if got := b.texts("error-calibrate"); len(got) != 1 || !strings.Contains(got[0], "no phone heard") {
+		t.Errorf("calibrating with no phone near: got %q, want the reader to say it heard none", got)
+	}
+	// The refusal is a 409, which the browser logs; nothing else may be.
+	if errs := b.console.take(); len(errs) != 1 || !strings.Contains(errs[0], "409") {
+		t.Errorf("the refused calibration logged %q, want its 409 only", errs)
+	}
+	installer, err := ble.DialAir(ctx, airLn.Addr().String(), ble.Presence{Reader: "front", RSSI: -63, Discovery: ble.DiscoverAdvertise})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := mgr.Reader(aps[0].ID).Calibrate(); err == nil {
+			break // the reader has heard the phone well enough
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.submit("calibrate-form")
+	b.wantPage("/access-points/*", "Front door")
+	b.wantText("flash", "Calibrated: where the phone stood now reads as the threshold.")
+	if got := b.eval(`document.querySelector('[data-testid="access-point-form"] [name="rssi_offset"]').value`); got != "-12" {
+		t.Errorf("the offset field after calibrating reads %q, want -12 (the -75 dBm threshold less the phone's -63)", got)
+	}
+	installer.Close()
 	b.nav("dashboard")
 	b.wantPage("/", "Dashboard")
 	b.wantText("ap-last-"+strconv.FormatInt(aps[0].ID, 10), "no presentations yet")

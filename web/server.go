@@ -31,6 +31,10 @@ type Config struct {
 	// its input line does; it reports false when there is no such reader
 	// running. nil: no readers here.
 	Touch func(accessPointID int64) bool
+	// Calibrate measures, at the running reader of an access point, the
+	// nearest phone heard in the last few seconds (see Calibration). Its
+	// errors are shown as they are. nil: no readers here.
+	Calibrate func(accessPointID int64) (Calibration, error)
 	// Stopping is closed when the server shuts down, so live streams end
 	// and let the shutdown finish. nil: never.
 	Stopping <-chan struct{}
@@ -46,9 +50,10 @@ type handler struct {
 	setupMu    sync.Mutex
 	setupToken string
 
-	mailer *mail.Mailer
-	touch  func(accessPointID int64) bool
-	stop   <-chan struct{}
+	mailer          *mail.Mailer
+	touch           func(accessPointID int64) bool
+	calibrateReader func(accessPointID int64) (Calibration, error)
+	stop            <-chan struct{}
 
 	loginByIP    *limiter
 	loginByEmail *limiter
@@ -58,14 +63,15 @@ type handler struct {
 // New returns the HTTP handler for the whole appliance.
 func New(cfg Config) *echo.Echo {
 	h := &handler{
-		store:      cfg.Store,
-		log:        cfg.Log,
-		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
-		now:        cfg.Now,
-		setupToken: cfg.SetupToken,
-		mailer:     cfg.Mailer,
-		touch:      cfg.Touch,
-		stop:       cfg.Stopping,
+		store:           cfg.Store,
+		log:             cfg.Log,
+		publicURL:       strings.TrimRight(cfg.PublicURL, "/"),
+		now:             cfg.Now,
+		setupToken:      cfg.SetupToken,
+		mailer:          cfg.Mailer,
+		touch:           cfg.Touch,
+		calibrateReader: cfg.Calibrate,
+		stop:            cfg.Stopping,
 	}
 	if h.log == nil {
 		h.log = slog.Default()

@@ -52,10 +52,10 @@ func TestFormsShowEveryFieldError(t *testing.T) {
 			map[string]string{"last_name": "at most 100", "email": "not a valid email", "valid_until": "after valid from"},
 			map[string]string{"email": "bad", "valid_from": "2026-05-01", "valid_until": "2026-04-01"}},
 		{"new access point", "/access-points",
-			url.Values{"name": {""}, "reader": {"usb0"}, "mode": {"teleport"}, "rssi_threshold": {"loud"}, "unlock_seconds": {"0"}, "state": {"open"}},
+			url.Values{"name": {""}, "reader": {"usb0"}, "mode": {"teleport"}, "rssi_threshold": {"loud"}, "rssi_offset": {"+6dB"}, "unlock_seconds": {"0"}, "state": {"open"}},
 			map[string]string{"name": "required", "reader": "sim:NAME", "mode": "direct, touch or long-range", "rssi_threshold": "whole number of dBm",
-				"unlock_seconds": "whole number of seconds", "state": "normal, lockdown or unlocked"},
-			map[string]string{"reader": "usb0", "rssi_threshold": "loud", "unlock_seconds": "0"}},
+				"rssi_offset": "whole number of dB", "unlock_seconds": "whole number of seconds", "state": "normal, lockdown or unlocked"},
+			map[string]string{"reader": "usb0", "rssi_threshold": "loud", "rssi_offset": "+6dB", "unlock_seconds": "0"}},
 		{"access point's page", "/access-points/" + itoa(front),
 			url.Values{"name": {"Front"}, "reader": {"sim:Front Door"}, "mode": {"direct"}, "rssi_threshold": {"-10"}, "unlock_seconds": {"7200"}},
 			map[string]string{"reader": "sim:NAME", "rssi_threshold": "between -120 and -20", "unlock_seconds": "between 1 and 3600"},
@@ -139,9 +139,10 @@ func TestAPIAnswersEveryFieldError(t *testing.T) {
 			"first_name": "a first or last name is required", "valid_until": "must be after valid from"}},
 		{"group", "POST", "/api/v1/groups", `{"name":"","description":"` + strings.Repeat("d", 1001) + `"}`, map[string]string{
 			"name": "is required", "description": "must be at most 1000 characters"}},
-		{"access point", "POST", "/api/v1/access-points", `{"reader":"usb0","mode":"teleport","rssi_threshold":-5,"unlock_seconds":0,"state":"open"}`, map[string]string{
+		{"access point", "POST", "/api/v1/access-points", `{"reader":"usb0","mode":"teleport","rssi_threshold":-5,"rssi_offset":-41,"unlock_seconds":0,"state":"open"}`, map[string]string{
 			"name": "is required", "reader": "must be sim:NAME (lower-case letters, digits, . _ -) or hciN", "mode": "must be direct, touch or long-range",
-			"rssi_threshold": "must be between -120 and -20 dBm", "unlock_seconds": "must be between 1 and 3600 seconds", "state": "must be normal, lockdown or unlocked"}},
+			"rssi_threshold": "must be between -120 and -20 dBm", "rssi_offset": "must be between -40 and 40 dB", "unlock_seconds": "must be between 1 and 3600 seconds",
+			"state": "must be normal, lockdown or unlocked"}},
 		{"time profile", "POST", "/api/v1/time-profiles", `{"name":"","windows":[{"days":["funday"],"start":"08:00","end":"18:00"}],"holidays":["2026-13-45"]}`, map[string]string{
 			"name": "is required", "windows": `window 1: "funday" is not a day (mon, tue, …)`, "holidays": `"2026-13-45" is not a date (YYYY-MM-DD)`}},
 		{"time profile update", "PATCH", "/api/v1/time-profiles/" + itoa(night), `{"name":"","windows":[]}`, map[string]string{

@@ -21,16 +21,17 @@ type pageView struct {
 // flashes are the only messages a redirect may ask a page to show, so a
 // crafted link cannot put words on the page.
 var flashes = map[string]string{
-	"created":   "Saved.",
-	"saved":     "Changes saved.",
-	"deleted":   "Deleted.",
-	"invited":   "Smart credential assigned; the invitation is in the outbox.",
-	"resent":    "Invitation queued again.",
-	"revoked":   "Credential revoked. It is refused at every reader from now on.",
-	"reissued":  "A new registration code was issued; the old one no longer works.",
-	"imported":  "Credential added.",
-	"test":      "Test email queued.",
-	"signedout": "You are signed out.",
+	"created":    "Saved.",
+	"saved":      "Changes saved.",
+	"deleted":    "Deleted.",
+	"invited":    "Smart credential assigned; the invitation is in the outbox.",
+	"resent":     "Invitation queued again.",
+	"revoked":    "Credential revoked. It is refused at every reader from now on.",
+	"reissued":   "A new registration code was issued; the old one no longer works.",
+	"imported":   "Credential added.",
+	"test":       "Test email queued.",
+	"signedout":  "You are signed out.",
+	"calibrated": "Calibrated: where the phone stood now reads as the threshold.",
 }
 
 func pageFor(c echo.Context, title string) pageView {
