@@ -18,37 +18,40 @@ const (
 	sessionCookie       = "postern_session"
 	secureSessionCookie = "__Host-postern_session"
 	preCSRFCookie       = "postern_csrf"
+	securePreCSRFCookie = "__Host-postern_csrf"
 	sessionTTL          = 12 * time.Hour
 	ctxSession          = "session"
 	ctxActor            = "actor"
 )
 
-// secure reports whether the browser reached us over TLS, directly or
-// through the public URL, so cookies may be marked Secure and __Host-.
+// secure reports whether the browser reached us over TLS: directly, through
+// a trusted proxy that says so, or as the public URL promises. Cookies are
+// then Secure and __Host-, and HSTS is sent.
 func (h *handler) secure(c echo.Context) bool {
-	return c.Request().TLS != nil || strings.HasPrefix(h.publicURL, "https://")
+	return c.Request().TLS != nil || h.forwardedTLS(c.Request()) || strings.HasPrefix(h.publicURL, "https://")
+}
+
+// cookieName is name, or its __Host- form under TLS. Over TLS only the
+// __Host- cookie is read: a plain one can be planted by a neighbouring host
+// or over plain HTTP, a __Host- one only by this origin over HTTPS.
+func (h *handler) cookieName(c echo.Context, name, secureName string) string {
+	if h.secure(c) {
+		return secureName
+	}
+	return name
 }
 
 // sessionToken reads the session cookie under the one name setSessionCookie
-// uses: over TLS only the __Host- cookie counts, since a plain one can be
-// planted by a neighbouring host or over plain HTTP.
+// uses.
 func (h *handler) sessionToken(c echo.Context) string {
-	name := sessionCookie
-	if h.secure(c) {
-		name = secureSessionCookie
-	}
-	if ck, err := c.Cookie(name); err == nil {
+	if ck, err := c.Cookie(h.cookieName(c, sessionCookie, secureSessionCookie)); err == nil {
 		return ck.Value
 	}
 	return ""
 }
 
 func (h *handler) setSessionCookie(c echo.Context, token string, maxAge int) {
-	name := sessionCookie
-	if h.secure(c) {
-		name = secureSessionCookie
-	}
-	c.SetCookie(&http.Cookie{Name: name, Value: token, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: h.secure(c), SameSite: http.SameSiteStrictMode})
+	c.SetCookie(&http.Cookie{Name: h.cookieName(c, sessionCookie, secureSessionCookie), Value: token, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: h.secure(c), SameSite: http.SameSiteStrictMode})
 }
 
 // requireSession lets through only a logged-in browser; others are sent to
@@ -125,16 +128,17 @@ func (h *handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 // preCSRF is a double-submit token for the forms used before there is a
 // session (setup and login).
 func (h *handler) preCSRF(c echo.Context) string {
-	if ck, err := c.Cookie(preCSRFCookie); err == nil && len(ck.Value) >= 20 {
+	name := h.cookieName(c, preCSRFCookie, securePreCSRFCookie)
+	if ck, err := c.Cookie(name); err == nil && len(ck.Value) >= 20 {
 		return ck.Value
 	}
 	t := randomToken(24)
-	c.SetCookie(&http.Cookie{Name: preCSRFCookie, Value: t, Path: "/", HttpOnly: true, Secure: h.secure(c), SameSite: http.SameSiteStrictMode})
+	c.SetCookie(&http.Cookie{Name: name, Value: t, Path: "/", HttpOnly: true, Secure: h.secure(c), SameSite: http.SameSiteStrictMode})
 	return t
 }
 
 func (h *handler) checkPreCSRF(c echo.Context) bool {
-	ck, err := c.Cookie(preCSRFCookie)
+	ck, err := c.Cookie(h.cookieName(c, preCSRFCookie, securePreCSRFCookie))
 	return err == nil && ck.Value != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(c.FormValue("_csrf"))) == 1
 }
 

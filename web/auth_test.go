@@ -119,8 +119,9 @@ func TestSecureCookies(t *testing.T) {
 	t.Run("setup", func(t *testing.T) {
 		env := newEnv(t, withSetupToken, withHTTPS)
 		ck, csrf := env.preForm(t, "/setup?token="+setupToken)
-		if !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode {
-			t.Errorf("got form cookie Secure=%v HttpOnly=%v SameSite=%v, want Secure, HttpOnly, Strict", ck.Secure, ck.HttpOnly, ck.SameSite)
+		if ck.Name != "__Host-postern_csrf" || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.Domain != "" {
+			t.Errorf("got form cookie %s Secure=%v HttpOnly=%v SameSite=%v Path=%q Domain=%q, want __Host-postern_csrf, Secure, HttpOnly, Strict, Path / and no Domain",
+				ck.Name, ck.Secure, ck.HttpOnly, ck.SameSite, ck.Path, ck.Domain)
 		}
 		w := env.postPre("/setup", ck, url.Values{"_csrf": {csrf}, "token": {setupToken}, "email": {adminEmail}, "password": {adminPassword}, "confirm": {adminPassword}})
 		checkSecureSession(t, env, w)

@@ -93,7 +93,8 @@ func (h *handler) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := dashboardView{Users: users, AccessPoints: aps, Events: events, Last: last, Loc: h.location(ctx)}
+	v := dashboardView{Users: users, AccessPoints: aps, Events: events, Last: last, Loc: h.location(ctx),
+		PlainHTTP: h.tls.PlainOnNetwork && !h.secure(c)}
 	return render(c, http.StatusOK, dashboardPage(pageFor(c, "Dashboard"), v))
 }
 
@@ -103,4 +104,5 @@ type dashboardView struct {
 	Events       []access.Event
 	Last         map[int64]access.Event
 	Loc          *time.Location
+	PlainHTTP    bool // this page crossed the network unencrypted
 }

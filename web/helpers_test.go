@@ -159,7 +159,10 @@ func (env *env) preForm(t *testing.T, target string) (*http.Cookie, string) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("GET %s: got status %d, want 200\n%s", target, w.Code, w.Body)
 	}
-	ck := cookie(w, "postern_csrf")
+	ck := cookie(w, "__Host-postern_csrf")
+	if ck == nil {
+		ck = cookie(w, "postern_csrf")
+	}
 	if ck == nil {
 		t.Fatalf("GET %s set no postern_csrf cookie", target)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,22 @@ type Config struct {
 	// Stopping is closed when the server shuts down, so live streams end
 	// and let the shutdown finish. nil: never.
 	Stopping <-chan struct{}
+	// TLS is how browsers reach the appliance, for the settings page and
+	// the dashboard's warning.
+	TLS TLSStatus
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed. Empty: none, the peer is the client.
+	TrustedProxies []netip.Prefix
+}
+
+// TLSStatus says how the appliance serves its pages.
+type TLSStatus struct {
+	Mode        string // "off", "acme", "files" or "self-signed"
+	Fingerprint string // SHA-256 of a self-signed certificate, for admins to compare
+	// PlainOnNetwork is plain HTTP on an address other than loopback:
+	// passwords cross the network in the clear, so the dashboard says so
+	// to anyone who reached it that way.
+	PlainOnNetwork bool
 }
 
 // handler holds the dependencies every route uses.
@@ -54,6 +71,8 @@ type handler struct {
 	touch           func(accessPointID int64) bool
 	calibrateReader func(accessPointID int64) (Calibration, error)
 	stop            <-chan struct{}
+	tls             TLSStatus
+	proxies         prefixes
 
 	loginByIP    *limiter
 	loginByEmail *limiter
@@ -72,6 +91,8 @@ func New(cfg Config) *echo.Echo {
 		touch:           cfg.Touch,
 		calibrateReader: cfg.Calibrate,
 		stop:            cfg.Stopping,
+		tls:             cfg.TLS,
+		proxies:         cfg.TrustedProxies,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -88,9 +109,7 @@ func New(cfg Config) *echo.Echo {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Behind no proxy by default: the peer address is the client. Trusting
-	// X-Forwarded-For here would let anyone dodge the rate limits.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(h.proxies)
 	e.HTTPErrorHandler = h.httpError
 	e.Use(h.recoverer, h.securityHeaders)
 
@@ -168,6 +187,11 @@ func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		if h.secure(c) {
+			// Two years, the usual value; not includeSubDomains, since the
+			// appliance does not speak for its parent domain's other hosts.
+			hd.Set("Strict-Transport-Security", "max-age=63072000")
+		}
 		return next(c)
 	}
 }

@@ -33,6 +33,8 @@ type settingsView struct {
 	TestTo       string
 	Errors       fieldErrors
 	QueuedEmails int
+	TLS          TLSStatus
+	Secure       bool // this page came over HTTPS
 }
 
 func (h *handler) settingsView(c echo.Context) (settingsView, error) {
@@ -44,6 +46,7 @@ func (h *handler) settingsView(c echo.Context) (settingsView, error) {
 	v := settingsView{SiteName: site.Name, TimeZone: h.location(ctx).String(), CodeDays: strconv.Itoa(int(h.codeLifetime(ctx) / (24 * time.Hour))),
 		MailFrom: h.mailer.From(ctx, h.publicURL), SiteID: hexID(site.ID), PublicURL: h.publicURL, Errors: fieldErrors{}}
 	v.Fingerprint = siteFingerprint(site)
+	v.TLS, v.Secure = h.tls, h.secure(c)
 	u, src := h.mailer.SMTPURL(ctx)
 	if u != "" {
 		if cfg, err := mail.ParseURL(u); err == nil {
