@@ -62,6 +62,7 @@ type appliance struct {
 	air      string
 	cmd      *exec.Cmd
 	setupURL string
+	client   *http.Client // trusts the appliance's certificate, if it has one
 
 	mu  sync.Mutex
 	out bytes.Buffer
@@ -71,11 +72,34 @@ type appliance struct {
 // until /healthz answers.
 func startAppliance(t *testing.T, data string, extra ...string) *appliance {
 	t.Helper()
-	a := &appliance{t: t, data: data}
-	listen := freeAddr(t)
+	return launch(t, launchOpts{data: data, args: extra})
+}
+
+// launchOpts say how to start an appliance that is not plain HTTP on a
+// loopback port of its own.
+type launchOpts struct {
+	data   string
+	listen string       // "": a free loopback address
+	url    string       // the public URL; "": http://listen
+	client *http.Client // reaches url; nil: http.DefaultClient
+	args   []string
+}
+
+func launch(t *testing.T, o launchOpts) *appliance {
+	t.Helper()
+	a := &appliance{t: t, data: o.data, client: o.client}
+	if o.listen == "" {
+		o.listen = freeAddr(t)
+	}
+	if a.client == nil {
+		a.client = http.DefaultClient
+	}
 	a.air = freeAddr(t)
-	a.url = "http://" + listen
-	args := append([]string{"serve", "--data", data, "--listen", listen, "--air", a.air, "--radio", "sim"}, extra...)
+	a.url = o.url
+	if a.url == "" {
+		a.url = "http://" + o.listen
+	}
+	args := append([]string{"serve", "--data", o.data, "--listen", o.listen, "--air", a.air, "--radio", "sim"}, o.args...)
 	a.cmd = exec.Command(binary, args...)
 	a.cmd.Env = append(os.Environ(), "POSTERN_PUBLIC_URL="+a.url)
 	stdout, err := a.cmd.StdoutPipe()
@@ -106,7 +130,7 @@ func startAppliance(t *testing.T, data string, extra ...string) *appliance {
 	t.Cleanup(func() { a.stop() })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(a.url + "/healthz")
+		resp, err := a.client.Get(a.url + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -114,7 +138,7 @@ func startAppliance(t *testing.T, data string, extra ...string) *appliance {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the appliance did not come up:\n%s", a.output())
+			t.Fatalf("the appliance did not come up (%v):\n%s", err, a.output())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -23,17 +23,19 @@ import (
 
 // serveConfig is serve's flags.
 type serveConfig struct {
-	data      string
-	listen    string
-	publicURL string
-	radio     string
-	air       string
-	smtp      string
-	mailFrom  string
-	door      string
-	logLevel  string
-	deadline  time.Duration
-	faults    ble.Faults
+	data         string
+	listen       string
+	publicURL    string
+	tls          tlsFlags
+	trustedProxy string
+	radio        string
+	air          string
+	smtp         string
+	mailFrom     string
+	door         string
+	logLevel     string
+	deadline     time.Duration
+	faults       ble.Faults
 	// openAdapter opens the Bluetooth adapter hciN (ble.OpenHCI; tests
 	// give software controllers).
 	openAdapter func(index int) (goble.Device, error)
@@ -52,8 +54,10 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	fs.SetOutput(std.err)
 	cfg := serveConfig{openAdapter: openAdapter}
 	fs.StringVar(&cfg.data, "data", "./postern-data", "data folder (the SQLite database lives here)")
-	fs.StringVar(&cfg.listen, "listen", ":8080", "address the admin pages and APIs listen on")
-	fs.StringVar(&cfg.publicURL, "public-url", "", "URL people reach this appliance at, used in emailed links (default http://localhost:PORT)")
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address the admin pages and APIs listen on: this machine only by default; :8443 (with TLS) for the network")
+	fs.StringVar(&cfg.publicURL, "public-url", "", "URL people reach this appliance at, used in emailed links (default http(s)://localhost:PORT)")
+	cfg.tls.register(fs)
+	fs.StringVar(&cfg.trustedProxy, "trusted-proxy", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed")
 	fs.StringVar(&cfg.radio, "radio", "auto", "auto, or a comma-separated list of sim and hciN (one reader per adapter): auto uses the first Bluetooth adapter, else the simulated air")
 	fs.StringVar(&cfg.air, "air", "127.0.0.1:7390", "the simulated air's listen address")
 	fs.StringVar(&cfg.smtp, "smtp", "", "SMTP server: smtp://user:pass@host:port?tls=starttls|tls|none (also settable in the admin pages)")
@@ -72,6 +76,10 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: level}))
+	proxies, err := web.ParsePrefixes(cfg.trustedProxy)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
 
 	st, err := store.Open(ctx, cfg.data)
 	if err != nil {
@@ -87,8 +95,25 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
+	mode, err := cfg.tls.chooseMode(ln.Addr(), cfg.publicURL, len(proxies) > 0)
+	if err != nil {
+		return err
+	}
 	if cfg.publicURL == "" {
-		cfg.publicURL = "http://" + displayAddr(ln.Addr().String())
+		scheme := "https://"
+		if mode == tlsOff {
+			scheme = "http://"
+		}
+		cfg.publicURL = scheme + displayAddr(ln.Addr().String())
+	}
+	tlsSet, err := cfg.tls.setup(mode, cfg.data, cfg.publicURL, ln.Addr(), log)
+	if err != nil {
+		return err
+	}
+	httpLn, err := tlsSet.listenHTTP(log)
+	if err != nil {
+		return err
 	}
 
 	var setupToken string
@@ -97,6 +122,9 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	} else if n == 0 {
 		setupToken = randomHex(16)
 		fmt.Fprintf(std.out, "\nPostern has no administrator yet. Open this one-time link to create one:\n\n    %s/setup?token=%s\n\n", strings.TrimRight(cfg.publicURL, "/"), setupToken)
+		if tlsSet.fingerprint != "" {
+			fmt.Fprintf(std.out, "The certificate is self-signed, so the browser will warn. Go on only if the SHA-256 fingerprint it shows is:\n\n    %s\n\n", tlsSet.fingerprint)
+		}
 	}
 
 	mailer, err := mail.NewMailer(web.MailOutbox(st), st, mail.MailerConfig{SMTP: cfg.smtp, From: cfg.mailFrom, Log: log})
@@ -130,14 +158,21 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	}
 	stopping := make(chan struct{})
 	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer,
-		Touch: touch, Calibrate: calibrateWith(readers), Stopping: stopping})
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		Touch: touch, Calibrate: calibrateWith(readers), Stopping: stopping,
+		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies})
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsSet.config}
 	// Live event streams never go idle: end them, so Shutdown only waits
 	// for ordinary requests.
 	srv.RegisterOnShutdown(func() { close(stopping) })
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("postern is running", "version", versionString(), "listen", ln.Addr().String(), "url", cfg.publicURL, "data", cfg.data)
+	errc := make(chan error, 2)
+	go func() { errc <- tlsSet.serve(srv, ln) }()
+	if httpLn != nil {
+		redirect := &http.Server{Handler: tlsSet.redirect, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+		go func() { errc <- redirect.Serve(httpLn) }()
+		defer redirect.Close()
+	}
+	log.Info("postern is running", "version", versionString(), "listen", ln.Addr().String(), "url", cfg.publicURL, "data", cfg.data, "tls", mode)
+	tlsSet.announce(workers, log, ln.Addr(), httpLn)
 
 	select {
 	case err := <-errc:
@@ -153,13 +188,14 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	return nil
 }
 
-// displayAddr turns ":8080" or "[::]:8080" into "localhost:8080" for links.
+// displayAddr turns ":8080", "[::]:8080" or "127.0.0.1:8080" into
+// "localhost:8080" for links.
 func displayAddr(addr string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return addr
 	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+	if ip := net.ParseIP(host); host == "" || (ip != nil && (ip.IsUnspecified() || ip.IsLoopback())) {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
