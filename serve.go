@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -33,7 +32,7 @@ type serveConfig struct {
 	smtp         string
 	mailFrom     string
 	door         string
-	logLevel     string
+	observe      observeFlags
 	deadline     time.Duration
 	faults       ble.Faults
 	// openAdapter opens the Bluetooth adapter hciN (ble.OpenHCI; tests
@@ -63,7 +62,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	fs.StringVar(&cfg.smtp, "smtp", "", "SMTP server: smtp://user:pass@host:port?tls=starttls|tls|none (also settable in the admin pages)")
 	fs.StringVar(&cfg.mailFrom, "mail-from", "", "From address of the emails Postern sends")
 	fs.StringVar(&cfg.door, "door", "log", "door output: log, or exec:COMMAND run on each grant")
-	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	cfg.observe.register(fs)
 	fs.DurationVar(&cfg.deadline, "deadline", 800*time.Millisecond, "how long after its challenge a reader accepts a key's response")
 	fs.DurationVar(&cfg.faults.Latency, "air-latency", 0, "simulated air: delay added to every message (fault tests)")
 	fs.Float64Var(&cfg.faults.Drop, "air-drop", 0, "simulated air: probability from 0 to 1 that a message is lost (fault tests)")
@@ -71,14 +70,17 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	log, err := cfg.observe.logger(std.err)
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewTextHandler(std.err, &slog.HandlerOptions{Level: level}))
 	proxies, err := web.ParsePrefixes(cfg.trustedProxy)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	metricsAllow, err := cfg.observe.allowed()
+	if err != nil {
+		return err
 	}
 
 	st, err := store.Open(ctx, cfg.data)
@@ -127,7 +129,9 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		}
 	}
 
-	mailer, err := mail.NewMailer(web.MailOutbox(st), st, mail.MailerConfig{SMTP: cfg.smtp, From: cfg.mailFrom, Log: log})
+	metrics := web.NewMetrics(st, versionString())
+	mailer, err := mail.NewMailer(web.MailOutbox(st), st, mail.MailerConfig{SMTP: cfg.smtp, From: cfg.mailFrom, Log: log,
+		Options: []mail.Option{mailMetrics(metrics)}})
 	if err != nil {
 		return err
 	}
@@ -137,20 +141,28 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	if _, err := st.Site(ctx); err != nil {
 		return err
 	}
-	// Background work stops, and is waited for, before the database closes.
+	events, err := newEventLog(ctx, st, log, metrics.Event)
+	if err != nil {
+		return err
+	}
+	// Background work stops, and is waited for, before the database
+	// closes; the readers stop first, so the event log's last read
+	// sees their last decisions.
 	workers, stopWorkers := context.WithCancel(context.Background())
-	var mailDone sync.WaitGroup
+	var background sync.WaitGroup
 	defer func() {
 		stopWorkers()
-		mailDone.Wait()
+		background.Wait()
 	}()
-	mailDone.Go(func() { mailer.Run(workers) })
+	background.Go(func() { mailer.Run(workers) })
+	background.Go(func() { events.run(workers) })
 
 	readers, err := startReaders(workers, cfg, st, log)
 	if err != nil {
 		return err
 	}
 	defer readers.Close()
+	readerMetrics(metrics, readers)
 
 	touch := func(id int64) bool {
 		r := readers.Reader(id)
@@ -159,15 +171,15 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	stopping := make(chan struct{})
 	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer,
 		Touch: touch, Calibrate: calibrateWith(readers), Stopping: stopping,
-		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies})
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsSet.config}
+		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies, Metrics: metrics, MetricsAllow: metricsAllow})
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsSet.config, ErrorLog: serverLog(log)}
 	// Live event streams never go idle: end them, so Shutdown only waits
 	// for ordinary requests.
 	srv.RegisterOnShutdown(func() { close(stopping) })
 	errc := make(chan error, 2)
 	go func() { errc <- tlsSet.serve(srv, ln) }()
 	if httpLn != nil {
-		redirect := &http.Server{Handler: tlsSet.redirect, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+		redirect := &http.Server{Handler: tlsSet.redirect, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, ErrorLog: serverLog(log)}
 		go func() { errc <- redirect.Serve(httpLn) }()
 		defer redirect.Close()
 	}

@@ -45,6 +45,10 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed. Empty: none, the peer is the client.
 	TrustedProxies []netip.Prefix
+	// Metrics, when set, is served at /metrics to MetricsAllow addresses
+	// and to API tokens, and counts every request.
+	Metrics      *Metrics
+	MetricsAllow []netip.Prefix
 }
 
 // TLSStatus says how the appliance serves its pages.
@@ -73,6 +77,8 @@ type handler struct {
 	stop            <-chan struct{}
 	tls             TLSStatus
 	proxies         prefixes
+	metrics         *Metrics
+	metricsAllow    prefixes
 
 	loginByIP    *limiter
 	loginByEmail *limiter
@@ -93,6 +99,8 @@ func New(cfg Config) *echo.Echo {
 		stop:            cfg.Stopping,
 		tls:             cfg.TLS,
 		proxies:         cfg.TrustedProxies,
+		metrics:         cfg.Metrics,
+		metricsAllow:    cfg.MetricsAllow,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -111,9 +119,13 @@ func New(cfg Config) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(h.proxies)
 	e.HTTPErrorHandler = h.httpError
+	if h.metrics != nil {
+		e.Use(h.countRequests)
+	}
 	e.Use(h.recoverer, h.securityHeaders)
 
 	e.GET("/healthz", h.healthz)
+	h.metricsRoutes(e)
 	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheForever(http.FileServerFS(assets.FS)))))
 
 	pages := e.Group("", h.bodyLimit(1<<20))
