@@ -47,6 +47,8 @@ func run(args []string, std stdio) int {
 		cmd = admin
 	case "key":
 		cmd = key
+	case "service":
+		cmd = service
 	case "version", "--version", "-v":
 		cmd = printVersion
 	case "help", "-h", "--help":
@@ -126,6 +128,7 @@ Usage:
   postern admin create --email E [--data D]  add an administrator (password on stdin)
   postern admin token --email E --name N     print a new API token
   postern key --state FILE COMMAND           the reference soft key (register, present, share, status, delete)
+  postern service print [--binary P] [--data D]  print a hardened systemd unit
   postern version
 
 Run "postern COMMAND -h" for a command's flags.
