@@ -94,3 +94,28 @@ func TestPlainHTTPOnTheNetworkWarns(t *testing.T) {
 		})
 	}
 }
+
+// TestServeEnvDefaults: the new serve flags come from POSTERN_<FLAG> too;
+// each row's value is refused, which shows it was read.
+func TestServeEnvDefaults(t *testing.T) {
+	tests := []struct {
+		env, value, wantErr string
+	}{
+		{"POSTERN_TLS", "sometimes", `--tls "sometimes"`},
+		{"POSTERN_TLS_CERT", "cert.pem", "--tls-cert and --tls-key go together"},
+		{"POSTERN_LOG_FORMAT", "xml", `--log-format "xml"`},
+		{"POSTERN_METRICS_ALLOW", "0.0.0.0/0", "metrics are never public"},
+		{"POSTERN_TRUSTED_PROXY", "the proxy", "--trusted-proxy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Setenv(tt.env, tt.value)
+			var out, errb strings.Builder
+			code := run([]string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--radio", "sim", "--air", "127.0.0.1:0"},
+				stdio{in: strings.NewReader(""), out: &out, err: &errb})
+			if code != 1 || !strings.Contains(errb.String(), tt.wantErr) {
+				t.Errorf("got exit %d, %q; want exit 1 with %q", code, errb.String(), tt.wantErr)
+			}
+		})
+	}
+}
