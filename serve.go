@@ -42,7 +42,7 @@ type serveConfig struct {
 
 // serve runs the appliance until ctx ends, then shuts down in order: the
 // web server finishes its requests, the readers stop, then the mail
-// worker, then the database closes.
+// worker and the event log, then the database closes.
 func serve(ctx context.Context, args []string, std stdio) error {
 	return serveWith(ctx, args, std, ble.OpenHCI)
 }
@@ -116,6 +116,9 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	httpLn, err := tlsSet.listenHTTP(log)
 	if err != nil {
 		return err
+	}
+	if httpLn != nil {
+		defer httpLn.Close()
 	}
 
 	var setupToken string
