@@ -51,12 +51,17 @@ var unitTemplate = template.Must(template.New("unit").Parse(`# Postern, the acce
 #   useradd --system --home-dir {{.Data}} --shell /usr/sbin/nologin {{.User}}
 #   postern service print > /etc/systemd/system/postern.service
 #   systemctl daemon-reload && systemctl enable --now postern
-# Settings are POSTERN_<FLAG>=value lines in {{.EnvFile}}.
+# Settings are POSTERN_<FLAG>=value lines in {{.EnvFile}}, such as
+# POSTERN_RADIO=hci0 (an explicit adapter: auto would fall back to the
+# simulated air) and POSTERN_LISTEN=:443.
 
 [Unit]
 Description=Postern access control
 Wants=network-online.target
-After=network-online.target bluetooth.service
+After=network-online.target
+# BlueZ must not hold the adapters Postern uses (docs/hardware.md). Where
+# BlueZ serves another adapter, remove this and keep it off Postern's.
+Conflicts=bluetooth.service
 
 [Service]
 Type=exec

@@ -62,7 +62,7 @@ func TestServiceUnitHardening(t *testing.T) {
 			"ProtectSystem": "strict", "NoNewPrivileges": "yes", "ProtectHome": "yes", "PrivateTmp": "yes",
 			"CapabilityBoundingSet": "CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE",
 			"AmbientCapabilities":   "CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE",
-			"EnvironmentFile":       "-/etc/postern/postern.env", "Restart": "on-failure",
+			"EnvironmentFile":       "-/etc/postern/postern.env", "Restart": "on-failure", "Conflicts": "bluetooth.service",
 		}},
 		{name: "a data folder elsewhere", args: []string{"--data", "/srv/postern", "--user", "doors", "--binary", "/opt/postern/bin/postern"}, want: map[string]string{
 			"User": "doors", "ExecStart": "/opt/postern/bin/postern serve", "Environment": "POSTERN_DATA=/srv/postern",
