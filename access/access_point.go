@@ -89,7 +89,66 @@ type AccessPoint struct {
 	State          State
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+
+	// Exit marks a door people leave by: an evacuation unlocks it.
+	Exit bool
+	// UnlockProfileID is the unlock schedule: the door is unlocked while
+	// this time profile is open. 0: no schedule.
+	UnlockProfileID int64
+	// FirstPersonIn holds the schedule back until a permitted person has
+	// been let in that day.
+	FirstPersonIn bool
+	// UnlockedUntil is when an admin's "unlock now" ends.
+	UnlockedUntil time.Time
+	// HeldOpenLimit is how long the door may stand open before the held
+	// open alarm; zero is DefaultHeldOpenLimit.
+	HeldOpenLimit time.Duration
+	// IO is the door's hardware on the gateway's GPIO lines.
+	IO DoorIO
 }
+
+// DefaultHeldOpenLimit is how long a door may stand open before it is
+// reported as held open.
+const DefaultHeldOpenLimit = 30 * time.Second
+
+// DefaultDebounce is how long a door input must keep a level to count:
+// long enough for a contact's bounce, short against a person's press.
+const DefaultDebounce = 50 * time.Millisecond
+
+// DoorIO is a door's hardware on the gateway's GPIO lines. Lines are named
+// CHIP:OFFSET ("gpiochip0:17") or by the name the kernel gives them
+// ("GPIO17"). Empty lines are not wired.
+type DoorIO struct {
+	// Relay drives the lock. Without it the door output is the one set
+	// for the whole gateway (--door: log or exec:).
+	Relay string
+	// RelayActiveLow: a low level energises the relay.
+	RelayActiveLow bool
+	// FailSafe: the lock is open without power (a maglock), so the relay
+	// is energised to lock. Otherwise it is fail-secure (a strike that
+	// stays locked without power) and energised to unlock. Either way the
+	// relay rests de-energised whenever Postern is not in control, which
+	// is the lock's own safe state.
+	FailSafe bool
+	// Contact is the door contact input.
+	Contact string
+	// ContactOpenLow: the contact reads low while the door is open.
+	ContactOpenLow bool
+	// Exit is the request-to-exit input.
+	Exit string
+	// ExitPressedLow: the exit button reads low while pressed.
+	ExitPressedLow bool
+	// ExitUnlocks: a request to exit releases the lock, as for a grant.
+	ExitUnlocks bool
+	// Debounce is how long an input must keep a level to count; zero is
+	// DefaultDebounce.
+	Debounce time.Duration
+}
+
+// Wired reports whether any GPIO line is set.
+func (io DoorIO) Wired() bool { return io.Relay != "" || io.Contact != "" || io.Exit != "" }
+
+var linePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,48}(:[0-9]{1,4})?$`)
 
 var readerPattern = regexp.MustCompile(`^(sim:[a-z0-9][a-z0-9._-]{0,62}|hci[0-9]{1,2})$`)
 
@@ -108,6 +167,18 @@ func (a *AccessPoint) Normalize() {
 	}
 	if a.State == "" {
 		a.State = StateNormal
+	}
+	if a.HeldOpenLimit == 0 {
+		a.HeldOpenLimit = DefaultHeldOpenLimit
+	}
+	a.IO.Relay = strings.TrimSpace(a.IO.Relay)
+	a.IO.Contact = strings.TrimSpace(a.IO.Contact)
+	a.IO.Exit = strings.TrimSpace(a.IO.Exit)
+	if a.IO.Debounce == 0 {
+		a.IO.Debounce = DefaultDebounce
+	}
+	if a.UnlockProfileID == 0 {
+		a.FirstPersonIn = false
 	}
 }
 
@@ -138,6 +209,24 @@ func (a AccessPoint) Validate() error {
 	}
 	if !a.State.Valid() {
 		errs.Add("state", "must be normal, lockdown or unlocked")
+	}
+	if a.HeldOpenLimit != 0 && a.HeldOpenLimit < time.Second || a.HeldOpenLimit > 24*time.Hour {
+		errs.Add("held_open_seconds", "must be between 1 second and 24 hours")
+	}
+	lines := map[string]string{}
+	for _, l := range []struct{ field, line string }{{"relay_line", a.IO.Relay}, {"contact_line", a.IO.Contact}, {"exit_line", a.IO.Exit}} {
+		if l.line == "" {
+			continue
+		}
+		if !linePattern.MatchString(l.line) {
+			errs.Add(l.field, "must be CHIP:OFFSET (gpiochip0:17) or a line name (GPIO17)")
+		} else if other, taken := lines[l.line]; taken {
+			errs.Add(l.field, "is already the %s", strings.TrimSuffix(other, "_line"))
+		}
+		lines[l.line] = l.field
+	}
+	if a.IO.Debounce != 0 && a.IO.Debounce < time.Millisecond || a.IO.Debounce > time.Second {
+		errs.Add("debounce_ms", "must be between 1 and 1000 milliseconds")
 	}
 	return errs.Err()
 }

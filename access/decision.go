@@ -51,6 +51,7 @@ type Request struct {
 	UserVerified bool    // the key proved the device was unlocked
 	Now          time.Time
 	Location     *time.Location // the site's time zone
+	Site         SiteMode       // the site's emergency state; "" is normal
 }
 
 // Decision is the outcome of a presentation.
@@ -62,7 +63,7 @@ type Decision struct {
 // Decide returns whether the request opens the access point.
 func Decide(r Request) Decision {
 	deny := func(why Reason) Decision { return Decision{Reason: why} }
-	if r.AccessPoint.State == StateLockdown {
+	if LockedDown(r.AccessPoint, r.Site) && (r.User == nil || !r.User.LockdownExempt) {
 		return deny(ReasonLockedDown)
 	}
 	if r.Credential == nil || r.User == nil {

@@ -297,3 +297,30 @@ func FormatHolidays(ds []Date) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// OpensAt returns the first instant of day, in loc, at which the profile is
+// open, and false when it does not open that day. A night window from the
+// day before that runs past midnight opens the day at midnight.
+func (p TimeProfile) OpensAt(day Date, loc *time.Location) (time.Time, bool) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	midnight := time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, loc)
+	wd := midnight.Weekday()
+	prev := (wd + 6) % 7
+	yesterday := DateOf(time.Date(day.Year, day.Month, day.Day-1, 12, 0, 0, 0, loc))
+	first := -1
+	for _, w := range p.Windows {
+		if w.End <= w.Start && w.End > 0 && slices.Contains(w.Days, prev) && !p.holiday(yesterday) {
+			first = 0
+			break
+		}
+		if slices.Contains(w.Days, wd) && !p.holiday(day) && (first < 0 || w.Start < first) {
+			first = w.Start
+		}
+	}
+	if first < 0 {
+		return time.Time{}, false
+	}
+	return time.Date(day.Year, day.Month, day.Day, first/60, first%60, 0, 0, loc), true
+}

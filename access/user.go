@@ -15,8 +15,11 @@ type User struct {
 	Enabled    bool
 	ValidFrom  time.Time // zero: no start
 	ValidUntil time.Time // zero: no end
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// LockdownExempt: the user's credentials still open doors during a
+	// lockdown (security staff, first responders).
+	LockdownExempt bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Name is the user's full name as shown in lists.
