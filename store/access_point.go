@@ -3,22 +3,63 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"postern/access"
 )
 
-const accessPointColumns = `id, name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at`
+const accessPointColumns = `id, name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at,
+	exit_door, ifnull(unlock_profile_id, 0), first_person_in, unlocked_until, held_open_ms, door_io`
 
 func scanAccessPoint(sc scanner) (access.AccessPoint, error) {
 	var a access.AccessPoint
-	var unlock int64
-	var created, updated sql.NullInt64
-	err := sc.Scan(&a.ID, &a.Name, &a.Reader, &a.Mode, &a.RSSIThreshold, &a.RSSIOffset, &a.RequireUnlock, &unlock, &a.State, &created, &updated)
+	var unlock, heldOpen int64
+	var created, updated, until sql.NullInt64
+	var io string
+	err := sc.Scan(&a.ID, &a.Name, &a.Reader, &a.Mode, &a.RSSIThreshold, &a.RSSIOffset, &a.RequireUnlock, &unlock, &a.State, &created, &updated,
+		&a.Exit, &a.UnlockProfileID, &a.FirstPersonIn, &until, &heldOpen, &io)
+	if err != nil {
+		return a, err
+	}
 	a.UnlockDuration = time.Duration(unlock) * time.Millisecond
-	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
+	a.HeldOpenLimit = time.Duration(heldOpen) * time.Millisecond
+	a.CreatedAt, a.UpdatedAt, a.UnlockedUntil = fromMS(created), fromMS(updated), fromMS(until)
+	a.IO, err = decodeDoorIO(io)
 	return a, err
+}
+
+// doorIOJSON is how an access point's GPIO lines are stored: one JSON
+// column, since they are read and written together and never queried.
+type doorIOJSON struct {
+	Relay          string `json:"relay,omitempty"`
+	RelayActiveLow bool   `json:"relay_active_low,omitempty"`
+	FailSafe       bool   `json:"fail_safe,omitempty"`
+	Contact        string `json:"contact,omitempty"`
+	ContactOpenLow bool   `json:"contact_open_low,omitempty"`
+	Exit           string `json:"exit,omitempty"`
+	ExitPressedLow bool   `json:"exit_pressed_low,omitempty"`
+	ExitUnlocks    bool   `json:"exit_unlocks,omitempty"`
+	DebounceMS     int64  `json:"debounce_ms,omitempty"`
+}
+
+func encodeDoorIO(io access.DoorIO) string {
+	b, _ := json.Marshal(doorIOJSON{io.Relay, io.RelayActiveLow, io.FailSafe, io.Contact, io.ContactOpenLow, io.Exit, io.ExitPressedLow, io.ExitUnlocks, io.Debounce.Milliseconds()})
+	return string(b)
+}
+
+func decodeDoorIO(s string) (access.DoorIO, error) {
+	var j doorIOJSON
+	if err := json.Unmarshal([]byte(s), &j); err != nil {
+		return access.DoorIO{}, fmt.Errorf("door lines: %w", err)
+	}
+	io := access.DoorIO{Relay: j.Relay, RelayActiveLow: j.RelayActiveLow, FailSafe: j.FailSafe, Contact: j.Contact, ContactOpenLow: j.ContactOpenLow,
+		Exit: j.Exit, ExitPressedLow: j.ExitPressedLow, ExitUnlocks: j.ExitUnlocks, Debounce: time.Duration(j.DebounceMS) * time.Millisecond}
+	if io.Debounce == 0 {
+		io.Debounce = access.DefaultDebounce
+	}
+	return io, nil
 }
 
 // CreateAccessPoint stores a new access point.
@@ -30,8 +71,10 @@ func (s *Store) CreateAccessPoint(ctx context.Context, actor string, a *access.A
 	now := s.now()
 	a.CreatedAt, a.UpdatedAt = now, now
 	return s.tx(ctx, "create access point", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO access_points (name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, now.UnixMilli(), now.UnixMilli())
+		res, err := tx.ExecContext(ctx, `INSERT INTO access_points (name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at,
+			exit_door, unlock_profile_id, first_person_in, held_open_ms, door_io) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, now.UnixMilli(), now.UnixMilli(),
+			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO))
 		if err != nil {
 			return constraintErr("create access point", err, "an access point with that name or reader")
 		}
@@ -50,8 +93,12 @@ func (s *Store) UpdateAccessPoint(ctx context.Context, actor string, a *access.A
 	}
 	a.UpdatedAt = s.now()
 	return s.tx(ctx, "update access point", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE access_points SET name = ?, reader = ?, mode = ?, rssi_threshold = ?, rssi_offset = ?, require_unlock = ?, unlock_ms = ?, state = ?, updated_at = ? WHERE id = ?`,
-			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(), a.ID)
+		// unlocked_until is not written here: "unlock now" has its own
+		// call, so saving the form does not undo one made meanwhile.
+		res, err := tx.ExecContext(ctx, `UPDATE access_points SET name = ?, reader = ?, mode = ?, rssi_threshold = ?, rssi_offset = ?, require_unlock = ?, unlock_ms = ?, state = ?, updated_at = ?,
+			exit_door = ?, unlock_profile_id = ?, first_person_in = ?, held_open_ms = ?, door_io = ? WHERE id = ?`,
+			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(),
+			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO), a.ID)
 		if err != nil {
 			return constraintErr("update access point", err, "an access point with that name or reader")
 		}

@@ -29,6 +29,10 @@ func TestAccessPointRoundTrip(t *testing.T) {
 			access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RSSIOffset: -6, RequireUnlock: true, UnlockDuration: 12 * time.Second, State: access.StateLockdown}},
 		{"unlock in milliseconds, held open", access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked},
 			access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked}},
+		{"door settings and lines", access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Exit: true, HeldOpenLimit: 2 * time.Minute, FirstPersonIn: true,
+			IO: access.DoorIO{Relay: " gpiochip0:17 ", RelayActiveLow: true, FailSafe: true, Contact: "GPIO22", ContactOpenLow: true, Exit: "gpiochip1:3", ExitPressedLow: true, ExitUnlocks: true, Debounce: 20 * time.Millisecond}},
+			access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 5 * time.Second, State: access.StateNormal, Exit: true, HeldOpenLimit: 2 * time.Minute,
+				IO: access.DoorIO{Relay: "gpiochip0:17", RelayActiveLow: true, FailSafe: true, Contact: "GPIO22", ContactOpenLow: true, Exit: "gpiochip1:3", ExitPressedLow: true, ExitUnlocks: true, Debounce: 20 * time.Millisecond}}},
 		{"reader and name normalized", access.AccessPoint{Name: "  Side door ", Reader: " SIM:Side "},
 			access.AccessPoint{Name: "Side door", Reader: "sim:side", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
 	}
@@ -40,6 +44,12 @@ func TestAccessPointRoundTrip(t *testing.T) {
 			}
 			want := tt.want
 			want.ID = a.ID
+			if want.HeldOpenLimit == 0 {
+				want.HeldOpenLimit = access.DefaultHeldOpenLimit
+			}
+			if want.IO.Debounce == 0 {
+				want.IO.Debounce = access.DefaultDebounce
+			}
 			for _, read := range []struct {
 				by  string
 				get func() (access.AccessPoint, error)

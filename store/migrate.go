@@ -193,6 +193,29 @@ var migrations = []string{
 	// 7: a reader's calibration: dB added to every signal it measures, set
 	// by an installer at the door (Calibrate) or by hand.
 	`ALTER TABLE access_points ADD COLUMN rssi_offset INTEGER NOT NULL DEFAULT 0;`,
+
+	// 8: doors: unlock now, unlock schedules, exits, the held-open limit
+	// and the door's GPIO lines per access point; users allowed in during
+	// a lockdown; the site's lockdowns and evacuations; and an index to
+	// find a door's newest grant (first person in) or door event.
+	`ALTER TABLE access_points ADD COLUMN exit_door INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE access_points ADD COLUMN unlock_profile_id INTEGER REFERENCES time_profiles(id);
+	ALTER TABLE access_points ADD COLUMN first_person_in INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE access_points ADD COLUMN unlocked_until INTEGER;
+	ALTER TABLE access_points ADD COLUMN held_open_ms INTEGER NOT NULL DEFAULT 30000;
+	ALTER TABLE access_points ADD COLUMN door_io TEXT NOT NULL DEFAULT '{}';
+	CREATE INDEX access_points_unlock_profile ON access_points(unlock_profile_id) WHERE unlock_profile_id IS NOT NULL;
+	ALTER TABLE users ADD COLUMN lockdown_exempt INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE emergencies (
+		id         INTEGER PRIMARY KEY,
+		mode       TEXT NOT NULL CHECK (mode IN ('lockdown', 'evacuation')),
+		started_at INTEGER NOT NULL,
+		started_by TEXT NOT NULL,
+		ended_at   INTEGER,
+		ended_by   TEXT NOT NULL DEFAULT ''
+	) STRICT;
+	CREATE UNIQUE INDEX emergencies_current ON emergencies(ifnull(ended_at, 0)) WHERE ended_at IS NULL;
+	CREATE INDEX events_access_point_kind ON events(access_point_id, kind, id) WHERE access_point_id IS NOT NULL;`,
 }
 
 // SchemaVersion is the version a migrated database has.

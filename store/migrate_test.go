@@ -215,6 +215,28 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 8,
+		tables:  []string{"emergencies"},
+		seed: []string{
+			`UPDATE access_points SET exit_door = 1, unlocked_until = 9000, door_io = '{"relay":"gpiochip0:17"}'`,
+			`UPDATE users SET lockdown_exempt = 1`,
+			`INSERT INTO emergencies (mode, started_at, started_by) VALUES ('lockdown', 1000, 'admin:ann@example.com')`,
+		},
+		check: func(t *testing.T, s *Store) {
+			ctx := t.Context()
+			ap, err := s.AccessPointByID(ctx, 1)
+			if err != nil || !ap.Exit || ap.UnlockedUntil.UnixMilli() != 9000 || ap.IO.Relay != "gpiochip0:17" || ap.HeldOpenLimit != 30*time.Second {
+				t.Errorf("access point: got %+v, %v", ap, err)
+			}
+			if u, err := s.UserByID(ctx, 1); err != nil || !u.LockdownExempt {
+				t.Errorf("user: got %+v, %v, want allowed during lockdown", u, err)
+			}
+			if m, err := s.SiteMode(ctx); err != nil || m != access.SiteLockdown {
+				t.Errorf("site: got %q, %v, want lockdown", m, err)
+			}
+		},
+	},
 }
 
 func TestVersionRowsCoverEveryMigration(t *testing.T) {

@@ -16,6 +16,11 @@ import (
 func (s *Store) PresentationInputs(ctx context.Context, id access.CredentialID, ap access.AccessPoint) (access.Request, error) {
 	r := access.Request{AccessPoint: ap}
 	accessPointID := ap.ID
+	site, err := s.SiteMode(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.Site = site
 	c, err := credentialByID(ctx, s.read, id, s.now())
 	if errors.Is(err, access.ErrNotFound) {
 		return r, nil

@@ -97,6 +97,13 @@ func (s *Store) DeleteTimeProfile(ctx context.Context, actor string, id int64) e
 		if used {
 			return access.Conflict("time profile %s is used by permissions: remove them first", name)
 		}
+		var door string
+		if err := tx.QueryRowContext(ctx, `SELECT ifnull((SELECT name FROM access_points WHERE unlock_profile_id = ? LIMIT 1), '')`, id).Scan(&door); err != nil {
+			return fmt.Errorf("store: delete time profile: %w", err)
+		}
+		if door != "" {
+			return access.Conflict("time profile %s is the unlock schedule of %s: choose another first", name, door)
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM time_profiles WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("store: delete time profile: %w", err)
 		}

@@ -10,12 +10,12 @@ import (
 	"postern/access"
 )
 
-const userColumns = `id, first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at`
+const userColumns = `id, first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt`
 
 func scanUser(sc scanner) (access.User, error) {
 	var u access.User
 	var from, until, created, updated sql.NullInt64
-	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.Enabled, &from, &until, &created, &updated)
+	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.Enabled, &from, &until, &created, &updated, &u.LockdownExempt)
 	u.ValidFrom, u.ValidUntil, u.CreatedAt, u.UpdatedAt = fromMS(from), fromMS(until), fromMS(created), fromMS(updated)
 	return u, err
 }
@@ -35,8 +35,8 @@ func (s *Store) CreateUser(ctx context.Context, actor string, u *access.User) er
 	now := s.now()
 	u.CreatedAt, u.UpdatedAt = now, now
 	return s.tx(ctx, "create user", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), now.UnixMilli(), now.UnixMilli())
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), now.UnixMilli(), now.UnixMilli(), u.LockdownExempt)
 		if err != nil {
 			return fmt.Errorf("store: create user: %w", err)
 		}
@@ -55,8 +55,8 @@ func (s *Store) UpdateUser(ctx context.Context, actor string, u *access.User) er
 	}
 	u.UpdatedAt = s.now()
 	return s.tx(ctx, "update user", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, enabled = ?, valid_from = ?, valid_until = ?, updated_at = ? WHERE id = ?`,
-			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), u.UpdatedAt.UnixMilli(), u.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, enabled = ?, valid_from = ?, valid_until = ?, updated_at = ?, lockdown_exempt = ? WHERE id = ?`,
+			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), u.UpdatedAt.UnixMilli(), u.LockdownExempt, u.ID)
 		if err != nil {
 			return fmt.Errorf("store: update user: %w", err)
 		}
