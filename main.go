@@ -49,6 +49,8 @@ func run(args []string, std stdio) int {
 		cmd = key
 	case "service":
 		cmd = service
+	case "door":
+		cmd = door
 	case "version", "--version", "-v":
 		cmd = printVersion
 	case "help", "-h", "--help":
@@ -129,6 +131,7 @@ Usage:
   postern admin token --email E --name N     print a new API token
   postern key --state FILE COMMAND           the reference soft key (register, present, share, status, delete)
   postern service print [--binary P] [--data D]  print a hardened systemd unit
+  postern door --reader NAME open|close|exit a simulated door contact or exit button on the simulated air
   postern version
 
 Run "postern COMMAND -h" for a command's flags.

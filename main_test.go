@@ -75,6 +75,12 @@ func startAppliance(t *testing.T, data string, extra ...string) *appliance {
 	return launch(t, launchOpts{data: data, args: extra})
 }
 
+// startApplianceEnv is startAppliance with extra environment variables.
+func startApplianceEnv(t *testing.T, data string, env []string, extra ...string) *appliance {
+	t.Helper()
+	return launch(t, launchOpts{data: data, args: extra, env: env})
+}
+
 // launchOpts say how to start an appliance that is not plain HTTP on a
 // loopback port of its own.
 type launchOpts struct {
@@ -83,6 +89,7 @@ type launchOpts struct {
 	url    string       // the public URL; "": http://listen
 	client *http.Client // reaches url; nil: http.DefaultClient
 	args   []string
+	env    []string // more environment variables
 }
 
 func launch(t *testing.T, o launchOpts) *appliance {
@@ -101,7 +108,7 @@ func launch(t *testing.T, o launchOpts) *appliance {
 	}
 	args := append([]string{"serve", "--data", o.data, "--listen", o.listen, "--air", a.air, "--radio", "sim"}, o.args...)
 	a.cmd = exec.Command(binary, args...)
-	a.cmd.Env = append(os.Environ(), "POSTERN_PUBLIC_URL="+a.url)
+	a.cmd.Env = append(append(os.Environ(), "POSTERN_PUBLIC_URL="+a.url), o.env...)
 	stdout, err := a.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -365,12 +365,16 @@ func TestDoorOutput(t *testing.T) {
 	if out, errs, code := s.present(ann, "gate", "--rssi", "-50"); code != 0 {
 		t.Fatalf("present: exit %d %q %q", code, out, errs)
 	}
+	// Each line must come after the last one waited for: the door is
+	// released as it appears, before it is held.
+	seen := 0
 	waitFor := func(want string) {
 		t.Helper()
 		deadline := time.Now().Add(e2eGuard)
 		for {
 			got, _ := os.ReadFile(record)
-			if strings.Contains(string(got), want) {
+			if i := strings.Index(string(got[seen:]), want); i >= 0 {
+				seen += i + len(want)
 				return
 			}
 			if time.Now().After(deadline) {

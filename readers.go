@@ -12,6 +12,7 @@ import (
 	goble "github.com/go-ble/ble"
 
 	"postern/access"
+	"postern/access/protocol"
 	"postern/ble"
 	"postern/store"
 	"postern/web"
@@ -19,16 +20,15 @@ import (
 
 // startReaders opens the radios and runs a reader per access point, kept in
 // step with the access points as admins edit them.
-func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *slog.Logger) (*ble.Manager, error) {
-	radios, err := openRadios(ctx, cfg, log)
+func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, doors *ble.Doors, now func() time.Time, log *slog.Logger) (*ble.Manager, error) {
+	radios, err := openRadios(ctx, cfg, simDoorInputs(st, doors), log)
 	if err != nil {
 		return nil, err
 	}
-	door, err := ble.ParseDoor(cfg.door, log)
-	if err != nil {
-		return nil, fmt.Errorf("--door: %w", err)
-	}
-	ex := ble.NewSiteExchange(st, door, cfg.deadline, log)
+	ex := ble.NewSiteExchange(st, doors, cfg.deadline, log)
+	// One clock for the challenge, its deadline and the decision, so a
+	// test's shifted clock shifts them all alike.
+	ex.Now, ex.Pending = now, protocol.NewPending(now, cfg.deadline)
 	mgr := ble.NewManager(ble.ManagerOptions{Radios: radios, Exchanger: ex, Logger: log, Hooks: ble.ReaderHooks{
 		Skipped: func(ap ble.ReaderConfig, c ble.Candidate, why ble.SkipReason) {
 			log.Debug("key heard, not processed", "access_point", ap.Name, "rssi", c.RSSI, "why", why.String())
@@ -39,7 +39,6 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *sl
 			}
 		},
 	}})
-	held := ble.NewHeldDoors(door, log)
 	// Access points change in the browser; a second's poll of a table of
 	// tens of rows keeps the readers in step without a hook in every handler.
 	// The manager stops the poll, and waits for it, before its readers.
@@ -48,7 +47,6 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, log *sl
 		if err != nil {
 			return nil, err
 		}
-		held.Apply(ctx, aps)
 		var cfgs []ble.ReaderConfig
 		for _, ap := range aps {
 			b, err := ble.ParseBinding(ap.Reader)
@@ -104,9 +102,10 @@ func parseRadio(spec string) (radioPlan, error) {
 }
 
 // openRadios opens what --radio names. An adapter that cannot be opened
-// is an error, except for auto, which falls back to the simulated air.
-// The adapters are closed when ctx ends.
-func openRadios(ctx context.Context, cfg serveConfig, log *slog.Logger) (map[string]ble.Radio, error) {
+// is an error, except for auto, which falls back to the simulated air,
+// whose door inputs go to doorInputs. The adapters are closed when ctx
+// ends.
+func openRadios(ctx context.Context, cfg serveConfig, doorInputs ble.DoorInputFunc, log *slog.Logger) (map[string]ble.Radio, error) {
 	plan, err := parseRadio(cfg.radio)
 	if err != nil {
 		return nil, err
@@ -147,6 +146,7 @@ func openRadios(ctx context.Context, cfg serveConfig, log *slog.Logger) (map[str
 		if err != nil {
 			return nil, fmt.Errorf("the simulated air: %w", err)
 		}
+		air.SetDoorInputs(doorInputs)
 		go air.Serve(l)
 		go func() {
 			<-ctx.Done()

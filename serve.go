@@ -14,6 +14,7 @@ import (
 
 	goble "github.com/go-ble/ble"
 
+	"postern/access"
 	"postern/ble"
 	"postern/mail"
 	"postern/store"
@@ -83,10 +84,19 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		return err
 	}
 
+	now, clock, err := siteClock(log)
+	if err != nil {
+		return err
+	}
+	output, err := ble.ParseDoor(cfg.door, log)
+	if err != nil {
+		return fmt.Errorf("--door: %w", err)
+	}
 	st, err := store.Open(ctx, cfg.data)
 	if err != nil {
 		return fmt.Errorf("open database in %s: %w", cfg.data, err)
 	}
+	st.SetClock(now)
 	defer func() {
 		if err := st.Close(); err != nil {
 			log.Error("closing the database", "err", err)
@@ -160,7 +170,20 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	background.Go(func() { mailer.Run(workers) })
 	background.Go(func() { events.run(workers) })
 
-	readers, err := startReaders(workers, cfg, st, log)
+	doors := ble.NewDoors(ble.DoorsOptions{Output: output, Lines: ble.ChardevLines(), Clock: clock, Logger: log,
+		Events: func(ctx context.Context, e *access.Event) error { return st.AppendEvent(ctx, e) }})
+	doorsCtx, stopDoors := context.WithCancel(workers)
+	doorsDone := followDoors(doorsCtx, st, doors, now, log)
+	defer func() {
+		// After the readers: no grant pulses a door that is let go.
+		stopDoors()
+		<-doorsDone
+		if err := doors.Close(); err != nil {
+			log.Error("putting the door relays in their safe state", "err", err)
+		}
+	}()
+
+	readers, err := startReaders(workers, cfg, st, doors, now, log)
 	if err != nil {
 		return err
 	}
@@ -172,8 +195,9 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		return r != nil && r.Touch()
 	}
 	stopping := make(chan struct{})
-	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Mailer: mailer,
-		Touch: touch, Calibrate: calibrateWith(readers), Stopping: stopping,
+	doorInput := func(ctx context.Context, id int64, in string) error { return doors.Input(ctx, id, ble.DoorInput(in)) }
+	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Now: now, Mailer: mailer,
+		Touch: touch, Calibrate: calibrateWith(readers), DoorInput: doorInput, Stopping: stopping,
 		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies, Metrics: metrics, MetricsAllow: metricsAllow})
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsSet.config, ErrorLog: serverLog(log)}
 	// Live event streams never go idle: end them, so Shutdown only waits

@@ -57,6 +57,8 @@ type Air struct {
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	closed    bool
+
+	doorInputs DoorInputFunc
 }
 
 // NewAir returns an air with no readers; attach readers with Radio and serve

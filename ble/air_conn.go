@@ -43,6 +43,10 @@ func (a *Air) serveKey(c net.Conn) {
 		log.Debug("air: no hello", "err", err)
 		return
 	}
+	if typ == frameDoor {
+		a.serveDoor(c, payload)
+		return
+	}
 	var h airHello
 	if typ != frameHello || json.Unmarshal(payload, &h) != nil {
 		writeAirErr(c, airErrBadHello, "the first frame must be a hello")

@@ -8,12 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"postern/access"
 )
 
 // DoorInfo names the access point whose door is pulsed.
@@ -54,6 +53,8 @@ const DefaultDoorSlack = 10 * time.Second
 // ExecDoor runs a shell command per pulse (`exec:COMMAND` on the command
 // line), with the access point and unlock time in its environment:
 // POSTERN_ACCESS_POINT, POSTERN_ACCESS_POINT_ID, POSTERN_UNLOCK_SECONDS.
+// A command that outlives its limit is killed with its children, and the
+// command is run once more with POSTERN_DOOR=safe.
 type ExecDoor struct {
 	Command string
 	// Limit is how long the command may run; zero means the unlock time
@@ -138,22 +139,30 @@ func (d LogDoor) Hold(ctx context.Context, ap DoorInfo, open bool) error {
 		log = slog.Default()
 	}
 	if open {
-		log.InfoContext(ctx, "door held open", "access_point", ap.Name, "access_point_id", ap.ID)
+		log.InfoContext(ctx, "door held unlocked", "access_point", ap.Name, "access_point_id", ap.ID)
 	} else {
-		log.InfoContext(ctx, "door no longer held open", "access_point", ap.Name, "access_point_id", ap.ID)
+		log.InfoContext(ctx, "door locked", "access_point", ap.Name, "access_point_id", ap.ID)
 	}
 	return nil
 }
 
 // Hold runs the command with POSTERN_DOOR set to "hold" or "release"
-// (a pulse leaves it unset), limited to DefaultDoorSlack.
+// (a pulse leaves it unset), limited to Limit or else DefaultDoorSlack.
 func (d ExecDoor) Hold(ctx context.Context, ap DoorInfo, open bool) error {
 	what := "release"
 	if open {
 		what = "hold"
 	}
-	return d.run(ctx, DefaultDoorSlack, ap, "POSTERN_DOOR="+what)
+	limit := d.Limit
+	if limit <= 0 {
+		limit = DefaultDoorSlack
+	}
+	return d.run(ctx, limit, ap, "POSTERN_DOOR="+what)
 }
+
+// doorSafe is the environment of the command run after one was killed:
+// the script puts its relay in the lock's safe state.
+const doorSafe = "POSTERN_DOOR=safe"
 
 // run runs the command for ap with extra environment, killing it and its
 // children at limit, and says what went wrong with its output.
@@ -171,60 +180,18 @@ func (d ExecDoor) run(ctx context.Context, limit time.Duration, ap DoorInfo, env
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("door command for %q killed after %v: %w", ap.Name, limit, ctx.Err())
+		err = fmt.Errorf("door command for %q killed after %v: %w", ap.Name, limit, ctx.Err())
+		if !slices.Contains(env, doorSafe) {
+			// A hung command may have left the relay anywhere: give the
+			// script one bounded chance to put it in its safe state.
+			if serr := d.run(context.WithoutCancel(ctx), min(limit, DefaultDoorSlack), ap, doorSafe); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("door command for %q: %w: %s", ap.Name, err, strings.TrimSpace(out.String()))
 	}
 	return nil
-}
-
-// HeldDoors keeps the doors of "held open" access points held, telling the
-// door output only when an access point changes into or out of that state.
-type HeldDoors struct {
-	door Door
-	log  *slog.Logger
-	held map[int64]DoorInfo
-}
-
-// NewHeldDoors follows door; a door that is not a Holder is only logged.
-func NewHeldDoors(door Door, log *slog.Logger) *HeldDoors {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &HeldDoors{door: door, log: log, held: map[int64]DoorInfo{}}
-}
-
-// Apply brings the doors in line with the access points as they are now.
-// Doors of access points that are gone are released.
-func (h *HeldDoors) Apply(ctx context.Context, aps []access.AccessPoint) {
-	want := map[int64]DoorInfo{}
-	for _, ap := range aps {
-		if ap.State == access.StateUnlocked {
-			want[ap.ID] = DoorInfo{ID: ap.ID, Name: ap.Name}
-		}
-	}
-	for id, d := range want {
-		if _, ok := h.held[id]; !ok && h.hold(ctx, d, true) {
-			h.held[id] = d
-		}
-	}
-	for id, d := range h.held {
-		if _, ok := want[id]; !ok && h.hold(ctx, d, false) {
-			delete(h.held, id)
-		}
-	}
-}
-
-func (h *HeldDoors) hold(ctx context.Context, d DoorInfo, open bool) bool {
-	holder, ok := h.door.(Holder)
-	if !ok {
-		h.log.Warn("this door output cannot hold a door open", "access_point", d.Name)
-		return true
-	}
-	if err := holder.Hold(ctx, d, open); err != nil {
-		h.log.Error("door output failed; trying again", "access_point", d.Name, "hold", open, "err", err)
-		return false
-	}
-	return true
 }

@@ -7,12 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"postern/access"
 )
 
 func TestParseDoor(t *testing.T) {
@@ -95,53 +92,6 @@ func TestExecDoorFailures(t *testing.T) {
 	}
 }
 
-// recordingHolder remembers every hold and release it is told.
-type recordingHolder struct {
-	LogDoor
-	calls []string
-	fail  bool
-}
-
-func (r *recordingHolder) Hold(ctx context.Context, ap DoorInfo, open bool) error {
-	what := "release " + ap.Name
-	if open {
-		what = "hold " + ap.Name
-	}
-	r.calls = append(r.calls, what)
-	if r.fail {
-		return errors.New("relay not answering")
-	}
-	return nil
-}
-
-func TestHeldDoors(t *testing.T) {
-	door := &recordingHolder{}
-	h := NewHeldDoors(door, nil)
-	ctx := t.Context()
-	front := access.AccessPoint{ID: 1, Name: "Front", State: access.StateNormal}
-	gate := access.AccessPoint{ID: 2, Name: "Gate", State: access.StateUnlocked}
-	steps := []struct {
-		name string
-		aps  []access.AccessPoint
-		fail bool
-		want []string
-	}{
-		{"a held-open gate is held at start", []access.AccessPoint{front, gate}, false, []string{"hold Gate"}},
-		{"nothing changes, nothing is sent", []access.AccessPoint{front, gate}, false, nil},
-		{"front set to held open", []access.AccessPoint{{ID: 1, Name: "Front", State: access.StateUnlocked}, gate}, false, []string{"hold Front"}},
-		{"gate back to normal while the relay fails", []access.AccessPoint{{ID: 1, Name: "Front", State: access.StateUnlocked}, {ID: 2, Name: "Gate", State: access.StateNormal}}, true, []string{"release Gate"}},
-		{"the release is tried again", []access.AccessPoint{{ID: 1, Name: "Front", State: access.StateUnlocked}, {ID: 2, Name: "Gate", State: access.StateNormal}}, false, []string{"release Gate"}},
-		{"a deleted access point is released", nil, false, []string{"release Front"}},
-	}
-	for _, st := range steps {
-		door.calls, door.fail = nil, st.fail
-		h.Apply(ctx, st.aps)
-		if !slices.Equal(door.calls, st.want) {
-			t.Errorf("%s: got %v, want %v", st.name, door.calls, st.want)
-		}
-	}
-}
-
 func TestExecDoorHold(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "door")
 	d := ExecDoor{Command: `echo "$POSTERN_DOOR $POSTERN_ACCESS_POINT" >> ` + out}
@@ -154,5 +104,27 @@ func TestExecDoorHold(t *testing.T) {
 	got, _ := os.ReadFile(out)
 	if string(got) != "hold Gate\nrelease Gate\n" {
 		t.Errorf("got %q, want hold then release", got)
+	}
+}
+
+// TestExecDoorKilledGoesSafe: a door command that hangs is killed, and
+// the command is run once more to put its relay in the safe state.
+func TestExecDoorKilledGoesSafe(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "door")
+	d := ExecDoor{Command: `if [ "$POSTERN_DOOR" = safe ]; then echo "safe $POSTERN_ACCESS_POINT" >> ` + out + `; else sleep 600; fi`, Limit: 200 * time.Millisecond}
+	for _, call := range []struct {
+		name string
+		run  func() error
+	}{
+		{"a hold", func() error { return d.Hold(t.Context(), DoorInfo{ID: 3, Name: "Gate"}, true) }},
+		{"a pulse", func() error { return d.Pulse(t.Context(), DoorInfo{ID: 3, Name: "Gate"}, time.Second) }},
+	} {
+		os.Remove(out)
+		if err := call.run(); err == nil || !strings.Contains(err.Error(), "killed") {
+			t.Fatalf("%s: got %v, want the hung command killed", call.name, err)
+		}
+		if got, _ := os.ReadFile(out); string(got) != "safe Gate\n" {
+			t.Errorf("%s: the command was told %q, want safe once", call.name, got)
+		}
 	}
 }

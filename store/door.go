@@ -86,3 +86,22 @@ func (s *Store) DoorInputs(ctx context.Context) ([]access.DoorInputs, error) {
 	}
 	return out, nil
 }
+
+// doorContactKinds are the events that say whether a door stands open.
+const doorContactKinds = `'door.opened', 'door.closed', 'door.forced', 'door.held_open'`
+
+// DoorContacts returns the newest contact event (opened, closed, forced
+// open, held open too long) of every access point that has one: what the
+// dashboard shows of each door.
+func (s *Store) DoorContacts(ctx context.Context) (map[int64]access.Event, error) {
+	evs, err := queryAll(ctx, s.read, "read door contacts", scanEvent, eventSelect+` WHERE id IN (
+		SELECT (SELECT id FROM events e WHERE e.access_point_id = a.id AND e.kind IN (`+doorContactKinds+`) ORDER BY id DESC LIMIT 1) FROM access_points a)`)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]access.Event, len(evs))
+	for _, e := range evs {
+		out[e.AccessPointID] = e
+	}
+	return out, nil
+}

@@ -20,6 +20,8 @@ func (h *handler) accessPointRoutes(g *echo.Group) {
 	g.POST("/access-points/:id", h.accessPointUpdate)
 	g.POST("/access-points/:id/delete", h.accessPointDelete)
 	g.POST("/access-points/:id/calibrate", h.accessPointCalibrate)
+	g.POST("/access-points/:id/unlock", h.accessPointUnlock)
+	g.POST("/access-points/:id/lock", h.accessPointLock)
 }
 
 type accessPointListView struct {
@@ -28,11 +30,16 @@ type accessPointListView struct {
 }
 
 type accessPointFormView struct {
-	AP            access.AccessPoint
-	RSSI          string
-	RSSIOffset    string
-	UnlockSeconds string
-	Errors        fieldErrors
+	AP              access.AccessPoint
+	RSSI            string
+	RSSIOffset      string
+	UnlockSeconds   string
+	HeldOpenSeconds string
+	DebounceMS      string
+	Schedules       []access.TimeProfile // to choose the unlock schedule from
+	Door            *doorView            // the door now; nil on a new access point
+	Loc             *time.Location
+	Errors          fieldErrors
 }
 
 func (h *handler) accessPointList(c echo.Context) error {
@@ -51,11 +58,45 @@ func apForm(a access.AccessPoint) accessPointFormView {
 	if a.UnlockDuration != 0 {
 		v.UnlockSeconds = strconv.Itoa(int(a.UnlockDuration / time.Second))
 	}
+	if a.HeldOpenLimit != 0 {
+		v.HeldOpenSeconds = strconv.Itoa(int(a.HeldOpenLimit / time.Second))
+	}
+	if a.IO.Debounce != 0 {
+		v.DebounceMS = strconv.FormatInt(a.IO.Debounce.Milliseconds(), 10)
+	}
 	return v
 }
 
+// withDoor adds what the form shows beside the access point: the time
+// profiles to choose an unlock schedule from, and the door as it is now.
+func (h *handler) withDoor(c echo.Context, v accessPointFormView) (accessPointFormView, error) {
+	ctx := c.Request().Context()
+	page, err := h.store.TimeProfiles(ctx, store.ListOptions{Limit: store.MaxLimit})
+	if err != nil {
+		return v, err
+	}
+	v.Schedules, v.Loc = page.Items, h.location(ctx)
+	if v.AP.ID == 0 {
+		return v, nil
+	}
+	doors, err := h.doorViews(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, d := range doors {
+		if d.AP.ID == v.AP.ID {
+			v.Door = &d
+		}
+	}
+	return v, nil
+}
+
 func (h *handler) accessPointNew(c echo.Context) error {
-	return render(c, http.StatusOK, accessPointFormPage(pageFor(c, "New access point"), apForm(access.AccessPoint{Mode: access.ModeDirect, State: access.StateNormal})))
+	v, err := h.withDoor(c, apForm(access.AccessPoint{Mode: access.ModeDirect, State: access.StateNormal}))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, accessPointFormPage(pageFor(c, "New access point"), v))
 }
 
 // readAccessPointForm fills a from the form. An empty threshold takes the
@@ -80,6 +121,8 @@ func readAccessPointForm(c echo.Context, a *access.AccessPoint) accessPointFormV
 		}
 		a.UnlockDuration = time.Duration(n) * time.Second
 	}
+	readDoorForm(c, a, &v)
+	v.AP = *a
 	addFieldErrors(v.Errors, validateDraft(*a))
 	return v
 }
@@ -97,6 +140,45 @@ func wholeNumber(v string, errs fieldErrors, field, msg string) int {
 	return n
 }
 
+// readDoorForm reads the door's settings and lines. Empty numbers take
+// their defaults.
+func readDoorForm(c echo.Context, a *access.AccessPoint, v *accessPointFormView) {
+	a.Exit = checked(c, "exit")
+	a.FirstPersonIn = checked(c, "first_person_in")
+	a.UnlockProfileID = 0
+	if s := c.FormValue("unlock_schedule_id"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			v.Errors["unlock_schedule_id"] = "choose a time profile"
+		}
+		a.UnlockProfileID = n
+	}
+	v.HeldOpenSeconds = strings.TrimSpace(c.FormValue("held_open_seconds"))
+	a.HeldOpenLimit = 0
+	if v.HeldOpenSeconds != "" {
+		n, err := strconv.Atoi(v.HeldOpenSeconds)
+		if err != nil || n <= 0 {
+			v.Errors["held_open_seconds"] = "must be a whole number of seconds"
+			n = -1
+		}
+		a.HeldOpenLimit = time.Duration(n) * time.Second
+	}
+	v.DebounceMS = strings.TrimSpace(c.FormValue("debounce_ms"))
+	a.IO = access.DoorIO{
+		Relay: c.FormValue("relay_line"), RelayActiveLow: checked(c, "relay_active_low"), FailSafe: c.FormValue("lock") == "fail-safe",
+		Contact: c.FormValue("contact_line"), ContactOpenLow: checked(c, "contact_open_low"),
+		Exit: c.FormValue("exit_line"), ExitPressedLow: checked(c, "exit_pressed_low"), ExitUnlocks: checked(c, "exit_unlocks"),
+	}
+	if v.DebounceMS != "" {
+		n, err := strconv.Atoi(v.DebounceMS)
+		if err != nil || n <= 0 {
+			v.Errors["debounce_ms"] = "must be a whole number of milliseconds"
+			n = -1
+		}
+		a.IO.Debounce = time.Duration(n) * time.Millisecond
+	}
+}
+
 func (h *handler) accessPointCreate(c echo.Context) error {
 	var a access.AccessPoint
 	v := readAccessPointForm(c, &a)
@@ -108,6 +190,10 @@ func (h *handler) accessPointCreate(c echo.Context) error {
 		if err := formError(err, v.Errors); err != nil {
 			return err
 		}
+	}
+	v, err := h.withDoor(c, v)
+	if err != nil {
+		return err
 	}
 	return render(c, http.StatusUnprocessableEntity, accessPointFormPage(pageFor(c, "New access point"), v))
 }
@@ -121,7 +207,11 @@ func (h *handler) accessPointShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, accessPointFormPage(pageFor(c, a.Name), apForm(a)))
+	v, err := h.withDoor(c, apForm(a))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, accessPointFormPage(pageFor(c, a.Name), v))
 }
 
 func (h *handler) accessPointUpdate(c echo.Context) error {
@@ -143,6 +233,10 @@ func (h *handler) accessPointUpdate(c echo.Context) error {
 			return err
 		}
 	}
+	v, err = h.withDoor(c, v)
+	if err != nil {
+		return err
+	}
 	return render(c, http.StatusUnprocessableEntity, accessPointFormPage(pageFor(c, a.Name), v))
 }
 
@@ -155,4 +249,46 @@ func (h *handler) accessPointDelete(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/access-points?flash=deleted")
+}
+
+// accessPointUnlock is "unlock now" from a page: for the minutes typed, or
+// the access point's unlock time. It goes back to where it was clicked.
+func (h *handler) accessPointUnlock(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	var d time.Duration
+	if s := strings.TrimSpace(c.FormValue("minutes")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || time.Duration(n)*time.Minute > maxUnlock {
+			return errBadRequest("unlock for 1 minute to 7 days (10080 minutes)")
+		}
+		d = time.Duration(n) * time.Minute
+	}
+	if _, err := h.unlockNow(c, id, d); err != nil {
+		return err
+	}
+	return redirect(c, backTo(c, id)+"flash=unlocked")
+}
+
+// accessPointLock ends an "unlock now" from a page.
+func (h *handler) accessPointLock(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.UnlockAccessPoint(c.Request().Context(), actor(c), id, time.Time{}); err != nil {
+		return err
+	}
+	return redirect(c, backTo(c, id)+"flash=locked")
+}
+
+// backTo is where a door button returns: the dashboard when clicked there,
+// else the access point's page; ready for a query.
+func backTo(c echo.Context, id int64) string {
+	if c.FormValue("back") == "dashboard" {
+		return "/?"
+	}
+	return "/access-points/" + strconv.FormatInt(id, 10) + "?"
 }

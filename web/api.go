@@ -37,6 +37,12 @@ func (h *handler) apiRoutes(g *echo.Group) {
 	g.DELETE("/access-points/:id", h.apiAccessPointDelete)
 	g.POST("/access-points/:id/touch", h.apiAccessPointTouch)
 	g.POST("/access-points/:id/calibrate", h.apiAccessPointCalibrate)
+	g.POST("/access-points/:id/unlock", h.apiAccessPointUnlock)
+	g.POST("/access-points/:id/lock", h.apiAccessPointLock)
+	g.POST("/access-points/:id/door", h.apiAccessPointDoorInput)
+	g.GET("/doors", h.apiDoorList)
+	g.GET("/site/mode", h.apiSiteMode)
+	g.POST("/site/mode", h.apiSiteModeSet)
 
 	g.GET("/time-profiles", h.apiTimeProfileList)
 	g.POST("/time-profiles", h.apiTimeProfileCreate)

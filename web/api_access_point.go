@@ -10,31 +10,62 @@ import (
 )
 
 type accessPointJSON struct {
-	ID            int64  `json:"id"`
-	Name          string `json:"name"`
-	Reader        string `json:"reader"`
-	Mode          string `json:"mode"`
-	RSSIThreshold int    `json:"rssi_threshold"`
-	RSSIOffset    int    `json:"rssi_offset"`
-	RequireUnlock bool   `json:"require_unlock"`
-	UnlockSeconds int    `json:"unlock_seconds"`
-	State         string `json:"state"`
+	ID               int64      `json:"id"`
+	Name             string     `json:"name"`
+	Reader           string     `json:"reader"`
+	Mode             string     `json:"mode"`
+	RSSIThreshold    int        `json:"rssi_threshold"`
+	RSSIOffset       int        `json:"rssi_offset"`
+	RequireUnlock    bool       `json:"require_unlock"`
+	UnlockSeconds    int        `json:"unlock_seconds"`
+	State            string     `json:"state"`
+	Exit             bool       `json:"exit"`
+	UnlockScheduleID *int64     `json:"unlock_schedule_id"`
+	FirstPersonIn    bool       `json:"first_person_in"`
+	UnlockedUntil    *time.Time `json:"unlocked_until"`
+	HeldOpenSeconds  int        `json:"held_open_seconds"`
+	DoorIO           doorIOJSON `json:"door_io"`
+}
+
+// doorIOJSON is an access point's GPIO lines, as the API shows and takes
+// them.
+type doorIOJSON struct {
+	Relay          string `json:"relay_line"`
+	RelayActiveLow bool   `json:"relay_active_low"`
+	FailSafe       bool   `json:"fail_safe"`
+	Contact        string `json:"contact_line"`
+	ContactOpenLow bool   `json:"contact_open_low"`
+	Exit           string `json:"exit_line"`
+	ExitPressedLow bool   `json:"exit_pressed_low"`
+	ExitUnlocks    bool   `json:"exit_unlocks"`
+	DebounceMS     int64  `json:"debounce_ms"`
 }
 
 type accessPointInput struct {
-	Name          *string `json:"name"`
-	Reader        *string `json:"reader"`
-	Mode          *string `json:"mode"`
-	RSSIThreshold *int    `json:"rssi_threshold"`
-	RSSIOffset    *int    `json:"rssi_offset"`
-	RequireUnlock *bool   `json:"require_unlock"`
-	UnlockSeconds *int    `json:"unlock_seconds"`
-	State         *string `json:"state"`
+	Name             *string     `json:"name"`
+	Reader           *string     `json:"reader"`
+	Mode             *string     `json:"mode"`
+	RSSIThreshold    *int        `json:"rssi_threshold"`
+	RSSIOffset       *int        `json:"rssi_offset"`
+	RequireUnlock    *bool       `json:"require_unlock"`
+	UnlockSeconds    *int        `json:"unlock_seconds"`
+	State            *string     `json:"state"`
+	Exit             *bool       `json:"exit"`
+	UnlockScheduleID *int64      `json:"unlock_schedule_id"`
+	FirstPersonIn    *bool       `json:"first_person_in"`
+	HeldOpenSeconds  *int        `json:"held_open_seconds"`
+	DoorIO           *doorIOJSON `json:"door_io"`
 }
 
 func toAccessPointJSON(a access.AccessPoint) accessPointJSON {
-	return accessPointJSON{ID: a.ID, Name: a.Name, Reader: a.Reader, Mode: string(a.Mode), RSSIThreshold: a.RSSIThreshold,
-		RSSIOffset: a.RSSIOffset, RequireUnlock: a.RequireUnlock, UnlockSeconds: int(a.UnlockDuration / time.Second), State: string(a.State)}
+	j := accessPointJSON{ID: a.ID, Name: a.Name, Reader: a.Reader, Mode: string(a.Mode), RSSIThreshold: a.RSSIThreshold,
+		RSSIOffset: a.RSSIOffset, RequireUnlock: a.RequireUnlock, UnlockSeconds: int(a.UnlockDuration / time.Second), State: string(a.State),
+		Exit: a.Exit, FirstPersonIn: a.FirstPersonIn, UnlockedUntil: apiTime(a.UnlockedUntil), HeldOpenSeconds: int(a.HeldOpenLimit / time.Second),
+		DoorIO: doorIOJSON{a.IO.Relay, a.IO.RelayActiveLow, a.IO.FailSafe, a.IO.Contact, a.IO.ContactOpenLow, a.IO.Exit, a.IO.ExitPressedLow, a.IO.ExitUnlocks, a.IO.Debounce.Milliseconds()}}
+	if a.UnlockProfileID != 0 {
+		j.UnlockScheduleID = &a.UnlockProfileID
+	}
+	return j
 }
 
 func (in accessPointInput) apply(a *access.AccessPoint) {
@@ -69,6 +100,25 @@ func (in accessPointInput) apply(a *access.AccessPoint) {
 	}
 	if in.State != nil {
 		a.State = access.State(*in.State)
+	}
+	if in.Exit != nil {
+		a.Exit = *in.Exit
+	}
+	if in.UnlockScheduleID != nil {
+		a.UnlockProfileID = *in.UnlockScheduleID
+	}
+	if in.FirstPersonIn != nil {
+		a.FirstPersonIn = *in.FirstPersonIn
+	}
+	if in.HeldOpenSeconds != nil {
+		a.HeldOpenLimit = time.Duration(*in.HeldOpenSeconds) * time.Second
+		if *in.HeldOpenSeconds <= 0 {
+			a.HeldOpenLimit = -1 // refused by Validate rather than defaulted
+		}
+	}
+	if io := in.DoorIO; io != nil {
+		a.IO = access.DoorIO{Relay: io.Relay, RelayActiveLow: io.RelayActiveLow, FailSafe: io.FailSafe, Contact: io.Contact, ContactOpenLow: io.ContactOpenLow,
+			Exit: io.Exit, ExitPressedLow: io.ExitPressedLow, ExitUnlocks: io.ExitUnlocks, Debounce: time.Duration(io.DebounceMS) * time.Millisecond}
 	}
 }
 

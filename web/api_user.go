@@ -20,13 +20,15 @@ type userJSON struct {
 	ValidFrom  *time.Time `json:"valid_from"`
 	ValidUntil *time.Time `json:"valid_until"`
 	GroupIDs   []int64    `json:"group_ids,omitempty"`
-	CreatedAt  *time.Time `json:"created_at"`
-	UpdatedAt  *time.Time `json:"updated_at"`
+	// LockdownExempt: allowed in during a lockdown.
+	LockdownExempt bool       `json:"lockdown_exempt"`
+	CreatedAt      *time.Time `json:"created_at"`
+	UpdatedAt      *time.Time `json:"updated_at"`
 }
 
 func toUserJSON(u access.User) userJSON {
 	return userJSON{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Enabled: u.Enabled,
-		ValidFrom: apiTime(u.ValidFrom), ValidUntil: apiTime(u.ValidUntil), CreatedAt: apiTime(u.CreatedAt), UpdatedAt: apiTime(u.UpdatedAt)}
+		ValidFrom: apiTime(u.ValidFrom), ValidUntil: apiTime(u.ValidUntil), LockdownExempt: u.LockdownExempt, CreatedAt: apiTime(u.CreatedAt), UpdatedAt: apiTime(u.UpdatedAt)}
 }
 
 // userInput is a create or a partial update: absent fields stay as they are.
@@ -38,6 +40,8 @@ type userInput struct {
 	ValidFrom  *time.Time `json:"valid_from"`
 	ValidUntil *time.Time `json:"valid_until"`
 	GroupIDs   *[]int64   `json:"group_ids"`
+	// LockdownExempt: allowed in during a lockdown.
+	LockdownExempt *bool `json:"lockdown_exempt"`
 }
 
 func (in userInput) apply(u *access.User, raw map[string]json.RawMessage) {
@@ -51,6 +55,9 @@ func (in userInput) apply(u *access.User, raw map[string]json.RawMessage) {
 	set(&u.Email, in.Email)
 	if in.Enabled != nil {
 		u.Enabled = *in.Enabled
+	}
+	if in.LockdownExempt != nil {
+		u.LockdownExempt = *in.LockdownExempt
 	}
 	// A null clears a date; an absent field keeps it.
 	if _, ok := raw["valid_from"]; ok {

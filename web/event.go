@@ -93,8 +93,15 @@ func (h *handler) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := dashboardView{Users: users, AccessPoints: aps, Events: events, Last: last, Loc: h.location(ctx),
+	doors, err := h.doorViews(ctx)
+	if err != nil {
+		return err
+	}
+	v := dashboardView{Users: users, AccessPoints: aps, Events: events, Last: last, Doors: map[int64]doorView{}, Loc: h.location(ctx),
 		PlainHTTP: h.tls.PlainOnNetwork && !h.secure(c)}
+	for _, d := range doors {
+		v.Doors[d.AP.ID] = d
+	}
 	return render(c, http.StatusOK, dashboardPage(pageFor(c, "Dashboard"), v))
 }
 
@@ -103,6 +110,7 @@ type dashboardView struct {
 	AccessPoints []access.AccessPoint
 	Events       []access.Event
 	Last         map[int64]access.Event
+	Doors        map[int64]doorView
 	Loc          *time.Location
 	PlainHTTP    bool // this page crossed the network unencrypted
 }

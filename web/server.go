@@ -36,6 +36,10 @@ type Config struct {
 	// nearest phone heard in the last few seconds (see Calibration). Its
 	// errors are shown as they are. nil: no readers here.
 	Calibrate func(accessPointID int64) (Calibration, error)
+	// DoorInput reports a simulated input (open, close, exit) at an
+	// access point's door, as its contact or exit button would. nil: no
+	// doors here.
+	DoorInput func(ctx context.Context, accessPointID int64, input string) error
 	// Stopping is closed when the server shuts down, so live streams end
 	// and let the shutdown finish. nil: never.
 	Stopping <-chan struct{}
@@ -74,6 +78,7 @@ type handler struct {
 	mailer          *mail.Mailer
 	touch           func(accessPointID int64) bool
 	calibrateReader func(accessPointID int64) (Calibration, error)
+	doorInput       func(ctx context.Context, accessPointID int64, input string) error
 	stop            <-chan struct{}
 	tls             TLSStatus
 	proxies         prefixes
@@ -96,6 +101,7 @@ func New(cfg Config) *echo.Echo {
 		mailer:          cfg.Mailer,
 		touch:           cfg.Touch,
 		calibrateReader: cfg.Calibrate,
+		doorInput:       cfg.DoorInput,
 		stop:            cfg.Stopping,
 		tls:             cfg.TLS,
 		proxies:         cfg.TrustedProxies,
@@ -135,7 +141,7 @@ func New(cfg Config) *echo.Echo {
 	pages.POST("/login", h.loginSave, h.checkOrigin)
 	pages.GET("/key/register", h.keyRegisterPage)
 
-	admin := pages.Group("", h.requireSession, h.checkCSRF)
+	admin := pages.Group("", h.requireSession, h.checkCSRF, h.withEmergency)
 	admin.POST("/logout", h.logout)
 	admin.GET("/", h.dashboard)
 	h.userRoutes(admin)
@@ -147,6 +153,7 @@ func New(cfg Config) *echo.Echo {
 	h.credentialRoutes(admin)
 	h.settingsRoutes(admin)
 	h.outboxRoutes(admin)
+	h.siteModeRoutes(admin)
 
 	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken)
 	h.apiRoutes(api)

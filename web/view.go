@@ -6,6 +6,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"postern/access"
 	"postern/store"
 )
 
@@ -16,6 +17,9 @@ type pageView struct {
 	CSRF    string
 	Admin   string
 	Flash   string
+	// Emergency is the site's lockdown or evacuation, shown as a banner
+	// on every admin page while it lasts.
+	Emergency access.Emergency
 }
 
 // flashes are the only messages a redirect may ask a page to show, so a
@@ -32,12 +36,20 @@ var flashes = map[string]string{
 	"test":       "Test email queued.",
 	"signedout":  "You are signed out.",
 	"calibrated": "Calibrated: where the phone stood now reads as the threshold.",
+	"unlocked":   "Unlocked.",
+	"locked":     "Locked again.",
+	"lockdown":   "Lockdown started: every door refuses all but those allowed during lockdown.",
+	"evacuate":   "Evacuation started: every exit door is unlocked.",
+	"normal":     "Back to normal.",
 }
 
 func pageFor(c echo.Context, title string) pageView {
 	p := pageView{Title: title, Section: section(c.Request().URL.Path), Flash: flashes[c.QueryParam("flash")]}
 	if s, ok := c.Get(ctxSession).(store.Session); ok {
 		p.CSRF, p.Admin = s.CSRF, s.Email
+	}
+	if e, ok := c.Get(ctxEmergency).(access.Emergency); ok {
+		p.Emergency = e
 	}
 	return p
 }
