@@ -38,9 +38,15 @@ const recordingDoor = `exec:echo "${POSTERN_DOOR:-pulse} $POSTERN_ACCESS_POINT" 
 
 func startDoorSite(t *testing.T, env ...string) *doorSite {
 	t.Helper()
+	return startDoorSiteFlags(t, env, nil)
+}
+
+// startDoorSiteFlags is startDoorSite with extra flags for serve.
+func startDoorSiteFlags(t *testing.T, env, flags []string) *doorSite {
+	t.Helper()
 	data := t.TempDir()
 	record := filepath.Join(t.TempDir(), "door.log")
-	a := startApplianceEnv(t, data, append([]string{"TZ=UTC"}, env...), "--door", recordingDoor+record)
+	a := startApplianceEnv(t, data, append([]string{"TZ=UTC"}, env...), append([]string{"--door", recordingDoor + record}, flags...)...)
 	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
 	s.pin = filepath.Join(s.dir, "pin")
 	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {

@@ -29,7 +29,14 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, doors *
 	// One clock for the challenge, its deadline and the decision, so a
 	// test's shifted clock shifts them all alike.
 	ex.Now, ex.Pending = now, protocol.NewPending(now, cfg.deadline)
-	mgr := ble.NewManager(ble.ManagerOptions{Radios: radios, Exchanger: ex, Logger: log, Hooks: ble.ReaderHooks{
+	// A reader whose radio failed has gone silent: an event, so an alarm.
+	stopped := func(rc ble.ReaderConfig, err error) {
+		e := &access.Event{Kind: access.AlarmSilent, Actor: "reader:" + rc.Binding, AccessPointID: rc.ID, Reason: "radio failed", Detail: err.Error()}
+		if err := st.AppendEvent(context.WithoutCancel(ctx), e); err != nil {
+			log.Error("recording a silent reader", "err", err)
+		}
+	}
+	mgr := ble.NewManager(ble.ManagerOptions{Radios: radios, Exchanger: ex, Logger: log, Stopped: stopped, Hooks: ble.ReaderHooks{
 		Skipped: func(ap ble.ReaderConfig, c ble.Candidate, why ble.SkipReason) {
 			log.Debug("key heard, not processed", "access_point", ap.Name, "rssi", c.RSSI, "why", why.String())
 		},

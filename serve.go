@@ -19,6 +19,7 @@ import (
 	"postern/mail"
 	"postern/store"
 	"postern/web"
+	"postern/web/webhook"
 )
 
 // serveConfig is serve's flags.
@@ -169,6 +170,12 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	}()
 	background.Go(func() { mailer.Run(workers) })
 	background.Go(func() { events.run(workers) })
+	// Alarms and webhooks follow the event log; like the mail worker they
+	// keep their place in the database, so a restart loses nothing.
+	hooks := webhook.NewWorker(web.WebhookQueue(st), webhook.Options{Now: now, Logger: log})
+	alarms := web.NewAlarms(web.AlarmsConfig{Store: st, Mailer: mailer, Webhooks: hooks, PublicURL: cfg.publicURL, Now: now, Log: log})
+	background.Go(func() { hooks.Run(workers) })
+	background.Go(func() { alarms.Run(workers) })
 
 	doors := ble.NewDoors(ble.DoorsOptions{Output: output, Lines: ble.ChardevLines(), Clock: clock, Logger: log,
 		Events: func(ctx context.Context, e *access.Event) error { return st.AppendEvent(ctx, e) }})

@@ -56,6 +56,9 @@ type ManagerOptions struct {
 	Exchanger Exchanger
 	Hooks     ReaderHooks
 	Logger    *slog.Logger
+	// Stopped is told of a reader whose radio failed: it hears nothing
+	// until the next Sync restarts it. Optional; it must not block.
+	Stopped func(cfg ReaderConfig, err error)
 }
 
 // Manager runs one Reader per bound access point and reconciles them when
@@ -236,6 +239,9 @@ func (m *Manager) startLocked(cfg ReaderConfig) error {
 		if err := r.Run(ctx); err != nil {
 			// Left stopped until the next Sync restarts it.
 			m.log.Error("reader stopped", "access_point", cfg.Name, "reader", cfg.Binding, "err", err)
+			if m.opts.Stopped != nil {
+				m.opts.Stopped(cfg, err)
+			}
 		}
 	}()
 	return nil

@@ -216,6 +216,37 @@ var migrations = []string{
 	) STRICT;
 	CREATE UNIQUE INDEX emergencies_current ON emergencies(ifnull(ended_at, 0)) WHERE ended_at IS NULL;
 	CREATE INDEX events_access_point_kind ON events(access_point_id, kind, id) WHERE access_point_id IS NOT NULL;`,
+
+	// 9: alarms and webhooks: who is emailed of which alarm; the URLs
+	// events are posted to, and the durable queue of those posts.
+	`CREATE TABLE alarm_rules (
+		kind       TEXT PRIMARY KEY,
+		recipients TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE webhooks (
+		id              INTEGER PRIMARY KEY,
+		url             TEXT NOT NULL,
+		secret          TEXT NOT NULL,
+		kinds           TEXT NOT NULL,
+		created_at      INTEGER NOT NULL,
+		last_error      TEXT NOT NULL DEFAULT '',
+		last_attempt_at INTEGER,
+		last_success_at INTEGER
+	) STRICT;
+	CREATE TABLE webhook_deliveries (
+		id           INTEGER PRIMARY KEY,
+		webhook_id   INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+		event_id     INTEGER NOT NULL,
+		kind         TEXT NOT NULL,
+		payload      TEXT NOT NULL,
+		status       TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed')),
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL,
+		last_error   TEXT NOT NULL DEFAULT '',
+		sent_at      INTEGER
+	) STRICT;
+	CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt) WHERE status = 'queued';
+	CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);`,
 }
 
 // SchemaVersion is the version a migrated database has.

@@ -237,6 +237,26 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 9,
+		tables:  []string{"alarm_rules", "webhooks", "webhook_deliveries"},
+		seed: []string{
+			`INSERT INTO alarm_rules (kind, recipients) VALUES ('door.forced', 'ops@example.com')`,
+			`INSERT INTO webhooks (id, url, secret, kinds, created_at) VALUES (1, 'https://hooks.example.com/x', 'k', '["door.forced"]', 1000)`,
+			`INSERT INTO webhook_deliveries (webhook_id, event_id, kind, payload, next_attempt) VALUES (1, 1, 'door.forced', '{}', 1000)`,
+		},
+		check: func(t *testing.T, s *Store) {
+			ctx := t.Context()
+			rules, err := s.AlarmRules(ctx)
+			if err != nil || len(rules) == 0 || rules[0].Kind != access.AlarmForced || len(rules[0].Recipients) != 1 {
+				t.Errorf("alarm rules: got %+v, %v", rules, err)
+			}
+			due, err := s.DueWebhookDeliveries(ctx, time.UnixMilli(2000), 10)
+			if err != nil || len(due) != 1 || due[0].URL != "https://hooks.example.com/x" {
+				t.Errorf("deliveries: got %+v, %v", due, err)
+			}
+		},
+	},
 }
 
 func TestVersionRowsCoverEveryMigration(t *testing.T) {

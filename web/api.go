@@ -41,6 +41,11 @@ func (h *handler) apiRoutes(g *echo.Group) {
 	g.POST("/access-points/:id/lock", h.apiAccessPointLock)
 	g.POST("/access-points/:id/door", h.apiAccessPointDoorInput)
 	g.GET("/doors", h.apiDoorList)
+	g.GET("/alarm-rules", h.apiAlarmRules)
+	g.PUT("/alarm-rules", h.apiAlarmRulesSet)
+	g.GET("/webhooks", h.apiWebhookList)
+	g.POST("/webhooks", h.apiWebhookCreate)
+	g.DELETE("/webhooks/:id", h.apiWebhookDelete)
 	g.GET("/site/mode", h.apiSiteMode)
 	g.POST("/site/mode", h.apiSiteModeSet)
 

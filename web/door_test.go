@@ -105,3 +105,36 @@ func TestDoorPages(t *testing.T) {
 		}
 	}
 }
+
+// TestAlarmPages: the alarm rules and webhooks, on the page and the API,
+// with every mistake named.
+func TestAlarmPages(t *testing.T) {
+	t.Parallel()
+	env := newAdminEnv(t)
+	env.login(t)
+	env.runPages(t, []scenario{
+		{name: "the alarms page", method: "GET", url: "/alarms", wantStatus: 200,
+			wantTestIDs: map[string]string{"alarm-rules-form": "A door forced open", "webhook-form": "Door forced open"}},
+		{name: "save who is told", method: "POST", url: "/alarms/rules", body: "door.forced=ops%40example.com%2C+guard%40example.com&digest_seconds=120", wantStatus: 303, wantLocation: "/alarms?flash=saved"},
+		{name: "shown back", method: "GET", url: "/alarms", wantStatus: 200,
+			wantFields: map[string]string{"door.forced": "ops@example.com, guard@example.com", "digest_seconds": "120"}},
+		{name: "a bad address and a bad gap are both named", method: "POST", url: "/alarms/rules", body: "door.held_open=not-an-address&digest_seconds=lots", wantStatus: 422,
+			wantTestIDs: map[string]string{"error-door.held_open": "not a valid email address", "error-digest_seconds": "whole number"},
+			wantFields:  map[string]string{"door.held_open": "not-an-address"}},
+		{name: "add a webhook", method: "POST", url: "/webhooks", body: "url=https%3A%2F%2Fhooks.example.com%2Fpostern&kinds=door.forced&kinds=door.held_open", wantStatus: 303, wantLocation: "/alarms?flash=created"},
+		{name: "it is listed with its secret", method: "GET", url: "/alarms", wantStatus: 200,
+			wantTestIDs: map[string]string{"webhook-row": "https://hooks.example.com/postern"}},
+		{name: "a webhook without kinds", method: "POST", url: "/webhooks", body: "url=ftp%3A%2F%2Fx", wantStatus: 422,
+			wantTestIDs: map[string]string{"error-url": "http or https", "error-kinds": "at least one"}},
+	})
+	env.runAPI(t, []scenario{
+		{name: "the rules", method: "GET", url: "/api/v1/alarm-rules", wantStatus: 200,
+			wantContains: []string{`"kind":"door.forced"`, `"recipients":["ops@example.com","guard@example.com"]`, `"digest_seconds":120`}},
+		{name: "an unknown alarm", method: "PUT", url: "/api/v1/alarm-rules", body: `{"rules":[{"kind":"door.kicked","recipients":[]}]}`, wantStatus: 422},
+		{name: "the webhooks", method: "GET", url: "/api/v1/webhooks", wantStatus: 200,
+			wantContains: []string{`"url":"https://hooks.example.com/postern"`, `"kinds":["door.forced","door.held_open"]`, `"secret":"`, `"last_error":""`}},
+		{name: "an unknown kind", method: "POST", url: "/api/v1/webhooks", body: `{"url":"https://x.example","kinds":["door.kicked"]}`, wantStatus: 422},
+		{name: "delete it", method: "DELETE", url: "/api/v1/webhooks/1", wantStatus: 204},
+		{name: "gone", method: "DELETE", url: "/api/v1/webhooks/1", wantStatus: 404},
+	})
+}

@@ -154,6 +154,7 @@ func New(cfg Config) *echo.Echo {
 	h.settingsRoutes(admin)
 	h.outboxRoutes(admin)
 	h.siteModeRoutes(admin)
+	h.alarmRoutes(admin)
 
 	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken)
 	h.apiRoutes(api)

@@ -71,6 +71,7 @@ var navItems = []struct{ Section, Label, Href string }{
 	{"time-profiles", "Time profiles", "/time-profiles"},
 	{"permissions", "Permissions", "/permissions"},
 	{"events", "Events", "/events"},
+	{"alarms", "Alarms", "/alarms"},
 	{"outbox", "Outbox", "/outbox"},
 	{"settings", "Settings", "/settings"},
 }
