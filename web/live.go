@@ -58,8 +58,10 @@ func (h *handler) eventStream(c echo.Context) error {
 			h.log.Warn("live events", "err", err)
 			return nil
 		}
+		doorsChanged := false
 		for _, e := range events {
 			last = e.ID
+			doorsChanged = doorsChanged || changesDoors(e.Kind)
 			if err := sseComponent(w, "access-row", eventRows([]access.Event{e}, loc)); err != nil {
 				return nil
 			}
@@ -67,6 +69,11 @@ func (h *handler) eventStream(c echo.Context) error {
 				if err := sseComponent(w, "ap-"+strconv.FormatInt(e.AccessPointID, 10), lastResult(e, loc)); err != nil {
 					return nil
 				}
+			}
+		}
+		if doorsChanged {
+			if err := h.pushDoors(c, w, loc); err != nil {
+				return nil
 			}
 		}
 		if len(events) > 0 {
@@ -93,4 +100,27 @@ func sseComponent(w *echo.Response, name string, cmp templ.Component) error {
 	}
 	_, err := fmt.Fprint(w, "\n")
 	return err
+}
+
+// changesDoors reports whether an event of kind may change a door's state
+// or contact as the dashboard shows them.
+func changesDoors(kind string) bool {
+	return strings.HasPrefix(kind, "door.") || strings.HasPrefix(kind, "site.") || strings.HasPrefix(kind, "access_point.")
+}
+
+// pushDoors sends every door's tile anew: "door-ID" carries its state, its
+// contact and its buttons.
+func (h *handler) pushDoors(c echo.Context, w *echo.Response, loc *time.Location) error {
+	doors, err := h.doorViews(c.Request().Context())
+	if err != nil {
+		h.log.Warn("live doors", "err", err)
+		return nil
+	}
+	p := pageFor(c, "")
+	for _, d := range doors {
+		if err := sseComponent(w, "door-"+strconv.FormatInt(d.AP.ID, 10), doorControls(p, d, loc, "dashboard")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
