@@ -71,7 +71,7 @@ func TestDoorPages(t *testing.T) {
 	fp := "/access-points/" + itoa(front)
 	env.runPages(t, []scenario{
 		{name: "the dashboard shows the door locked", method: "GET", url: "/", wantStatus: 200,
-			wantTestIDs: map[string]string{"door-state": "Locked", "unlock-now": "Unlock now", "start-lockdown": "Lockdown", "start-evacuation": "Evacuation"},
+			wantTestIDs:     map[string]string{"door-state": "Locked", "unlock-now": "Unlock now", "start-lockdown": "Lockdown", "start-evacuation": "Evacuation"},
 			wantNotContains: []string{`data-testid="emergency-banner"`}},
 		{name: "unlock now from the dashboard", method: "POST", url: fp + "/unlock", body: "back=dashboard", wantStatus: 303, wantLocation: "/?flash=unlocked"},
 		{name: "unlocked until", method: "GET", url: "/", wantStatus: 200, wantTestIDs: map[string]string{"door-state": "Unlocked until 2026-03-11 10:00:05", "lock-now": "Lock now"}},
@@ -87,7 +87,7 @@ func TestDoorPages(t *testing.T) {
 		{name: "end it", method: "POST", url: "/site/normal", wantStatus: 303, wantLocation: "/?flash=normal"},
 		{name: "no banner after", method: "GET", url: "/users", wantStatus: 200, wantNotContains: []string{`data-testid="emergency-banner"`}},
 		{name: "the form saves the door's settings", method: "POST", url: fp,
-			body: "name=Front+door&reader=sim:front&mode=direct&state=normal&exit=on&held_open_seconds=45&relay_line=gpiochip0:5&lock=fail-safe&contact_line=GPIO6&exit_line=GPIO7&exit_unlocks=on&debounce_ms=20",
+			body:       "name=Front+door&reader=sim:front&mode=direct&state=normal&exit=on&held_open_seconds=45&relay_line=gpiochip0:5&lock=fail-safe&contact_line=GPIO6&exit_line=GPIO7&exit_unlocks=on&debounce_ms=20",
 			wantStatus: 303},
 		{name: "and shows them", method: "GET", url: fp, wantStatus: 200,
 			wantFields: map[string]string{"held_open_seconds": "45", "relay_line": "gpiochip0:5", "contact_line": "GPIO6", "exit_line": "GPIO7", "debounce_ms": "20"}},
