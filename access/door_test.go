@@ -184,3 +184,17 @@ func TestTimeProfileOpensAt(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDoorStateOf: the state of one door with every input set, as the
+// door loop computes it for every door each second.
+func BenchmarkDoorStateOf(b *testing.B) {
+	now := time.Date(2026, 3, 11, 10, 0, 0, 0, time.UTC)
+	hours := &TimeProfile{Windows: []Window{{Days: []time.Weekday{1, 2, 3, 4, 5}, Start: 8 * 60, End: 18 * 60}}, Holidays: []Date{{2026, 12, 25}}}
+	in := DoorInputs{AccessPoint: AccessPoint{State: StateNormal, FirstPersonIn: true, UnlockedUntil: now.Add(-time.Minute)},
+		Site: SiteNormal, Schedule: hours, LastGrant: now.Add(-time.Hour), Now: now, Location: time.UTC}
+	for b.Loop() {
+		if DoorStateOf(in).Mode != DoorScheduled {
+			b.Fatal("wrong state")
+		}
+	}
+}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -147,5 +148,32 @@ func TestLockdownExemptUser(t *testing.T) {
 	}
 	if got, _ = s.UserByID(t.Context(), u.ID); got.LockdownExempt {
 		t.Error("the flag stayed set")
+	}
+}
+
+// BenchmarkDoorInputs: what the door loop reads each second, for a site of
+// 50 doors, half on a first-person-in schedule.
+func BenchmarkDoorInputs(b *testing.B) {
+	s := openStore(b)
+	ctx := b.Context()
+	hours := createTimeProfile(b, s, "Office hours")
+	for i := range 50 {
+		a := access.AccessPoint{Name: "Door " + strconv.Itoa(i), Reader: "sim:door-" + strconv.Itoa(i)}
+		if i%2 == 0 {
+			a.UnlockProfileID, a.FirstPersonIn = hours.ID, true
+		}
+		if err := s.CreateAccessPoint(ctx, actor, &a); err != nil {
+			b.Fatal(err)
+		}
+		for range 20 {
+			if err := s.AppendEvent(ctx, &access.Event{Kind: "access.granted", AccessPointID: a.ID}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for b.Loop() {
+		if ins, err := s.DoorInputs(ctx); err != nil || len(ins) != 50 {
+			b.Fatal(len(ins), err)
+		}
 	}
 }
