@@ -315,7 +315,15 @@ func (d *Doors) Input(ctx context.Context, accessPointID int64, in DoorInput) er
 	d.mu.Unlock()
 	d.emit(ctx, evs...)
 	if pulse != nil {
-		return d.opts.Output.Pulse(ctx, *pulse, open)
+		// The output may hold the strike for the unlock time: the caller
+		// (a request, the air) does not wait for it, as a reader does not.
+		go func() {
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), open+DefaultDoorSlack)
+			defer cancel()
+			if err := d.opts.Output.Pulse(pctx, *pulse, open); err != nil {
+				d.log.Error("door did not open for the exit request", "access_point", pulse.Name, "err", err)
+			}
+		}()
 	}
 	return nil
 }
