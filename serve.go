@@ -93,6 +93,11 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	if err != nil {
 		return fmt.Errorf("--door: %w", err)
 	}
+	if was, changed, err := store.PrivateDir(cfg.data); err != nil {
+		return err
+	} else if changed {
+		log.Warn("the data folder was open to other accounts: it is now private (0700)", "data", cfg.data, "was", fmt.Sprintf("%04o", was))
+	}
 	st, err := store.Open(ctx, cfg.data)
 	if err != nil {
 		return fmt.Errorf("open database in %s: %w", cfg.data, err)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -25,16 +24,21 @@ type Store struct {
 	now  func() time.Time
 }
 
-// Open opens (creating if needed) the database in dir and migrates it.
+// Open opens (creating if needed) the database in dir and migrates it. The
+// folder is made private first (see PrivateDir).
 func Open(ctx context.Context, dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data folder: %w", err)
+	if _, _, err := PrivateDir(dir); err != nil {
+		return nil, err
 	}
 	return OpenFile(ctx, filepath.Join(dir, FileName))
 }
 
-// OpenFile opens the database at path and migrates it.
+// OpenFile opens the database at path and migrates it. The file and its
+// WAL are private to this account (0600).
 func OpenFile(ctx context.Context, path string) (*Store, error) {
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	// secure_delete zeroes deleted content, so an invitation's code is
 	// gone from the file once its email is sent or cancelled, not left in
 	// a free page.
