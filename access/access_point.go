@@ -192,6 +192,7 @@ func (a AccessPoint) Validate() error {
 	if len(a.Name) > 100 {
 		errs.Add("name", "must be at most 100 characters")
 	}
+	errs.addText("name", CheckLine(a.Name))
 	if !readerPattern.MatchString(a.Reader) {
 		errs.Add("reader", "must be sim:NAME (lower-case letters, digits, . _ -) or hciN")
 	}

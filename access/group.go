@@ -29,5 +29,7 @@ func (g Group) Validate() error {
 	if len(g.Description) > 1000 {
 		errs.Add("description", "must be at most 1000 characters")
 	}
+	errs.addText("name", CheckLine(g.Name))
+	errs.addText("description", CheckLines(g.Description))
 	return errs.Err()
 }

@@ -64,6 +64,18 @@ type Site struct {
 	Key  *ecdsa.PrivateKey
 }
 
+// ValidateSiteName checks a name for the site, as keys, emails and other
+// sites show it.
+func ValidateSiteName(name string) error {
+	if name == "" || len(name) > 100 {
+		return Invalid("site_name", "must be 1 to 100 characters")
+	}
+	if err := CheckLine(name); err != nil {
+		return Invalid("site_name", "%s", err.(*ValidationError).Message)
+	}
+	return nil
+}
+
 // Registration is what a key sends to bind itself to a credential.
 type Registration struct {
 	Code       string

@@ -82,6 +82,7 @@ func (p TimeProfile) Validate() error {
 	if len(p.Name) > 100 {
 		errs.Add("name", "must be at most 100 characters")
 	}
+	errs.addText("name", CheckLine(p.Name))
 	if len(p.Windows) == 0 {
 		errs.Add("windows", "add at least one weekly window")
 	}

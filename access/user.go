@@ -48,6 +48,8 @@ func (u User) Validate() error {
 	if len(u.LastName) > 100 {
 		errs.Add("last_name", "must be at most 100 characters")
 	}
+	errs.addText("first_name", CheckLine(u.FirstName))
+	errs.addText("last_name", CheckLine(u.LastName))
 	if u.Email != "" {
 		if err := ValidateEmail(u.Email); err != nil {
 			errs.Add("email", "%s", err.Error())

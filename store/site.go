@@ -65,8 +65,8 @@ func (s *Store) loadSite(ctx context.Context, q querier) (access.Site, error) {
 
 // SetSiteName renames the site, as keys and other sites will see it.
 func (s *Store) SetSiteName(ctx context.Context, actor, name string) error {
-	if name == "" || len(name) > 100 {
-		return access.Invalid("site_name", "must be 1 to 100 characters")
+	if err := access.ValidateSiteName(name); err != nil {
+		return err
 	}
 	if _, err := s.Site(ctx); err != nil {
 		return err

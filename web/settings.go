@@ -101,9 +101,7 @@ func (h *handler) settingsSave(c echo.Context) error {
 			v.SMTPTyped = smtpURL
 		}
 	}
-	if name == "" || len(name) > 100 {
-		v.Errors["site_name"] = "must be 1 to 100 characters"
-	}
+	addFieldErrors(v.Errors, access.ValidateSiteName(name))
 	if len(v.Errors) > 0 {
 		// A URL that parsed goes back into its field, password and all, so a
 		// bad time zone does not cost the admin the SMTP details; one that did

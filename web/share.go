@@ -116,8 +116,8 @@ func (h *handler) keyShare(c echo.Context) error {
 	}
 	// The token refuses control characters; refuse them here, where the
 	// holder can correct them, rather than fail while composing the mail.
-	if !plainText(req.FirstName) || !plainText(req.LastName) {
-		return keyFail(c, http.StatusUnprocessableEntity, KeyErrBadRequest, "Your name may not contain line breaks or other control characters.")
+	if access.CheckLine(req.FirstName) != nil || access.CheckLine(req.LastName) != nil {
+		return keyFail(c, http.StatusUnprocessableEntity, KeyErrBadRequest, "Your name may not contain line breaks, control characters or invisible formatting characters.")
 	}
 	cred, err := h.store.CredentialByID(ctx, id)
 	if errors.Is(err, access.ErrNotFound) {
@@ -170,12 +170,6 @@ func (h *handler) keyShare(c echo.Context) error {
 	}
 	h.mailer.Wake()
 	return c.JSON(http.StatusAccepted, KeyShareResponse{Status: "queued", ExpiresAt: expires.UTC()})
-}
-
-// plainText reports whether s is UTF-8 text with no control characters, as
-// a token's text fields must be.
-func plainText(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // tokenSiteName fits the site's name into a token: Settings allows longer
