@@ -25,6 +25,10 @@ type Outbox interface {
 	// permanently failed and whose NextAttempt is not after now, oldest
 	// first.
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]Outgoing, error)
+	// StillQueued reports whether a mail DueOutbox returned still waits
+	// to be sent: one cancelled since (its code replaced or used) must
+	// not go out.
+	StillQueued(ctx context.Context, id int64) (bool, error)
 	// MarkOutboxSent records that the mail went out at at.
 	MarkOutboxSent(ctx context.Context, id int64, at time.Time) error
 	// MarkOutboxFailed records one failed attempt at at: it adds one to
@@ -194,6 +198,16 @@ func (w *Worker) drain(ctx context.Context) {
 // drain should stop: ctx ended or the outbox could not be updated, and
 // going on would send mails the store cannot mark.
 func (w *Worker) deliver(ctx context.Context, s Sender, o Outgoing) bool {
+	// A batch is read at once and sent one by one, over seconds: look
+	// again just before sending.
+	if queued, err := w.ob.StillQueued(ctx, o.ID); err != nil {
+		if ctx.Err() == nil {
+			w.log.Error("outbox: reading a mail's status", "id", o.ID, "err", err)
+		}
+		return false
+	} else if !queued {
+		return true
+	}
 	sctx, cancel := context.WithTimeout(ctx, w.sendTimeout)
 	err := s.Send(sctx, o.Message)
 	cancel()

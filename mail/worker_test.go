@@ -30,6 +30,7 @@ type memMail struct {
 	lastErr   string
 	failedAt  time.Time
 	permanent bool
+	cancelled bool
 }
 
 func newMemOutbox() *memOutbox { return &memOutbox{mails: map[int64]*memMail{}} }
@@ -59,7 +60,7 @@ func (o *memOutbox) DueOutbox(_ context.Context, now time.Time, limit int) ([]Ou
 	o.dueCalls++
 	var ids []int64
 	for id, m := range o.mails {
-		if m.sentAt.IsZero() && !m.permanent && !m.NextAttempt.After(now) {
+		if m.sentAt.IsZero() && !m.permanent && !m.cancelled && !m.NextAttempt.After(now) {
 			ids = append(ids, id)
 		}
 	}
@@ -73,6 +74,20 @@ func (o *memOutbox) DueOutbox(_ context.Context, now time.Time, limit int) ([]Ou
 		o.dueSeen <- struct{}{}
 	}
 	return due, nil
+}
+
+func (o *memOutbox) StillQueued(_ context.Context, id int64) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	m := o.mails[id]
+	return m.sentAt.IsZero() && !m.permanent && !m.cancelled, nil
+}
+
+// cancel is what the store does to an invitation whose code was replaced.
+func (o *memOutbox) cancel(id int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.mails[id].cancelled = true
 }
 
 func (o *memOutbox) MarkOutboxSent(_ context.Context, id int64, at time.Time) error {
@@ -448,5 +463,38 @@ func TestWorkerStopsWhenOutboxFails(t *testing.T) {
 	// again on the next round.
 	if n := len(f.Sent()); n != 1 {
 		t.Errorf("sent %d mails, want 1", n)
+	}
+}
+
+// cancellingSender cancels a mail while it sends the first, as an admin
+// reissuing a code while the worker works through a batch does.
+type cancellingSender struct {
+	Fake
+	ob     *memOutbox
+	victim int64
+}
+
+func (c *cancellingSender) Send(ctx context.Context, m Message) error {
+	c.ob.cancel(c.victim)
+	return c.Fake.Send(ctx, m)
+}
+
+// TestWorkerSkipsMailCancelledInItsBatch: a mail cancelled after the
+// worker read its batch is not sent.
+func TestWorkerSkipsMailCancelledInItsBatch(t *testing.T) {
+	ob := newMemOutbox()
+	first, second, third := ob.add(testMessage(), 0), ob.add(testMessage(), 0), ob.add(testMessage(), 0)
+	s := &cancellingSender{ob: ob, victim: second}
+	NewWorker(ob, func() Sender { return s }, WithLogger(quietLogger())).drain(t.Context())
+	if n := len(s.Sent()); n != 2 {
+		t.Errorf("sent %d mails, want 2 (not the cancelled one)", n)
+	}
+	for _, id := range []int64{first, third} {
+		if ob.get(id).sentAt.IsZero() {
+			t.Errorf("mail %d was not sent", id)
+		}
+	}
+	if got := ob.get(second); !got.sentAt.IsZero() || got.Attempts != 0 {
+		t.Errorf("the cancelled mail: sent at %v after %d attempts, want never tried", got.sentAt, got.Attempts)
 	}
 }

@@ -145,6 +145,12 @@ func (s *Store) retireCodes(ctx context.Context, tx querier, id access.Credentia
 	if _, err := tx.ExecContext(ctx, `UPDATE registration_codes SET superseded_at = ? WHERE credential_id = ? AND used_at IS NULL AND superseded_at IS NULL`, now.UnixMilli(), id[:]); err != nil {
 		return fmt.Errorf("store: retire registration codes: %w", err)
 	}
+	return cancelInvitations(ctx, tx, id)
+}
+
+// cancelInvitations cancels a credential's invitations not yet sent and
+// forgets their bodies: the code in them no longer registers anything.
+func cancelInvitations(ctx context.Context, tx querier, id access.CredentialID) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'cancelled', message = '' WHERE credential_id = ? AND status IN ('queued', 'failed') AND kind = 'invitation'`, id[:]); err != nil {
 		return fmt.Errorf("store: cancel invitations: %w", err)
 	}
@@ -212,6 +218,10 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 			if errors.Is(err, access.ErrNotFound) {
 				return access.ErrRegistration
 			}
+			return err
+		}
+		// The code is spent: an invitation still waiting would send it dead.
+		if err := cancelInvitations(ctx, tx, id); err != nil {
 			return err
 		}
 		replaced := c.Status == access.CredentialActive

@@ -101,6 +101,14 @@ func (s *Store) Outbox(ctx context.Context, before int64, limit int) ([]OutboxIt
 	return items, next, nil
 }
 
+// OutboxStatus returns an email's status: queued, sent, failed or
+// cancelled.
+func (s *Store) OutboxStatus(ctx context.Context, id int64) (string, error) {
+	var status string
+	err := s.read.QueryRowContext(ctx, `SELECT status FROM outbox WHERE id = ?`, id).Scan(&status)
+	return status, notFound("read email status", err)
+}
+
 // CountQueuedMail returns how many emails wait to be sent.
 func (s *Store) CountQueuedMail(ctx context.Context) (int, error) {
 	var n int

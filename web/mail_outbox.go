@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
+	"postern/access"
 	"postern/mail"
 	"postern/store"
 )
@@ -46,6 +48,14 @@ func (a outboxAdapter) DueOutbox(ctx context.Context, now time.Time, limit int) 
 		out = append(out, mail.Outgoing{ID: it.ID, Message: msg, Attempts: it.Attempts, NextAttempt: it.NextAttempt})
 	}
 	return out, nil
+}
+
+func (a outboxAdapter) StillQueued(ctx context.Context, id int64) (bool, error) {
+	status, err := a.st.OutboxStatus(ctx, id)
+	if errors.Is(err, access.ErrNotFound) {
+		return false, nil
+	}
+	return status == "queued", err
 }
 
 func (a outboxAdapter) MarkOutboxSent(ctx context.Context, id int64, at time.Time) error {
