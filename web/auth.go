@@ -15,13 +15,11 @@ import (
 )
 
 const (
-	sessionCookie       = "postern_session"
-	secureSessionCookie = "__Host-postern_session"
-	preCSRFCookie       = "postern_csrf"
-	securePreCSRFCookie = "__Host-postern_csrf"
-	sessionTTL          = 12 * time.Hour
-	ctxSession          = "session"
-	ctxActor            = "actor"
+	sessionCookie = "postern_session"
+	preCSRFCookie = "postern_csrf"
+	sessionTTL    = 12 * time.Hour
+	ctxSession    = "session"
+	ctxActor      = "actor"
 )
 
 // secure reports whether the browser reached us over TLS: directly, through
@@ -31,27 +29,36 @@ func (h *handler) secure(c echo.Context) bool {
 	return c.Request().TLS != nil || h.forwardedTLS(c.Request()) || strings.HasPrefix(h.publicURL, "https://")
 }
 
-// cookieName is name, or its __Host- form under TLS. Over TLS only the
-// __Host- cookie is read: a plain one can be planted by a neighbouring host
-// or over plain HTTP, a __Host- one only by this origin over HTTPS.
-func (h *handler) cookieName(c echo.Context, name, secureName string) string {
+// cookieName is the name a cookie goes by: over TLS it carries the
+// __Host- prefix, so only this host, over HTTPS, can have set it; a plain
+// one can be planted by a neighbouring host or over plain HTTP, and is
+// never read.
+func (h *handler) cookieName(c echo.Context, name string) string {
 	if h.secure(c) {
-		return secureName
+		return "__Host-" + name
 	}
 	return name
 }
 
-// sessionToken reads the session cookie under the one name setSessionCookie
-// uses.
-func (h *handler) sessionToken(c echo.Context) string {
-	if ck, err := c.Cookie(h.cookieName(c, sessionCookie, secureSessionCookie)); err == nil {
+// cookie reads a cookie under the one name setCookie gives it.
+func (h *handler) cookie(c echo.Context, name string) string {
+	if ck, err := c.Cookie(h.cookieName(c, name)); err == nil {
 		return ck.Value
 	}
 	return ""
 }
 
+// setCookie sets an HttpOnly, SameSite=Strict cookie for the whole site,
+// Secure and __Host- over TLS. maxAge 0 lasts the browser session; -1
+// deletes it.
+func (h *handler) setCookie(c echo.Context, name, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{Name: h.cookieName(c, name), Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: h.secure(c), SameSite: http.SameSiteStrictMode})
+}
+
+func (h *handler) sessionToken(c echo.Context) string { return h.cookie(c, sessionCookie) }
+
 func (h *handler) setSessionCookie(c echo.Context, token string, maxAge int) {
-	c.SetCookie(&http.Cookie{Name: h.cookieName(c, sessionCookie, secureSessionCookie), Value: token, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: h.secure(c), SameSite: http.SameSiteStrictMode})
+	h.setCookie(c, sessionCookie, token, maxAge)
 }
 
 // requireSession lets through only a logged-in browser; others are sent to
@@ -114,10 +121,7 @@ func (h *handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		sess := c.Get(ctxSession).(store.Session)
-		got := r.Header.Get("X-CSRF-Token")
-		if got == "" {
-			got = c.FormValue("_csrf")
-		}
+		got := csrfToken(r)
 		if subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
 			return echo.NewHTTPError(http.StatusForbidden, "the form has expired or did not come from this page: reload it and try again")
 		}
@@ -125,21 +129,30 @@ func (h *handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	})
 }
 
+// csrfToken is the CSRF token a state change carries: htmx's header or the
+// form's field, never the query string, which ends up in logs, history and
+// Referer headers.
+func csrfToken(r *http.Request) string {
+	if got := r.Header.Get("X-CSRF-Token"); got != "" {
+		return got
+	}
+	return r.PostFormValue("_csrf")
+}
+
 // preCSRF is a double-submit token for the forms used before there is a
 // session (setup and login).
 func (h *handler) preCSRF(c echo.Context) string {
-	name := h.cookieName(c, preCSRFCookie, securePreCSRFCookie)
-	if ck, err := c.Cookie(name); err == nil && len(ck.Value) >= 20 {
-		return ck.Value
+	if v := h.cookie(c, preCSRFCookie); len(v) >= 20 {
+		return v
 	}
 	t := randomToken(24)
-	c.SetCookie(&http.Cookie{Name: name, Value: t, Path: "/", HttpOnly: true, Secure: h.secure(c), SameSite: http.SameSiteStrictMode})
+	h.setCookie(c, preCSRFCookie, t, 0)
 	return t
 }
 
 func (h *handler) checkPreCSRF(c echo.Context) bool {
-	ck, err := c.Cookie(h.cookieName(c, preCSRFCookie, securePreCSRFCookie))
-	return err == nil && ck.Value != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(c.FormValue("_csrf"))) == 1
+	v := h.cookie(c, preCSRFCookie)
+	return v != "" && subtle.ConstantTimeCompare([]byte(v), []byte(csrfToken(c.Request()))) == 1
 }
 
 func (h *handler) loginForm(c echo.Context) error {

@@ -123,6 +123,12 @@ func TestSecureCookies(t *testing.T) {
 			t.Errorf("got form cookie %s Secure=%v HttpOnly=%v SameSite=%v Path=%q Domain=%q, want __Host-postern_csrf, Secure, HttpOnly, Strict, Path / and no Domain",
 				ck.Name, ck.Secure, ck.HttpOnly, ck.SameSite, ck.Path, ck.Domain)
 		}
+		// The same token under the plain name, as a neighbouring host could
+		// plant it, does not count.
+		planted := &http.Cookie{Name: "postern_csrf", Value: ck.Value}
+		if w := env.postPre("/setup", planted, url.Values{"_csrf": {csrf}, "token": {setupToken}, "email": {adminEmail}, "password": {adminPassword}, "confirm": {adminPassword}}); w.Code != http.StatusForbidden {
+			t.Errorf("setup with the form token in a plain cookie: got status %d, want 403", w.Code)
+		}
 		w := env.postPre("/setup", ck, url.Values{"_csrf": {csrf}, "token": {setupToken}, "email": {adminEmail}, "password": {adminPassword}, "confirm": {adminPassword}})
 		checkSecureSession(t, env, w)
 	})

@@ -164,6 +164,9 @@ func (env *env) preForm(t *testing.T, target string) (*http.Cookie, string) {
 		ck = cookie(w, "postern_csrf")
 	}
 	if ck == nil {
+		ck = cookie(w, "__Host-postern_csrf") // over TLS
+	}
+	if ck == nil {
 		t.Fatalf("GET %s set no postern_csrf cookie", target)
 	}
 	field := fieldValue(t, w.Body.String(), "_csrf")

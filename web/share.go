@@ -80,6 +80,10 @@ func (h *handler) shareLifetime(ctx context.Context) time.Duration {
 func (h *handler) keyShare(c echo.Context) error {
 	ctx := c.Request().Context()
 	body, err := readBody(c)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return err // 413, as on every route
+	}
 	if err != nil {
 		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "the request body could not be read")
 	}
