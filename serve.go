@@ -168,8 +168,13 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	// closes; the readers stop first, so the event log's last read
 	// sees their last decisions.
 	workers, stopWorkers := context.WithCancel(context.Background())
+	// stopping ends the web server's long-lived work: live streams, the
+	// summary of refused attempts.
+	stopping := make(chan struct{})
+	stopWeb := sync.OnceFunc(func() { close(stopping) })
 	var background sync.WaitGroup
 	defer func() {
+		stopWeb()
 		stopWorkers()
 		background.Wait()
 	}()
@@ -206,15 +211,14 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		r := readers.Reader(id)
 		return r != nil && r.Touch()
 	}
-	stopping := make(chan struct{})
 	doorInput := func(ctx context.Context, id int64, in string) error { return doors.Input(ctx, id, ble.DoorInput(in)) }
 	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Now: now, Mailer: mailer,
-		Touch: touch, Calibrate: calibrateWith(readers), DoorInput: doorInput, Stopping: stopping,
+		Touch: touch, Calibrate: calibrateWith(readers), DoorInput: doorInput, Stopping: stopping, Background: &background,
 		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies, Metrics: metrics, MetricsAllow: metricsAllow})
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsSet.config, ErrorLog: serverLog(log)}
 	// Live event streams never go idle: end them, so Shutdown only waits
 	// for ordinary requests.
-	srv.RegisterOnShutdown(func() { close(stopping) })
+	srv.RegisterOnShutdown(stopWeb)
 	errc := make(chan error, 2)
 	go func() { errc <- tlsSet.serve(srv, ln) }()
 	if httpLn != nil {

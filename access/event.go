@@ -22,6 +22,24 @@ type Event struct {
 	AccessPointName string
 }
 
+// Sizes an event's text fields are cut to (Clip) when it is stored: an
+// event may quote what an unauthenticated caller sent, and the log must
+// not grow by more than this whatever they send.
+const (
+	MaxEventKind   = 64
+	MaxEventReason = 200
+	MaxEventActor  = 300
+	MaxEventDetail = 1000
+)
+
+// Clip bounds the event's text fields to the sizes above.
+func (e *Event) Clip() {
+	e.Kind = Clip(e.Kind, MaxEventKind)
+	e.Reason = Clip(e.Reason, MaxEventReason)
+	e.Actor = Clip(e.Actor, MaxEventActor)
+	e.Detail = Clip(e.Detail, MaxEventDetail)
+}
+
 // EventFilter narrows an event listing.
 type EventFilter struct {
 	UserID        int64

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -49,4 +50,38 @@ func (es *ValidationErrors) addText(field string, err error) {
 	if err != nil {
 		es.Add(field, "%s", err.(*ValidationError).Message)
 	}
+}
+
+// Clip cuts s to at most n bytes on a character boundary, ending it with
+// "…" when it was cut, so text a caller controls has a size before it is
+// logged, stored or shown.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	if n < len(ellipsis) {
+		return ""
+	}
+	s = s[:n-len(ellipsis)]
+	// Drop half a character left at the cut.
+	for len(s) > 0 {
+		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size != 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s + ellipsis
+}
+
+// Printable is s with what CheckLine refuses taken out (invalid bytes,
+// control and invisible format characters), for free text a caller sends
+// that is kept rather than refused, such as a device's description.
+func Printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) && !allowedFormat(r) {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -47,3 +47,37 @@ func TestCheckText(t *testing.T) {
 		})
 	}
 }
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"ann@example.com", 254, "ann@example.com"},
+		{"abcdef", 6, "abcdef"},
+		{"abcdefgh", 6, "abc…"},
+		{"ééééé", 6, "é…"}, // no half é before the ellipsis
+		{"abc", 2, ""},
+	}
+	for _, tt := range tests {
+		if got := access.Clip(tt.s, tt.n); got != tt.want || len(got) > tt.n {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"postern key 1.0 (linux)", "postern key 1.0 (linux)"},
+		{"Pixel\x00 8\a", "Pixel 8"},
+		{"iPhone\u202E\u200B 15", "iPhone 15"},
+		{"bad \xff bytes", "bad  bytes"},
+		{"👩\u200d💻 laptop", "👩\u200d💻 laptop"},
+	}
+	for _, tt := range tests {
+		if got := access.Printable(tt.in); got != tt.want || access.CheckLine(got) != nil {
+			t.Errorf("Printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

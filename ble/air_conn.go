@@ -12,6 +12,11 @@ import (
 // helloTimeout bounds how long a connection may sit without saying hello.
 const helloTimeout = 5 * time.Second
 
+// maxReaderName bounds the reader a hello names (sim:NAME allows 63
+// characters): the name is logged and quoted back, so a stranger's hello
+// has a size first.
+const maxReaderName = 64
+
 // writeTimeout bounds one frame write, so a key that stops reading cannot
 // hold a link goroutine forever.
 const writeTimeout = 5 * time.Second
@@ -58,6 +63,9 @@ func (a *Air) serveKey(c net.Conn) {
 	switch {
 	case h.Reader == "":
 		writeAirErr(c, airErrBadHello, "hello names no reader")
+		return
+	case len(h.Reader) > maxReaderName:
+		writeAirErr(c, airErrBadHello, fmt.Sprintf("the reader's name is longer than %d bytes", maxReaderName))
 		return
 	case !h.Discovery.Valid():
 		writeAirErr(c, airErrBadHello, fmt.Sprintf("unknown discovery %q (want advertise or connect)", h.Discovery))

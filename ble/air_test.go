@@ -162,6 +162,8 @@ func TestAirRefusals(t *testing.T) {
 	}{
 		{name: "unknown reader", p: Presence{Reader: "x", RSSI: -50}, wantIs: ErrNoReader, wantCode: airErrNoReader, wantMsg: `no reader named "x"`},
 		{name: "impossible RSSI", p: Presence{Reader: "front", RSSI: 40}, wantCode: airErrBadHello, wantMsg: "RSSI 40 dBm is out of range (-127 to 20)"},
+		// The name is not quoted back, nor logged, whole.
+		{name: "a reader's name as long as a frame allows", p: Presence{Reader: strings.Repeat("x", 60<<10), RSSI: -50}, wantCode: airErrBadHello, wantMsg: "the reader's name is longer than 64 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

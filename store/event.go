@@ -15,6 +15,7 @@ func (s *Store) insertEvent(ctx context.Context, x querier, e *access.Event) err
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
+	e.Clip()
 	res, err := x.ExecContext(ctx, `INSERT INTO events (at, kind, reason, actor, user_id, access_point_id, credential_id, rssi, latency_us, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.At.UnixMilli(), e.Kind, e.Reason, e.Actor, nullID(e.UserID), nullID(e.AccessPointID), e.CredentialID, e.RSSI, e.Latency.Microseconds(), e.Detail)

@@ -247,6 +247,24 @@ var migrations = []string{
 	) STRICT;
 	CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt) WHERE status = 'queued';
 	CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);`,
+
+	// 10: rate limits that outlive a restart (token buckets, by the hash of
+	// what they limit), and the browsers each admin has signed in from, so
+	// a guesser cannot lock the owner out.
+	`CREATE TABLE throttle (
+		key        BLOB PRIMARY KEY,
+		tokens     REAL NOT NULL,
+		updated_at INTEGER NOT NULL,
+		full_at    INTEGER NOT NULL
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX throttle_full ON throttle(full_at);
+	CREATE TABLE admin_devices (
+		token_hash   BLOB PRIMARY KEY,
+		admin_id     INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+		created_at   INTEGER NOT NULL,
+		last_used_at INTEGER NOT NULL
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX admin_devices_admin ON admin_devices(admin_id, last_used_at);`,
 }
 
 // SchemaVersion is the version a migrated database has.

@@ -257,6 +257,23 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 10,
+		tables:  []string{"throttle", "admin_devices"},
+		seed: []string{
+			fmt.Sprintf(`INSERT INTO throttle (key, tokens, updated_at, full_at) VALUES (x'%x', 0, 1000, %d)`, Bucket{Key: "login-pair:x"}.hash(), farFuture),
+			fmt.Sprintf(`INSERT INTO admin_devices (token_hash, admin_id, created_at, last_used_at) VALUES (x'%x', 1, 1000, 1000)`, hashToken("device-1")),
+		},
+		check: func(t *testing.T, s *Store) {
+			if a, err := s.AdminByDevice(t.Context(), "device-1"); err != nil || a.ID != 1 {
+				t.Errorf("device: got %+v, %v, want admin 1", a, err)
+			}
+			b := Bucket{Key: "login-pair:x", Burst: 5, Every: time.Hour}
+			if wait, err := s.TakeThrottle(t.Context(), time.UnixMilli(1000), b); err != nil || wait != time.Hour {
+				t.Errorf("throttle: got wait %v, %v, want the stored empty bucket's hour", wait, err)
+			}
+		},
+	},
 }
 
 func TestVersionRowsCoverEveryMigration(t *testing.T) {

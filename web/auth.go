@@ -155,45 +155,6 @@ func (h *handler) checkPreCSRF(c echo.Context) bool {
 	return v != "" && subtle.ConstantTimeCompare([]byte(v), []byte(csrfToken(c.Request()))) == 1
 }
 
-func (h *handler) loginForm(c echo.Context) error {
-	if n, err := h.store.CountAdmins(c.Request().Context()); err == nil && n == 0 {
-		return render(c, http.StatusOK, messagePage(pageFor(c, "Set up Postern"), "Postern is not set up yet",
-			"Open the one-time setup link that `postern serve` printed when it started, or run `postern admin create`."))
-	}
-	return render(c, http.StatusOK, loginPage(pageFor(c, "Sign in"), loginView{CSRF: h.preCSRF(c), Next: safeNext(c.QueryParam("next"))}))
-}
-
-func (h *handler) loginSave(c echo.Context) error {
-	ctx := c.Request().Context()
-	v := loginView{CSRF: h.preCSRF(c), Email: strings.TrimSpace(c.FormValue("email")), Next: safeNext(c.FormValue("next"))}
-	if !h.checkPreCSRF(c) {
-		v.Error = "The sign-in form expired. Please try again."
-		return render(c, http.StatusForbidden, loginPage(pageFor(c, "Sign in"), v))
-	}
-	if !h.loginByIP.allow(c.RealIP()) || !h.loginByEmail.allow(strings.ToLower(v.Email)) {
-		h.store.AppendEvent(ctx, &access.Event{Kind: "admin.login_limited", Actor: "ip:" + c.RealIP(), Detail: v.Email})
-		v.Error = "Too many sign-in attempts. Wait a minute and try again."
-		return render(c, http.StatusTooManyRequests, loginPage(pageFor(c, "Sign in"), v))
-	}
-	admin, err := h.store.AdminByEmail(ctx, v.Email)
-	if err != nil && !errors.Is(err, access.ErrNotFound) {
-		return err
-	}
-	hash := admin.PasswordHash
-	if err != nil {
-		hash = dummyHash
-	}
-	if !CheckPassword(hash, c.FormValue("password")) || err != nil {
-		h.store.AppendEvent(ctx, &access.Event{Kind: "admin.login_failed", Actor: "ip:" + c.RealIP(), Detail: v.Email})
-		v.Error = "That email and password do not match an administrator."
-		return render(c, http.StatusUnauthorized, loginPage(pageFor(c, "Sign in"), v))
-	}
-	if err := h.startSession(c, admin); err != nil {
-		return err
-	}
-	return redirect(c, v.Next)
-}
-
 func (h *handler) startSession(c echo.Context, admin store.Admin) error {
 	token := randomToken(32)
 	if err := h.store.CreateSession(c.Request().Context(), token, randomToken(24), admin.ID, sessionTTL); err != nil {
@@ -201,7 +162,7 @@ func (h *handler) startSession(c echo.Context, admin store.Admin) error {
 	}
 	h.setSessionCookie(c, token, int(sessionTTL.Seconds()))
 	h.store.AppendEvent(c.Request().Context(), &access.Event{Kind: "admin.login", Actor: "admin:" + admin.Email, Detail: "from " + c.RealIP()})
-	return nil
+	return h.rememberDevice(c, admin)
 }
 
 // safeNext keeps a post-login redirect on this site. Browsers read a
@@ -221,73 +182,6 @@ func (h *handler) logout(c echo.Context) error {
 	}
 	h.setSessionCookie(c, "", -1)
 	return redirect(c, "/login?flash=signedout")
-}
-
-func (h *handler) setupForm(c echo.Context) error {
-	if !h.setupAllowed(c, c.QueryParam("token")) {
-		return render(c, http.StatusNotFound, messagePage(pageFor(c, "Setup"), "This setup link is not valid",
-			"Postern is already set up, or the link is not the one the appliance printed. Sign in instead, or ask the person who installed it."))
-	}
-	return render(c, http.StatusOK, setupPage(pageFor(c, "Set up Postern"), setupView{CSRF: h.preCSRF(c), Token: c.QueryParam("token")}))
-}
-
-func (h *handler) setupAllowed(c echo.Context, token string) bool {
-	h.setupMu.Lock()
-	want := h.setupToken
-	h.setupMu.Unlock()
-	if want == "" || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
-		return false
-	}
-	n, err := h.store.CountAdmins(c.Request().Context())
-	return err == nil && n == 0
-}
-
-func (h *handler) setupSave(c echo.Context) error {
-	v := setupView{CSRF: h.preCSRF(c), Token: c.FormValue("token"), Email: strings.TrimSpace(c.FormValue("email"))}
-	if !h.setupAllowed(c, v.Token) {
-		return render(c, http.StatusNotFound, messagePage(pageFor(c, "Setup"), "This setup link is not valid",
-			"Postern is already set up, or the link is not the one the appliance printed."))
-	}
-	if !h.checkPreCSRF(c) {
-		v.Errors = []string{"The setup form expired. Please try again."}
-		return render(c, http.StatusForbidden, setupPage(pageFor(c, "Set up Postern"), v))
-	}
-	// Every problem at once: the email as the store will check it, then the
-	// password.
-	pw := c.FormValue("password")
-	if err := access.ValidateEmail(v.Email); err != nil {
-		v.Errors = append(v.Errors, "Email "+err.Error())
-	}
-	if pw != c.FormValue("confirm") {
-		v.Errors = append(v.Errors, "The two passwords are not the same.")
-	} else if err := checkNewPassword(pw); err != nil {
-		v.Errors = append(v.Errors, err.Error())
-	}
-	if len(v.Errors) > 0 {
-		return render(c, http.StatusUnprocessableEntity, setupPage(pageFor(c, "Set up Postern"), v))
-	}
-	hash, err := HashPassword(pw)
-	if err != nil {
-		return err
-	}
-	admin, err := h.store.CreateAdmin(c.Request().Context(), "setup", v.Email, hash, true)
-	if err != nil {
-		if ves, ok := access.AsValidationErrors(err); ok {
-			v.Errors = []string{"Email " + ves[0].Message}
-			return render(c, http.StatusUnprocessableEntity, setupPage(pageFor(c, "Set up Postern"), v))
-		}
-		if errors.Is(err, store.ErrAdminExists) {
-			return redirect(c, "/login")
-		}
-		return err
-	}
-	h.setupMu.Lock()
-	h.setupToken = ""
-	h.setupMu.Unlock()
-	if err := h.startSession(c, admin); err != nil {
-		return err
-	}
-	return redirect(c, "/")
 }
 
 // requireToken checks the API's bearer token.

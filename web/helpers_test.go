@@ -103,6 +103,22 @@ func newEnv(t *testing.T, opts ...func(*web.Config)) *env {
 	return &env{e: web.New(cfg), s: s, clock: clk}
 }
 
+// openEnv starts an appliance on the database in dir, as serve does after
+// a restart; the caller closes its store.
+func openEnv(t *testing.T, dir string, clk *clock, opts ...func(*web.Config)) *env {
+	t.Helper()
+	s, err := store.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	s.SetClock(clk.Now)
+	cfg := web.Config{Store: s, Log: slog.New(slog.NewTextHandler(testLog{t}, nil)), Now: clk.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &env{e: web.New(cfg), s: s, clock: clk}
+}
+
 // newAdminEnv starts an appliance with an admin and an API token for them.
 func newAdminEnv(t *testing.T, opts ...func(*web.Config)) *env {
 	t.Helper()

@@ -70,9 +70,16 @@ func keyFail(c echo.Context, status int, code, msg string) error {
 // mail in bulk.
 func (h *handler) keyRateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !h.keyByIP.allow(c.RealIP()) {
-			c.Response().Header().Set("Retry-After", "60")
-			return keyFail(c, http.StatusTooManyRequests, KeyErrRateLimited, "Too many requests from this device. Wait a minute and try again.")
+		ctx := c.Request().Context()
+		h.refusals.flush(ctx)
+		wait, err := h.store.TakeThrottle(ctx, h.now(), keyAddrLimit.bucket("key-addr:"+clientAddress(c)))
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			h.refusals.count(ctx, "key.limited")
+			setRetryAfter(c, wait)
+			return keyFail(c, http.StatusTooManyRequests, KeyErrRateLimited, "Too many requests from this device. Try again in "+inWords(wait)+".")
 		}
 		return next(c)
 	}
@@ -90,25 +97,21 @@ func (h *handler) keyRegister(c echo.Context) error {
 	}
 	code, ok := access.NormalizeCode(req.Code)
 	if !ok {
-		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "malformed code", Actor: "key", Detail: "from " + c.RealIP()})
+		h.refusals.record(ctx, &access.Event{Kind: "registration.failed", Reason: "malformed code", Actor: "key", Detail: "from " + c.RealIP()})
 		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "The registration code must be 32 digits.")
 	}
 	// The proof signs the code exactly as sent (docs/protocol.md), which
 	// may be grouped with spaces or dashes as the email shows it.
 	if err := protocol.VerifyRegistration(req.Code, req.TapKey, req.UVKey, req.TapSig, req.UVSig); err != nil {
-		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "bad keys or proof", Actor: "key", Detail: err.Error()})
+		h.refusals.record(ctx, &access.Event{Kind: "registration.failed", Reason: "bad keys or proof", Actor: "key", Detail: err.Error()})
 		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "The device keys or their signatures are not valid: "+err.Error())
 	}
-	device := strings.TrimSpace(req.Device)
-	if len(device) > 200 {
-		// Cut on a character boundary: half a UTF-8 sequence is not text.
-		device = strings.ToValidUTF8(device[:200], "")
-	}
+	device := access.Clip(strings.TrimSpace(access.Printable(req.Device)), 200)
 	cred, u, err := h.store.RegisterCredential(ctx, access.Registration{Code: code, TapKey: req.TapKey, UVKey: req.UVKey, DeviceInfo: device, At: h.now()})
 	if errors.Is(err, access.ErrRegistration) {
 		// The code itself is never logged: a used code may be a typo of a
 		// live one.
-		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "code used, expired, reissued or unknown", Actor: "key", Detail: "from " + c.RealIP()})
+		h.refusals.record(ctx, &access.Event{Kind: "registration.failed", Reason: "code used, expired, reissued or unknown", Actor: "key", Detail: "from " + c.RealIP()})
 		return keyFail(c, http.StatusConflict, KeyErrRegistration, access.ErrRegistration.Error())
 	}
 	if err != nil {

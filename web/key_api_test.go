@@ -85,8 +85,9 @@ func TestKeyRegisterDeviceInfo(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, device, want string }{
 		{"trimmed", "  iPhone 16  ", "iPhone 16"},
-		{"long", strings.Repeat("x", 300), strings.Repeat("x", 200)},
-		{"cut inside a character", strings.Repeat("x", 199) + "éé", strings.Repeat("x", 199)},
+		{"long", strings.Repeat("x", 300), strings.Repeat("x", 197) + "…"},
+		{"cut inside a character", strings.Repeat("x", 196) + "ééé", strings.Repeat("x", 196) + "…"},
+		{"control and format characters", "Pixel\x00 8\a\u202E", "Pixel 8"},
 	}
 	env := newAdminEnv(t, withSmartURL)
 	uid := env.smartUser(t, "Al", "al@example.com")
@@ -361,8 +362,9 @@ func TestKeyRegisterRateLimit(t *testing.T) {
 			if ke := keyError(t, w); ke.Error != web.KeyErrRateLimited {
 				t.Errorf("got error %q, want %q", ke.Error, web.KeyErrRateLimited)
 			}
-			if w.Header().Get("Retry-After") == "" {
-				t.Error("a rate-limited answer has no Retry-After")
+			// The bucket refills one try every 6 s: that is the wait.
+			if got := w.Header().Get("Retry-After"); got != "6" {
+				t.Errorf("got Retry-After %q, want 6 (seconds until the next try)", got)
 			}
 			break
 		}
@@ -379,10 +381,14 @@ func TestKeyRegisterRateLimit(t *testing.T) {
 	if w := env.smartRegister(guesser.request(t, access.NewRegistrationCode()), "203.0.113.10:51000"); w.Code != http.StatusConflict {
 		t.Errorf("another address: got status %d, want 409\n%s", w.Code, w.Body)
 	}
-	// A minute later the address may try again.
-	env.clock.Add(time.Minute)
+	// Just before Retry-After the address still waits; at it, it may try.
+	env.clock.Add(5 * time.Second)
+	if w := env.smartRegister(guesser.request(t, code), attacker); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "1" {
+		t.Errorf("5 s later: got status %d, Retry-After %q, want 429 and 1", w.Code, w.Header().Get("Retry-After"))
+	}
+	env.clock.Add(time.Second)
 	if w := env.smartRegister(guesser.request(t, code), attacker); w.Code != http.StatusOK {
-		t.Errorf("a minute later: got status %d, want 200\n%s", w.Code, w.Body)
+		t.Errorf("at Retry-After: got status %d, want 200\n%s", w.Code, w.Body)
 	}
 }
 

@@ -41,8 +41,15 @@ type Config struct {
 	// doors here.
 	DoorInput func(ctx context.Context, accessPointID int64, input string) error
 	// Stopping is closed when the server shuts down, so live streams end
-	// and let the shutdown finish. nil: never.
+	// and let the shutdown finish. Until then the summary of refused
+	// attempts is written every minute, and once more when it closes.
+	// nil: never, and summaries are written only when the next
+	// unauthenticated request comes.
 	Stopping <-chan struct{}
+	// Background, when set, counts the goroutines the server runs until
+	// Stopping closes, so the caller can wait for them before it closes
+	// the store.
+	Background *sync.WaitGroup
 	// TLS is how browsers reach the appliance, for the settings page and
 	// the dashboard's warning.
 	TLS TLSStatus
@@ -85,9 +92,7 @@ type handler struct {
 	metrics         *Metrics
 	metricsAllow    prefixes
 
-	loginByIP    *limiter
-	loginByEmail *limiter
-	keyByIP      *limiter
+	refusals *refusalLog
 }
 
 // New returns the HTTP handler for the whole appliance.
@@ -114,9 +119,14 @@ func New(cfg Config) *echo.Echo {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	h.loginByIP = newLimiter(10, 30*time.Second, h.now)
-	h.loginByEmail = newLimiter(5, time.Minute, h.now)
-	h.keyByIP = newLimiter(10, 6*time.Second, h.now)
+	h.refusals = &refusalLog{store: h.store, log: h.log, now: h.now, location: h.location}
+	if cfg.Stopping != nil {
+		wg := cfg.Background
+		if wg == nil {
+			wg = new(sync.WaitGroup)
+		}
+		wg.Go(func() { h.refusals.run(cfg.Stopping) })
+	}
 	if h.mailer == nil {
 		h.mailer, _ = mail.NewMailer(MailOutbox(h.store), h.store, mail.MailerConfig{Log: h.log})
 	}

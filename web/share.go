@@ -135,7 +135,7 @@ func (h *handler) keyShare(c echo.Context) error {
 		return keyFail(c, http.StatusConflict, KeyErrCredentialRevoked, "This credential has no registered device.")
 	}
 	if err := protocol.VerifyShare(protocol.CredentialID(id), body, at, sig, pub); err != nil {
-		h.store.AppendEvent(ctx, &access.Event{Kind: "share.failed", Reason: "bad signature", Actor: "key", CredentialID: id.String(), Detail: "from " + c.RealIP()})
+		h.refusals.record(ctx, &access.Event{Kind: "share.failed", Reason: "bad signature", Actor: "key", CredentialID: id.String(), Detail: "from " + c.RealIP()})
 		return keyFail(c, http.StatusUnauthorized, KeyErrBadSignature, "The request is not signed by this credential's device.")
 	}
 	site, err := h.store.Site(ctx)
