@@ -5,63 +5,112 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"text/tabwriter"
+	"time"
 
 	"postern/store"
 	"postern/web"
 )
 
-// admin adds an administrator or an API token to a data folder, while
+// adminActions are the things `postern admin` does to a data folder, while
 // serve runs on it or not.
+var adminActions = map[string]func(ctx context.Context, st *store.Store, fs *adminFlags, std stdio) error{
+	"create":       adminCreate,
+	"list":         adminList,
+	"remove":       adminRemove,
+	"token":        adminNewToken,
+	"tokens":       adminListTokens,
+	"revoke-token": adminRevokeToken,
+}
+
+const adminUsage = "create, list, remove, token, tokens or revoke-token"
+
+// adminFlags are every admin action's flags; each action says which it needs.
+type adminFlags struct {
+	data, email, name, expires string
+	id                         int64
+}
+
+// admin manages the site's administrators and API tokens.
 func admin(ctx context.Context, args []string, std stdio) error {
 	if len(args) == 0 {
-		return errors.New("admin: give create or token")
+		return fmt.Errorf("admin: give %s", adminUsage)
+	}
+	action, ok := adminActions[args[0]]
+	if !ok {
+		return fmt.Errorf("admin: unknown command %q (%s)", args[0], adminUsage)
 	}
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
 	fs.SetOutput(std.err)
-	data := fs.String("data", "./postern-data", "data folder")
-	email := fs.String("email", "", "the administrator's email")
-	name := fs.String("name", "", "token name (admin token)")
+	var f adminFlags
+	fs.StringVar(&f.data, "data", "./postern-data", "data folder")
+	fs.StringVar(&f.email, "email", "", "the administrator's email")
+	fs.StringVar(&f.name, "name", "", "token name (admin token)")
+	fs.StringVar(&f.expires, "expires", "", "when the token stops working (admin token): a number of days such as 90d, a duration such as 12h, or a date YYYY-MM-DD (through that day); empty: never")
+	fs.Int64Var(&f.id, "id", 0, "the token's id, as admin tokens lists it (admin revoke-token)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if *email == "" {
-		return errors.New("--email is required")
-	}
-	st, err := store.Open(ctx, *data)
+	st, err := store.Open(ctx, f.data)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	switch args[0] {
-	case "create":
-		pw, err := readPassword(ctx, std)
-		if err != nil {
-			return err
-		}
-		hash, err := web.HashPassword(pw)
-		if err != nil {
-			return err
-		}
-		if _, err := st.CreateAdmin(ctx, "cli", *email, hash, false); err != nil {
-			return err
-		}
-		fmt.Fprintf(std.out, "administrator %s created\n", *email)
-		return nil
-	case "token":
-		if *name == "" {
-			return errors.New("--name is required: say what the token is for")
-		}
-		a, err := st.AdminByEmail(ctx, *email)
-		if err != nil {
-			return fmt.Errorf("no administrator %s", *email)
-		}
-		token := web.NewAPIToken()
-		if err := st.CreateAPIToken(ctx, "cli", a.ID, *name, token); err != nil {
-			return err
-		}
-		fmt.Fprintf(std.err, "API token %q for %s (shown once; send it as Authorization: Bearer TOKEN):\n", *name, *email)
-		fmt.Fprintln(std.out, token)
-		return nil
+	return action(ctx, st, &f, std)
+}
+
+func (f *adminFlags) needEmail() error {
+	if f.email == "" {
+		return errors.New("--email is required")
 	}
-	return fmt.Errorf("admin: unknown command %q (create or token)", args[0])
+	return nil
+}
+
+func adminCreate(ctx context.Context, st *store.Store, f *adminFlags, std stdio) error {
+	if err := f.needEmail(); err != nil {
+		return err
+	}
+	pw, err := readPassword(ctx, std)
+	if err != nil {
+		return err
+	}
+	hash, err := web.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	if _, err := st.CreateAdmin(ctx, "cli", f.email, hash, false); err != nil {
+		return err
+	}
+	fmt.Fprintf(std.out, "administrator %s created\n", f.email)
+	return nil
+}
+
+func adminList(ctx context.Context, st *store.Store, _ *adminFlags, std stdio) error {
+	admins, err := st.Admins(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "EMAIL\tSINCE")
+	for _, a := range admins {
+		fmt.Fprintf(w, "%s\t%s\n", a.Email, a.CreatedAt.Local().Format(time.DateTime))
+	}
+	return w.Flush()
+}
+
+// adminRemove removes an administrator, with their sessions and tokens;
+// never the last one.
+func adminRemove(ctx context.Context, st *store.Store, f *adminFlags, std stdio) error {
+	if err := f.needEmail(); err != nil {
+		return err
+	}
+	a, err := st.AdminByEmail(ctx, f.email)
+	if err != nil {
+		return fmt.Errorf("no administrator %s", f.email)
+	}
+	if err := st.DeleteAdmin(ctx, "cli", a.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(std.out, "administrator %s removed; their sessions and API tokens no longer work\n", a.Email)
+	return nil
 }

@@ -128,7 +128,10 @@ func usage(w io.Writer) {
 Usage:
   postern serve [flags]                      run the appliance
   postern admin create --email E [--data D]  add an administrator (password on stdin)
-  postern admin token --email E --name N     print a new API token
+  postern admin list | remove --email E      list or remove administrators (never the last one)
+  postern admin token --email E --name N [--expires 90d]
+                                             print a new API token
+  postern admin tokens | revoke-token --id N list or revoke API tokens
   postern key --state FILE COMMAND           the reference soft key (register, present, share, status, delete)
   postern service print [--binary P] [--data D]  print a hardened systemd unit
   postern door --reader NAME open|close|exit a simulated door contact or exit button on the simulated air

@@ -117,24 +117,6 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 	return nil
 }
 
-// CreateAPIToken stores an API token for an admin under its hash.
-func (s *Store) CreateAPIToken(ctx context.Context, actor string, adminID int64, name, token string) error {
-	return s.tx(ctx, "create API token", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (admin_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`, adminID, name, hashToken(token), s.now().UnixMilli())
-		if err != nil {
-			return constraintErr("create API token", err, "that token")
-		}
-		return s.insertEvent(ctx, tx, &access.Event{Kind: "api_token.created", Actor: actor, Detail: name})
-	})
-}
-
-// AdminByAPIToken returns the admin a bearer token belongs to.
-func (s *Store) AdminByAPIToken(ctx context.Context, token string) (Admin, error) {
-	var a Admin
-	err := s.read.QueryRowContext(ctx, `SELECT a.id, a.email FROM api_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.token_hash = ?`, hashToken(token)).Scan(&a.ID, &a.Email)
-	return a, notFound("read admin by API token", err)
-}
-
 // Setting returns a site setting, or def when it is not set.
 func (s *Store) Setting(ctx context.Context, key, def string) (string, error) {
 	var v string
@@ -159,4 +141,105 @@ func (s *Store) SetSetting(ctx context.Context, actor, key, value string) error 
 		}
 		return s.insertEvent(ctx, tx, &access.Event{Kind: "setting.changed", Actor: actor, Detail: key})
 	})
+}
+
+// Admins returns every administrator, by email. The list is short: the
+// people who run one site.
+func (s *Store) Admins(ctx context.Context) ([]Admin, error) {
+	return queryAll(ctx, s.read, "list admins", func(sc scanner) (Admin, error) {
+		var a Admin
+		var created int64
+		err := sc.Scan(&a.ID, &a.Email, &created)
+		a.CreatedAt = time.UnixMilli(created)
+		return a, err
+	}, `SELECT id, email, created_at FROM admins ORDER BY email`)
+}
+
+// AdminByID returns one admin.
+func (s *Store) AdminByID(ctx context.Context, id int64) (Admin, error) {
+	var a Admin
+	var created int64
+	err := s.read.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM admins WHERE id = ?`, id).Scan(&a.ID, &a.Email, &a.PasswordHash, &created)
+	a.CreatedAt = time.UnixMilli(created)
+	return a, notFound("read admin", err)
+}
+
+// ErrLastAdmin refuses to remove the only administrator: nobody could
+// manage the site, or make another, from the browser.
+var ErrLastAdmin = access.Conflict("this is the only administrator: add another one before removing it")
+
+// DeleteAdmin removes an administrator with their sessions, API tokens and
+// remembered browsers; never the last one.
+func (s *Store) DeleteAdmin(ctx context.Context, actor string, id int64) error {
+	return s.tx(ctx, "remove admin", func(tx *sql.Tx) error {
+		var email string
+		if err := tx.QueryRowContext(ctx, `SELECT email FROM admins WHERE id = ?`, id).Scan(&email); err != nil {
+			return notFound("remove admin", err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM admins`).Scan(&n); err != nil {
+			return fmt.Errorf("store: remove admin: count admins: %w", err)
+		}
+		if n <= 1 {
+			return ErrLastAdmin
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM admins WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("store: remove admin: %w", err)
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "admin.removed", Actor: actor, Detail: email})
+	})
+}
+
+// SetAdminPassword changes an admin's password and ends every session of
+// theirs but the one holding keepSession (the browser that changed it;
+// "" ends them all): whoever knew the old password is signed out.
+func (s *Store) SetAdminPassword(ctx context.Context, actor string, adminID int64, passwordHash, keepSession string) error {
+	return s.tx(ctx, "change password", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE admins SET password_hash = ? WHERE id = ?`, passwordHash, adminID)
+		if err != nil {
+			return fmt.Errorf("store: change password: %w", err)
+		}
+		if err := affected("change password", res); err != nil {
+			return err
+		}
+		if _, err := endSessions(ctx, tx, adminID, keepSession); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "admin.password_changed", Actor: actor, Detail: "other sessions signed out"})
+	})
+}
+
+// EndOtherSessions signs an admin out everywhere but the browser holding
+// keepSession, and returns how many sessions it ended.
+func (s *Store) EndOtherSessions(ctx context.Context, actor string, adminID int64, keepSession string) (int64, error) {
+	var n int64
+	err := s.tx(ctx, "end other sessions", func(tx *sql.Tx) error {
+		var err error
+		if n, err = endSessions(ctx, tx, adminID, keepSession); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, &access.Event{Kind: "admin.sessions_ended", Actor: actor, Detail: fmt.Sprintf("%d other sessions signed out", n)})
+	})
+	return n, err
+}
+
+func endSessions(ctx context.Context, tx querier, adminID int64, keepSession string) (int64, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE admin_id = ? AND token_hash != ?`, adminID, hashToken(keepSession))
+	if err != nil {
+		return 0, fmt.Errorf("store: end sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: end sessions: %w", err)
+	}
+	return n, nil
+}
+
+// CountSessions returns how many live sessions an admin has.
+func (s *Store) CountSessions(ctx context.Context, adminID int64) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE admin_id = ? AND expires_at > ?`, adminID, s.now().UnixMilli()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count sessions: %w", err)
+	}
+	return n, nil
 }

@@ -265,6 +265,12 @@ var migrations = []string{
 		last_used_at INTEGER NOT NULL
 	) STRICT, WITHOUT ROWID;
 	CREATE INDEX admin_devices_admin ON admin_devices(admin_id, last_used_at);`,
+
+	// 11: API tokens may expire; sessions are found by admin, to end an
+	// admin's other sessions.
+	`ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+	CREATE INDEX api_tokens_admin ON api_tokens(admin_id);
+	CREATE INDEX sessions_admin ON sessions(admin_id);`,
 }
 
 // SchemaVersion is the version a migrated database has.

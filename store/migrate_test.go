@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -271,6 +272,20 @@ var versionRows = []struct {
 			b := Bucket{Key: "login-pair:x", Burst: 5, Every: time.Hour}
 			if wait, err := s.TakeThrottle(t.Context(), time.UnixMilli(1000), b); err != nil || wait != time.Hour {
 				t.Errorf("throttle: got wait %v, %v, want the stored empty bucket's hour", wait, err)
+			}
+		},
+	},
+	{
+		version: 11,
+		seed: []string{
+			fmt.Sprintf(`INSERT INTO api_tokens (admin_id, name, token_hash, created_at, expires_at) VALUES (1, 'expired', x'%x', 1000, 2000)`, hashToken("api-expired")),
+		},
+		check: func(t *testing.T, s *Store) {
+			if _, err := s.AdminByAPIToken(t.Context(), "api-expired"); !errors.Is(err, access.ErrNotFound) {
+				t.Errorf("an expired token: got %v, want not found", err)
+			}
+			if got, err := s.AdminByAPIToken(t.Context(), "api-1"); err != nil || got.ID != 1 {
+				t.Errorf("a token from before expiry existed: got %+v, %v, want admin 1", got, err)
 			}
 		},
 	},

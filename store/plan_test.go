@@ -211,7 +211,8 @@ func TestHotQueryPlans(t *testing.T) {
 			big: []string{"s", "a"},
 		},
 		{
-			name: "AdminByAPIToken", query: `SELECT a.id, a.email FROM api_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.token_hash = ?`, args: []any{hashToken("x")},
+			name: "APITokenByToken", query: `SELECT ` + apiTokenColumns + ` FROM api_tokens t JOIN admins a ON a.id = t.admin_id
+		WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)`, args: []any{hashToken("x"), 1000},
 			big: []string{"t", "a"},
 		},
 	}

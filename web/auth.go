@@ -193,7 +193,7 @@ func (h *handler) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="postern"`)
 			return echo.NewHTTPError(http.StatusUnauthorized, "a bearer token is required: create one with `postern admin token`")
 		}
-		admin, err := h.store.AdminByAPIToken(c.Request().Context(), strings.TrimSpace(token))
+		tok, err := h.tokenOwner(c, strings.TrimSpace(token))
 		if errors.Is(err, access.ErrNotFound) {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="postern", error="invalid_token"`)
 			return echo.NewHTTPError(http.StatusUnauthorized, "the bearer token is not valid")
@@ -201,7 +201,7 @@ func (h *handler) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		c.Set(ctxActor, "api:"+admin.Email)
+		c.Set(ctxActor, "api:"+tok.AdminEmail)
 		return next(c)
 	}
 }

@@ -333,6 +333,8 @@ var adminPages = []struct{ method, path string }{
 	{"POST", "/access-points"}, {"POST", "/access-points/1"}, {"POST", "/access-points/1/delete"},
 	{"POST", "/time-profiles"}, {"POST", "/time-profiles/1"}, {"POST", "/time-profiles/1/delete"},
 	{"POST", "/permissions"}, {"POST", "/permissions/1/delete"},
+	{"GET", "/settings/admins"}, {"POST", "/settings/admins/1/delete"}, {"POST", "/settings/tokens/1/revoke"},
+	{"POST", "/settings/password"}, {"POST", "/settings/sessions/end"},
 }
 
 func TestPagesRequireSession(t *testing.T) {
@@ -397,6 +399,9 @@ func TestFormsRefuseForgery(t *testing.T) {
 		{"/time-profiles", "name=M&windows=Mon+08:00-09:00"}, {"/time-profiles/" + itoa(tp), "name=M&windows=Mon+08:00-09:00"},
 		{"/time-profiles/" + itoa(tp) + "/delete", ""},
 		{"/permissions", "group_id=" + itoa(g) + "&access_point_id=" + itoa(ap)}, {"/permissions/" + itoa(p) + "/delete", ""},
+		{"/settings/tokens/1/revoke", ""}, {"/settings/admins/2/delete", ""},
+		{"/settings/password", "current=" + url.QueryEscape(adminPassword) + "&password=mallory+was+here&confirm=mallory+was+here"},
+		{"/settings/sessions/end", ""},
 	}
 	before := len(env.events(t))
 	var tests []scenario

@@ -162,6 +162,7 @@ func New(cfg Config) *echo.Echo {
 	h.eventRoutes(admin)
 	h.credentialRoutes(admin)
 	h.settingsRoutes(admin)
+	h.adminAccountRoutes(admin)
 	h.outboxRoutes(admin)
 	h.siteModeRoutes(admin)
 	h.alarmRoutes(admin)

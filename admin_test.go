@@ -1,0 +1,87 @@
+package main
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAdminLifecycleThroughTheBinary: administrators and API tokens are
+// listed, expire, are revoked and removed from the command line, on the
+// data folder of a running appliance.
+func TestAdminLifecycleThroughTheBinary(t *testing.T) {
+	data := t.TempDir()
+	a := startAppliance(t, data)
+	annToken := adminToken(t, data, "ann@office.example")
+	if _, errs, code := postern(t, "another good password\n", "admin", "create", "--data", data, "--email", "bob@office.example"); code != 0 {
+		t.Fatalf("create bob: exit %d %s", code, errs)
+	}
+	out, errs, code := postern(t, "", "admin", "token", "--data", data, "--email", "bob@office.example", "--name", "door sync", "--expires", "30d")
+	if code != 0 || !strings.Contains(errs, "valid until") {
+		t.Fatalf("token with expiry: exit %d %q", code, errs)
+	}
+	bobToken := strings.TrimSpace(out)
+	if got := api(t, a.url, bobToken, "GET", "/api/v1/users", nil, nil); got != http.StatusOK {
+		t.Fatalf("Bob's token: got %d, want 200", got)
+	}
+
+	out, _, code = postern(t, "", "admin", "list", "--data", data)
+	if code != 0 || !strings.Contains(out, "ann@office.example") || !strings.Contains(out, "bob@office.example") {
+		t.Errorf("admin list: exit %d\n%s", code, out)
+	}
+	out, _, code = postern(t, "", "admin", "tokens", "--data", data)
+	row := regexp.MustCompile(`(?m)^(\d+)\s+door sync\s+bob@office\.example\s+.*\s(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)$`).FindStringSubmatch(out)
+	if code != 0 || row == nil || !strings.Contains(out, "tests") {
+		t.Fatalf("admin tokens: exit %d, want both tokens, Bob's used and expiring\n%s", code, out)
+	}
+	if out, _, _ := postern(t, "", "admin", "tokens", "--data", data, "--email", "ann@office.example"); strings.Contains(out, "door sync") {
+		t.Errorf("Ann's tokens list Bob's:\n%s", out)
+	}
+
+	if out, errs, code := postern(t, "", "admin", "revoke-token", "--data", data, "--id", row[1]); code != 0 || !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke-token: exit %d %q %q", code, out, errs)
+	}
+	if got := api(t, a.url, bobToken, "GET", "/api/v1/users", nil, nil); got != http.StatusUnauthorized {
+		t.Errorf("a revoked token: got %d, want 401", got)
+	}
+	if _, errs, code := postern(t, "", "admin", "revoke-token", "--data", data, "--id", row[1]); code == 0 || !strings.Contains(errs, "not found") {
+		t.Errorf("revoking it again: exit %d %q, want a failure", code, errs)
+	}
+
+	if out, errs, code := postern(t, "", "admin", "remove", "--data", data, "--email", "bob@office.example"); code != 0 || !strings.Contains(out, "removed") {
+		t.Fatalf("remove bob: exit %d %q %q", code, out, errs)
+	}
+	if _, errs, code := postern(t, "", "admin", "remove", "--data", data, "--email", "ann@office.example"); code == 0 || !strings.Contains(errs, "only administrator") {
+		t.Errorf("removing the last admin: exit %d %q, want refused", code, errs)
+	}
+	if got := api(t, a.url, annToken, "GET", "/api/v1/users", nil, nil); got != http.StatusOK {
+		t.Errorf("Ann's token after the refusal: got %d, want 200", got)
+	}
+}
+
+func TestParseExpiry(t *testing.T) {
+	now := time.Date(2026, 3, 11, 10, 30, 0, 0, time.UTC)
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{"", time.Time{}, false},
+		{"90d", now.AddDate(0, 0, 90), false},
+		{"12h", now.Add(12 * time.Hour), false},
+		{"2026-12-31", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"2026-03-11", time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC), false}, // through today
+		{"2026-03-10", time.Time{}, true},
+		{"0d", time.Time{}, true},
+		{"-1h", time.Time{}, true},
+		{"soon", time.Time{}, true},
+	}
+	for _, tt := range tests {
+		got, err := parseExpiry(tt.in, now)
+		if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
+			t.Errorf("parseExpiry(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
