@@ -18,12 +18,20 @@ import (
 	"postern/web"
 )
 
-// startReaders opens the radios and runs a reader per access point, kept in
-// step with the access points as admins edit them.
-func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, doors *ble.Doors, now func() time.Time, log *slog.Logger) (*ble.Manager, error) {
-	radios, err := openRadios(ctx, cfg, simDoorInputs(st, doors), log)
-	if err != nil {
-		return nil, err
+// startReaders runs a reader per access point on radios and, when airLn
+// is set, on the simulated air serving it (whose door inputs go to doors);
+// the readers are kept in step with the access points as admins edit them.
+func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, radios map[string]ble.Radio, airLn net.Listener, doors *ble.Doors, now func() time.Time, log *slog.Logger) *ble.Manager {
+	if airLn != nil {
+		air := ble.NewAir(ble.AirOptions{Faults: cfg.faults, IdleLimit: cfg.airIdle, Logger: log})
+		air.SetDoorInputs(simDoorInputs(st, doors))
+		go air.Serve(airLn)
+		go func() {
+			<-ctx.Done()
+			air.Close()
+		}()
+		radios[ble.RadioSim] = air.Radio()
+		log.Info("the simulated air is listening", "air", airLn.Addr().String())
 	}
 	ex := ble.NewSiteExchange(st, doors, cfg.deadline, log)
 	// One clock for the challenge, its deadline and the decision, so a
@@ -70,7 +78,7 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, doors *
 		}
 		return cfgs, nil
 	})
-	return mgr, nil
+	return mgr
 }
 
 // radioPlan is what --radio asks for.
@@ -108,14 +116,15 @@ func parseRadio(spec string) (radioPlan, error) {
 	return p, nil
 }
 
-// openRadios opens what --radio names. An adapter that cannot be opened
-// is an error, except for auto, which falls back to the simulated air,
-// whose door inputs go to doorInputs. The adapters are closed when ctx
-// ends.
-func openRadios(ctx context.Context, cfg serveConfig, doorInputs ble.DoorInputFunc, log *slog.Logger) (map[string]ble.Radio, error) {
+// openRadios opens the Bluetooth adapters --radio names, and reports
+// whether the simulated air is wanted too (serve binds it with its other
+// listeners). An adapter that cannot be opened is an error, except for
+// auto, which falls back to the simulated air. The adapters are closed
+// when ctx ends.
+func openRadios(ctx context.Context, cfg serveConfig, log *slog.Logger) (map[string]ble.Radio, bool, error) {
 	plan, err := parseRadio(cfg.radio)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	open := cfg.openAdapter
 	if open == nil {
@@ -138,7 +147,7 @@ func openRadios(ctx context.Context, cfg serveConfig, doorInputs ble.DoorInputFu
 			for _, d := range devs {
 				d.Stop()
 			}
-			return nil, fmt.Errorf("open %s: %w", name, err)
+			return nil, false, fmt.Errorf("open %s: %w", name, err)
 		}
 	}
 	go func() {
@@ -147,22 +156,7 @@ func openRadios(ctx context.Context, cfg serveConfig, doorInputs ble.DoorInputFu
 			d.Stop()
 		}
 	}()
-	if plan.sim {
-		air := ble.NewAir(ble.AirOptions{Faults: cfg.faults, Logger: log})
-		l, err := net.Listen("tcp", cfg.air)
-		if err != nil {
-			return nil, fmt.Errorf("the simulated air: %w", err)
-		}
-		air.SetDoorInputs(doorInputs)
-		go air.Serve(l)
-		go func() {
-			<-ctx.Done()
-			air.Close()
-		}()
-		radios[ble.RadioSim] = air.Radio()
-		log.Info("the simulated air is listening", "air", l.Addr().String())
-	}
-	return radios, nil
+	return radios, plan.sim, nil
 }
 
 // calibrateWith is web's Calibrate on the running readers: what cannot be

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +30,7 @@ type serveConfig struct {
 	trustedProxy string
 	radio        string
 	air          string
+	airIdle      time.Duration
 	smtp         string
 	mailFrom     string
 	door         string
@@ -42,9 +42,12 @@ type serveConfig struct {
 	openAdapter func(index int) (goble.Device, error)
 }
 
-// serve runs the appliance until ctx ends, then shuts down in order: the
-// web server finishes its requests, the readers stop, then the mail
-// worker and the event log, then the database closes.
+// serve runs the appliance until ctx ends. Everything that can fail at
+// start-up (the database, the door output, SMTP settings, the radios and
+// every listener) is done before it prints the setup link or says it is
+// running. It shuts down in order: the web server finishes its requests,
+// the readers stop, then the mail worker and the event log, then the
+// database closes.
 func serve(ctx context.Context, args []string, std stdio) error {
 	return serveWith(ctx, args, std, ble.OpenHCI)
 }
@@ -61,6 +64,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	fs.StringVar(&cfg.trustedProxy, "trusted-proxy", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed")
 	fs.StringVar(&cfg.radio, "radio", "auto", "auto, or a comma-separated list of sim and hciN (one reader per adapter): auto uses the first Bluetooth adapter, else the simulated air")
 	fs.StringVar(&cfg.air, "air", "127.0.0.1:7390", "the simulated air's listen address")
+	fs.DurationVar(&cfg.airIdle, "air-idle", ble.DefaultAirIdle, "simulated air: how long a key no reader takes up may wait before the air hangs up")
 	fs.StringVar(&cfg.smtp, "smtp", "", "SMTP server: smtp://user:pass@host:port?tls=starttls|tls|none (also settable in the admin pages)")
 	fs.StringVar(&cfg.mailFrom, "mail-from", "", "From address of the emails Postern sends")
 	fs.StringVar(&cfg.door, "door", "log", "door output: log, or exec:COMMAND run on each grant")
@@ -109,45 +113,6 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		}
 	}()
 
-	ln, err := net.Listen("tcp", cfg.listen)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	mode, err := cfg.tls.chooseMode(ln.Addr(), cfg.publicURL, len(proxies) > 0)
-	if err != nil {
-		return err
-	}
-	if cfg.publicURL == "" {
-		scheme := "https://"
-		if mode == tlsOff {
-			scheme = "http://"
-		}
-		cfg.publicURL = scheme + displayAddr(ln.Addr().String())
-	}
-	tlsSet, err := cfg.tls.setup(mode, cfg.data, cfg.publicURL, ln.Addr(), log)
-	if err != nil {
-		return err
-	}
-	httpLn, err := tlsSet.listenHTTP(log)
-	if err != nil {
-		return err
-	}
-	if httpLn != nil {
-		defer httpLn.Close()
-	}
-
-	var setupToken string
-	if n, err := st.CountAdmins(ctx); err != nil {
-		return err
-	} else if n == 0 {
-		setupToken = randomHex(16)
-		fmt.Fprintf(std.out, "\nPostern has no administrator yet. Open this one-time link to create one:\n\n    %s/setup?token=%s\n\n", strings.TrimRight(cfg.publicURL, "/"), setupToken)
-		if tlsSet.fingerprint != "" {
-			fmt.Fprintf(std.out, "The certificate is self-signed, so the browser will warn. Go on only if the SHA-256 fingerprint it shows is:\n\n    %s\n\n", tlsSet.fingerprint)
-		}
-	}
-
 	metrics := web.NewMetrics(st, versionString())
 	mailer, err := mail.NewMailer(web.MailOutbox(st), st, mail.MailerConfig{SMTP: cfg.smtp, From: cfg.mailFrom, Log: log,
 		Options: []mail.Option{mailMetrics(metrics)}})
@@ -178,6 +143,49 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		stopWorkers()
 		background.Wait()
 	}()
+	radios, useAir, err := openRadios(workers, cfg, log)
+	if err != nil {
+		return err
+	}
+	airAddr := ""
+	if useAir {
+		airAddr = cfg.air
+	}
+	lns, err := bindListeners(cfg.listen, airAddr)
+	if err != nil {
+		return err
+	}
+	defer lns.close()
+	ln := lns.http
+	mode, err := cfg.tls.chooseMode(ln.Addr(), cfg.publicURL, len(proxies) > 0)
+	if err != nil {
+		return err
+	}
+	if cfg.publicURL == "" {
+		scheme := "https://"
+		if mode == tlsOff {
+			scheme = "http://"
+		}
+		cfg.publicURL = scheme + displayAddr(ln.Addr().String())
+	}
+	tlsSet, err := cfg.tls.setup(mode, cfg.data, cfg.publicURL, ln.Addr(), log)
+	if err != nil {
+		return err
+	}
+	httpLn, err := tlsSet.listenHTTP(log)
+	if err != nil {
+		return err
+	}
+	if httpLn != nil {
+		defer httpLn.Close()
+	}
+	var setupToken string
+	if n, err := st.CountAdmins(ctx); err != nil {
+		return err
+	} else if n == 0 {
+		setupToken = randomHex(16)
+	}
+
 	background.Go(func() { mailer.Run(workers) })
 	background.Go(func() { events.run(workers) })
 	// Alarms and webhooks follow the event log; like the mail worker they
@@ -200,10 +208,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		}
 	}()
 
-	readers, err := startReaders(workers, cfg, st, doors, now, log)
-	if err != nil {
-		return err
-	}
+	readers := startReaders(workers, cfg, st, radios, lns.air, doors, now, log)
 	defer readers.Close()
 	readerMetrics(metrics, readers)
 
@@ -215,16 +220,24 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Now: now, Mailer: mailer,
 		Touch: touch, Calibrate: calibrateWith(readers), DoorInput: doorInput, Stopping: stopping, Background: &background,
 		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies, Metrics: metrics, MetricsAllow: metricsAllow})
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsSet.config, ErrorLog: serverLog(log)}
+	exempt := proxyAddr(proxies)
+	srv := newHTTPServer(e, defaultHTTPLimits, exempt, log)
+	srv.TLSConfig = tlsSet.config
 	// Live event streams never go idle: end them, so Shutdown only waits
 	// for ordinary requests.
 	srv.RegisterOnShutdown(stopWeb)
 	errc := make(chan error, 2)
 	go func() { errc <- tlsSet.serve(srv, ln) }()
 	if httpLn != nil {
-		redirect := &http.Server{Handler: tlsSet.redirect, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, ErrorLog: serverLog(log)}
+		redirect := newHTTPServer(tlsSet.redirect, defaultHTTPLimits, exempt, log)
 		go func() { errc <- redirect.Serve(httpLn) }()
 		defer redirect.Close()
+	}
+	if setupToken != "" {
+		fmt.Fprintf(std.out, "\nPostern has no administrator yet. Open this one-time link to create one:\n\n    %s/setup?token=%s\n\n", strings.TrimRight(cfg.publicURL, "/"), setupToken)
+		if tlsSet.fingerprint != "" {
+			fmt.Fprintf(std.out, "The certificate is self-signed, so the browser will warn. Go on only if the SHA-256 fingerprint it shows is:\n\n    %s\n\n", tlsSet.fingerprint)
+		}
 	}
 	log.Info("postern is running", "version", versionString(), "listen", ln.Addr().String(), "url", cfg.publicURL, "data", cfg.data, "tls", mode)
 	tlsSet.announce(workers, log, ln.Addr(), httpLn)

@@ -3,6 +3,7 @@ package ble
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -35,16 +36,31 @@ type AirOptions struct {
 	// AdvertInterval is how often a key waiting at a reader is offered
 	// again, as a real key's adverts repeat. Default 100ms.
 	AdvertInterval time.Duration
+	// IdleLimit is how long a key may wait at a reader that does not take
+	// it up before the air hangs up on it, so a key left running (or a
+	// stranger's connection) is not held forever. Default DefaultAirIdle.
+	IdleLimit time.Duration
+	// MaxKeys caps the keys connected at once; one more is told the air is
+	// busy and hung up on. Default DefaultAirMaxKeys.
+	MaxKeys int
 	// Seed makes drops and addresses reproducible; zero picks one at random.
 	Seed   uint64
 	Logger *slog.Logger
 }
+
+// Defaults of AirOptions.
+const (
+	DefaultAirIdle    = time.Minute
+	DefaultAirMaxKeys = 256
+)
 
 // Air is the simulated air: a loopback TCP service that soft keys join as
 // peripherals and in-process readers listen on, so the reader loop runs the
 // same code over it as over a real radio.
 type Air struct {
 	interval time.Duration
+	idle     time.Duration
+	maxKeys  int
 	log      *slog.Logger
 	done     chan struct{}
 	wg       sync.WaitGroup
@@ -57,6 +73,7 @@ type Air struct {
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	closed    bool
+	refusing  chan struct{} // one per refusal of a key over MaxKeys in flight
 
 	doorInputs DoorInputFunc
 }
@@ -76,8 +93,17 @@ func NewAir(opts AirOptions) *Air {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	idle, maxKeys := opts.IdleLimit, opts.MaxKeys
+	if idle <= 0 {
+		idle = DefaultAirIdle
+	}
+	if maxKeys <= 0 {
+		maxKeys = DefaultAirMaxKeys
+	}
 	return &Air{
 		interval:  interval,
+		idle:      idle,
+		maxKeys:   maxKeys,
 		log:       log,
 		done:      make(chan struct{}),
 		faults:    opts.Faults,
@@ -86,6 +112,7 @@ func NewAir(opts AirOptions) *Air {
 		changed:   make(chan struct{}),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[net.Conn]struct{}),
+		refusing:  make(chan struct{}, 16),
 	}
 }
 
@@ -129,6 +156,11 @@ func (a *Air) Serve(l net.Listener) error {
 			c.Close()
 			return ErrAirClosed
 		}
+		if len(a.conns) >= a.maxKeys {
+			a.mu.Unlock()
+			a.refuseBusy(c)
+			continue
+		}
 		a.conns[c] = struct{}{}
 		a.wg.Add(1)
 		a.mu.Unlock()
@@ -140,6 +172,26 @@ func (a *Air) Serve(l net.Listener) error {
 			a.mu.Unlock()
 		}()
 	}
+}
+
+// refuseBusy tells a key over MaxKeys that the air is full and hangs up. It
+// reads the key's hello first, so the refusal is not lost to a reset; a
+// few refusals run at once, and past them a key is hung up on at once.
+func (a *Air) refuseBusy(c net.Conn) {
+	a.log.Warn("air: too many keys connected: hanging up on one more", "max", a.maxKeys, "remote", c.RemoteAddr().String())
+	select {
+	case a.refusing <- struct{}{}:
+	default:
+		c.Close()
+		return
+	}
+	go func() {
+		defer func() { <-a.refusing }()
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		readFrame(io.LimitReader(c, 1<<10))
+		writeAirErr(c, airErrBusy, fmt.Sprintf("the simulated air has %d keys connected, as many as it takes: try again", a.maxKeys))
+	}()
 }
 
 // Close stops serving: listeners close, waiting keys are told the air is

@@ -104,6 +104,8 @@ func (a *Air) serveKey(c net.Conn) {
 	}
 	tick := time.NewTicker(a.interval)
 	defer tick.Stop()
+	idle := time.NewTimer(a.idle)
+	defer idle.Stop()
 	for taken := false; !taken; {
 		if !ar.offer(cand) {
 			k.writeErr(airErrReaderStopped, fmt.Sprintf("reader %q stopped", h.Reader))
@@ -127,6 +129,10 @@ func (a *Air) serveKey(c net.Conn) {
 			}
 		case <-a.done:
 			k.writeErr(airErrClosing, "the simulated air is closing")
+			return
+		case <-idle.C:
+			log.Debug("air: key not taken up: hanging up", "after", a.idle)
+			k.writeErr(airErrIdle, fmt.Sprintf("reader %q did not take the key up within %v", h.Reader, a.idle))
 			return
 		}
 	}

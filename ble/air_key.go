@@ -29,9 +29,11 @@ type AirError struct {
 // Error returns the air's message, as the key should show it.
 func (e *AirError) Error() string { return e.Message }
 
-// Is makes errors.Is(err, ErrNoReader) hold for the air's no_reader code.
+// Is makes errors.Is(err, ErrNoReader) hold for the air's no_reader code,
+// and errors.Is(err, ErrNotTakenUp) for the air hanging up on a key no
+// reader took up.
 func (e *AirError) Is(target error) bool {
-	return target == ErrNoReader && e.Code == airErrNoReader
+	return target == ErrNoReader && e.Code == airErrNoReader || target == ErrNotTakenUp && e.Code == airErrIdle
 }
 
 // AirPresence is a soft key present at a reader on the simulated air. It

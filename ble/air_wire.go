@@ -49,6 +49,8 @@ const (
 	airErrBadHello      = "bad_hello"
 	airErrReaderStopped = "reader_stopped"
 	airErrClosing       = "air_closing"
+	airErrBusy          = "air_busy"
+	airErrIdle          = "not_taken_up"
 )
 
 type airErr struct {

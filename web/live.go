@@ -20,6 +20,13 @@ import (
 // loop and the pages: whatever writes an event, the dashboard shows it.
 const livePoll = time.Second
 
+// liveWriteTimeout bounds each write to a live stream. The server's own
+// read and write timeouts would end a stream that is meant to stay open,
+// so the stream lifts them and sets this one before every write instead:
+// a browser that stops reading is let go, one that reads stays (a
+// keep-alive comment goes out every 15 s).
+const liveWriteTimeout = 30 * time.Second
+
 // eventStream is a Server-Sent Events feed of new events for the dashboard:
 // "access-row" carries a table row for every new event, and "ap-ID" the
 // last result of access point ID.
@@ -35,6 +42,10 @@ func (h *handler) eventStream(c echo.Context) error {
 		}
 	}
 	w := c.Response()
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	extend := func() { rc.SetWriteDeadline(time.Now().Add(liveWriteTimeout)) }
+	extend()
 	w.Header().Set(echo.HeaderContentType, "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -58,6 +69,7 @@ func (h *handler) eventStream(c echo.Context) error {
 			h.log.Warn("live events", "err", err)
 			return nil
 		}
+		extend()
 		doorsChanged := false
 		for _, e := range events {
 			last = e.ID

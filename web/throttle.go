@@ -37,12 +37,16 @@ func (l limit) bucket(key string) store.Bucket {
 	return store.Bucket{Key: key, Burst: l.burst, Every: l.every}
 }
 
-// clientAddress is what rate limits count a client by: its IPv4 address,
-// or its IPv6 /64, since one IPv6 host commonly holds a whole /64.
-func clientAddress(c echo.Context) string {
-	ip := net.ParseIP(c.RealIP())
+// clientAddress is what rate limits count a client by (limitAddress).
+func clientAddress(c echo.Context) string { return limitAddress(c.RealIP()) }
+
+// limitAddress is an IP address as limits count it: an IPv4 address as it
+// is, an IPv6 address by its /64, since one IPv6 host commonly holds a
+// whole /64.
+func limitAddress(s string) string {
+	ip := net.ParseIP(s)
 	if ip == nil {
-		return c.RealIP()
+		return s
 	}
 	if ip.To4() != nil {
 		return ip.String()
