@@ -89,6 +89,9 @@ func (k *softKey) present(ctx context.Context, args []string) error {
 	case errors.Is(err, ble.ErrNoResult):
 		fmt.Fprintln(k.std.out, "Access denied: the reader did not accept the answer (too late, or not valid)")
 		return exitQuiet(1)
+	case errors.Is(err, ble.ErrNoAnswer):
+		// Cut off, or nothing heard before --timeout: nothing was decided.
+		return exitf(2, "No answer from the reader: try again")
 	case err != nil:
 		return exitf(2, "Error: %v", err)
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -93,12 +91,7 @@ func TestServeCapsConnectionsPerAddress(t *testing.T) {
 // is not held for as long as it likes: the air hangs up after --air-idle.
 func TestAirHangsUpOnAKeyNotTakenUp(t *testing.T) {
 	data := t.TempDir()
-	a := startAppliance(t, data, "--air-idle", "1s")
-	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
-	s.pin = filepath.Join(s.dir, "pin")
-	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	s := newE2ESite(t, startAppliance(t, data, "--air-idle", "1s"))
 	s.accessPoint("Front door", "sim:front")
 	ann := s.register(s.user("Ann", "Lee"), "ann")
 	// Far too weak for a direct reader, and willing to wait a long time.

@@ -160,11 +160,10 @@ func (p *AirPresence) Close() error {
 func (p *AirPresence) readLoop() {
 	var connectedOnce sync.Once
 	var err error
-	for {
-		var typ byte
-		var payload []byte
-		typ, payload, err = readFrame(p.conn)
-		if err != nil {
+	for err == nil {
+		typ, payload, rerr := readFrame(p.conn)
+		if rerr != nil {
+			err = p.cut(rerr)
 			break
 		}
 		switch typ {
@@ -178,13 +177,30 @@ func (p *AirPresence) readLoop() {
 			}
 		case frameError:
 			err = decodeAirErr(payload)
-		}
-		if err != nil {
-			break
+		case frameHangup:
+			err = io.EOF // the reader hung up: the link's orderly end
 		}
 	}
 	p.endErr = err
 	close(p.done)
+}
+
+// cut is why the connection ended without a word from the air: this key
+// closed it; or, once a reader had taken the key up, the link was lost
+// (ErrLinkLost: the reader decided nothing it could say); or, before, the
+// air went away.
+func (p *AirPresence) cut(err error) error {
+	select {
+	case <-p.closed:
+		return ErrLinkClosed
+	default:
+	}
+	select {
+	case <-p.connected:
+		return fmt.Errorf("%w: %v", ErrLinkLost, err)
+	default:
+		return err
+	}
 }
 
 // airKeyLink is the key's side of a link over the air.
@@ -199,7 +215,10 @@ func (l airKeyLink) Send(ctx context.Context, msg []byte) error {
 	case <-p.closed:
 		return ErrLinkClosed
 	case <-p.done:
-		return io.ErrClosedPipe
+		if errors.Is(p.endErr, ErrLinkLost) {
+			return p.endErr
+		}
+		return io.ErrClosedPipe // the reader hung up, or the air refused
 	default:
 	}
 	p.wmu.Lock()

@@ -135,7 +135,9 @@ func (l *airLink) pumpToKey() {
 						return
 					}
 				default:
-					l.k.conn.Close() // the key sees the reader hang up
+					// The key sees the reader hang up, not a cut.
+					l.k.write(frameHangup, nil)
+					l.k.conn.Close()
 					return
 				}
 			}

@@ -19,13 +19,16 @@ import (
 // ready (JSON airReady: the reader exists and is hearing the key) or error
 // (JSON airErr, then closes). When the reader takes the key up the air sends
 // connected; from then on msg frames carry opaque protocol messages both
-// ways until either side closes the TCP connection.
+// ways. When the reader hangs up, the air sends hangup after the last
+// message and closes; a connection that ends without a hangup was cut,
+// which the key tells from a refusal.
 const (
 	frameHello     byte = 'H'
 	frameReady     byte = 'R'
 	frameError     byte = 'E'
 	frameConnected byte = 'C'
 	frameMsg       byte = 'M'
+	frameHangup    byte = 'X'
 )
 
 // maxFrame bounds a frame so a broken or hostile peer cannot make either

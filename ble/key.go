@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 
 	"postern/access/protocol"
 )
@@ -38,6 +39,12 @@ type KeyOutcome struct {
 // the reader cannot tell a key it could not decrypt.
 var ErrNoResult = errors.New("the reader did not accept the answer (too late, or not valid)")
 
+// ErrNoAnswer is returned when the link ended, or went quiet until the
+// key's deadline, before the reader said anything: the reader's host
+// stopped, or the radio lost the key. Nothing was decided; the holder may
+// simply try again.
+var ErrNoAnswer = errors.New("no answer from the reader")
+
 // ErrUnknownSite is returned when a strict key meets a site it does not know.
 var ErrUnknownSite = errors.New("this reader belongs to a site this key does not know")
 
@@ -48,7 +55,7 @@ func PresentKey(ctx context.Context, link Link, k KeyCredential, unlocked bool) 
 	var out KeyOutcome
 	raw, err := link.Recv(ctx)
 	if err != nil {
-		return out, fmt.Errorf("waiting for the reader's challenge: %w", err)
+		return out, fmt.Errorf("%w: waiting for its challenge: %w", ErrNoAnswer, err)
 	}
 	ch, err := protocol.ParseChallenge(raw)
 	if err != nil {
@@ -77,13 +84,23 @@ func PresentKey(ctx context.Context, link Link, k KeyCredential, unlocked bool) 
 		return out, err
 	}
 	if err := link.Send(ctx, resp); err != nil {
-		// The reader hung up before the answer: it stopped waiting.
-		return out, fmt.Errorf("%w: %v", ErrNoResult, err)
+		return out, noResult(err)
 	}
 	raw, err = link.Recv(ctx)
 	if err != nil {
-		return out, fmt.Errorf("%w: %v", ErrNoResult, err)
+		return out, noResult(err)
 	}
 	out.Result, err = protocol.OpenResult(session, raw)
 	return out, err
+}
+
+// noResult says why the key got no result for its answer: the reader hung
+// up (io.EOF, or a Send on a link it closed), which is how it refuses an
+// answer too late or not valid to reply to, or the link was lost or went
+// quiet, and nothing was decided.
+func noResult(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) {
+		return fmt.Errorf("%w: %v", ErrNoResult, err)
+	}
+	return fmt.Errorf("%w: %w", ErrNoAnswer, err)
 }

@@ -97,6 +97,11 @@ type KeyRadio interface {
 // ErrLinkClosed is returned by Send and Recv on a link closed on this side.
 var ErrLinkClosed = fmt.Errorf("ble: link closed: %w", net.ErrClosed)
 
+// ErrLinkLost is returned by a key's Recv when the link ended without the
+// reader hanging up: the connection was cut (the reader's host stopped or
+// the radio dropped it), so the reader decided nothing it could say.
+var ErrLinkLost = errors.New("ble: the link to the reader was lost")
+
 // ErrTaken is returned by Candidate.Connect when another Connect already
 // took the key up, or the key has gone.
 var ErrTaken = errors.New("ble: key already taken up or gone")
