@@ -42,6 +42,10 @@ func (a *Air) serveDoor(c net.Conn, payload []byte) {
 		writeAirErr(c, airErrBadHello, "a door frame names a reader and an input: open, close or exit")
 		return
 	}
+	if len(d.Reader) > maxReaderName {
+		writeAirErr(c, airErrBadHello, fmt.Sprintf("the reader's name is longer than %d bytes", maxReaderName))
+		return
+	}
 	a.mu.Lock()
 	f := a.doorInputs
 	a.mu.Unlock()

@@ -1,8 +1,10 @@
 package ble
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -74,5 +76,32 @@ func waitConns(t *testing.T, a *Air, n int) {
 			t.Fatalf("the air holds %d connections, want %d", got, n)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestAirDoorFrameBoundsTheReaderName: a door frame's reader name, like a
+// hello's, has a size before it reaches the site's door inputs, its log
+// or an error quoting it.
+func TestAirDoorFrameBoundsTheReaderName(t *testing.T) {
+	a, addr := startAir(t, AirOptions{})
+	var mu sync.Mutex
+	var got []string
+	a.SetDoorInputs(func(_ context.Context, reader string, _ DoorInput) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, reader)
+		return nil
+	})
+	err := SendDoorInput(guardCtx(t), addr, strings.Repeat("x", 60<<10), DoorInput("open"))
+	if err == nil || !strings.Contains(err.Error(), "longer than 64 bytes") || len(err.Error()) > 200 {
+		t.Errorf("a 60 KB reader name: got %.200v, want it refused in a short message", err)
+	}
+	if err := SendDoorInput(guardCtx(t), addr, "front", DoorInput("open")); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "front" {
+		t.Errorf("the door inputs saw readers %.80q, want only front", got)
 	}
 }
