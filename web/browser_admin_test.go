@@ -22,7 +22,7 @@ func TestBrowserAdminAccount(t *testing.T) {
 		t.Skip("drives a real browser; skipped with -short")
 	}
 	chrome := findChromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second) // failure guard
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // failure guard
 	t.Cleanup(cancel)
 
 	env := newAdminEnv(t)

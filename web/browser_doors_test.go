@@ -24,7 +24,7 @@ func TestBrowserDoors(t *testing.T) {
 		t.Skip("drives a real browser; skipped with -short")
 	}
 	chrome := findChromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second) // failure guard only
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // failure guard only
 	t.Cleanup(cancel)
 
 	st, err := store.Open(ctx, t.TempDir())

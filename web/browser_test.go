@@ -58,7 +58,7 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 	chrome := findChromium(t)
 
 	// Failure guard only: nothing below is timed.
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 
 	st, err := store.Open(ctx, t.TempDir())
