@@ -218,7 +218,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	}
 	doorInput := func(ctx context.Context, id int64, in string) error { return doors.Input(ctx, id, ble.DoorInput(in)) }
 	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Now: now, Mailer: mailer,
-		Touch: touch, Calibrate: calibrateWith(readers), DoorInput: doorInput, Stopping: stopping, Background: &background,
+		Touch: touch, Calibrate: calibrateWith(readers), DoorInput: doorInput, Readers: readers, Stopping: stopping, Background: &background,
 		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies, Metrics: metrics, MetricsAllow: metricsAllow})
 	exempt := proxyAddr(proxies)
 	srv := newHTTPServer(e, defaultHTTPLimits, exempt, log)

@@ -47,4 +47,7 @@ type EventFilter struct {
 	Kind          string // exact kind, or a prefix ending in "." such as "access."
 	Before        int64  // keyset cursor: events with smaller ids
 	Limit         int
+	// Kinds, when set, is any one of several kinds or prefixes, each read
+	// as Kind is; Kind is then ignored.
+	Kinds []string
 }

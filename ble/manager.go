@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"postern/access"
 )
 
 // Binding is where an access point's reader is: a reader on the simulated
@@ -285,4 +287,22 @@ func (m *Manager) Close() error {
 		delete(m.readers, id)
 	}
 	return nil
+}
+
+// ReaderState says how the reader of an access point is doing: listening,
+// bound to a radio this gateway does not have, or stopped.
+func (m *Manager) ReaderState(ap access.AccessPoint) access.ReaderState {
+	b, err := ParseBinding(ap.Reader)
+	if err != nil {
+		return access.ReaderStopped
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.opts.Radios[b.Radio] == nil {
+		return access.ReaderNoRadio
+	}
+	if mr := m.readers[ap.ID]; mr != nil && mr.running() && mr.r.Config().Binding == ap.Reader {
+		return access.ReaderListening
+	}
+	return access.ReaderStopped
 }

@@ -3,12 +3,14 @@ package ble
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
-	"postern/access"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"postern/access"
 )
 
 // TestManagerCloseStopsFollowingFirst: a poll in flight when Close is called
@@ -167,6 +169,52 @@ func TestParseBinding(t *testing.T) {
 			}
 			if err == nil && got.String() != tt.in {
 				t.Fatalf("String() = %q, want %q", got.String(), tt.in)
+			}
+		})
+	}
+}
+
+// brokenRadio is a radio whose listening fails at once, like an adapter
+// unplugged while the reader starts.
+type brokenRadio struct{ failed chan struct{} }
+
+func (b brokenRadio) Listen(ctx context.Context, reader string, found func(Candidate)) error {
+	defer close(b.failed)
+	return errors.New("adapter gone")
+}
+
+// The dashboard asks the manager how each access point's reader is doing.
+func TestManagerReaderState(t *testing.T) {
+	sim := newFakeRadio()
+	broken := brokenRadio{failed: make(chan struct{})}
+	m := NewManager(ManagerOptions{Radios: map[string]Radio{RadioSim: sim, "hci0": broken}, Exchanger: echoExchanger})
+	t.Cleanup(func() { m.Close() })
+	if err := m.Sync([]ReaderConfig{{ID: 1, Name: "Front", Binding: "sim:front"}, {ID: 2, Name: "Gate", Binding: "hci0"}}); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	recv(t, sim.listening, "the front reader")
+	<-broken.failed
+	// Run returns just after Listen does: wait for the manager to see it.
+	for m.Reader(2) != nil {
+		time.Sleep(time.Millisecond)
+	}
+
+	tests := []struct {
+		name string
+		ap   access.AccessPoint
+		want access.ReaderState
+	}{
+		{"running", access.AccessPoint{ID: 1, Reader: "sim:front"}, access.ReaderListening},
+		{"its radio failed", access.AccessPoint{ID: 2, Reader: "hci0"}, access.ReaderStopped},
+		{"no such adapter here", access.AccessPoint{ID: 3, Reader: "hci1"}, access.ReaderNoRadio},
+		{"not started yet", access.AccessPoint{ID: 4, Reader: "sim:back"}, access.ReaderStopped},
+		{"rebound, not yet moved", access.AccessPoint{ID: 1, Reader: "sim:yard"}, access.ReaderStopped},
+		{"no binding", access.AccessPoint{ID: 5}, access.ReaderStopped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := m.ReaderState(tt.ap); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

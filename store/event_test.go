@@ -51,6 +51,9 @@ func TestEvents(t *testing.T) {
 		{"by user before a cursor", access.EventFilter{UserID: 1, Before: log[7].ID}, []int{6, 4, 2, 0}},
 		{"by kind without matches", access.EventFilter{Kind: "door.forced"}, []int{}},
 		{"by unknown user", access.EventFilter{UserID: 99}, []int{}},
+		{"by several kinds", access.EventFilter{Kinds: []string{"access.", "mail.sent", "access_point."}}, []int{11, 10, 9, 8, 7, 4, 3, 1, 0}},
+		{"by several kinds and user", access.EventFilter{Kinds: []string{"access.", "user."}, UserID: 1}, []int{10, 7, 4, 2, 0}},
+		{"by several kinds before a cursor", access.EventFilter{Kinds: []string{"access.", "mail."}, Before: log[9].ID}, []int{8, 7, 4, 1, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

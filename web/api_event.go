@@ -32,7 +32,7 @@ func toEventJSON(e access.Event) eventJSON {
 }
 
 func (h *handler) apiEventList(c echo.Context) error {
-	f, _, err := readEventFilter(c)
+	f, _, err := readEventFilter(c, false)
 	if err != nil {
 		return err
 	}

@@ -339,7 +339,7 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 		t.Fatalf("presenting at the front door: %+v %v", out, err)
 	}
 	b.poll("the granted row to appear without a reload", `document.querySelector('[data-testid="event-row"][data-kind="access.granted"]') !== null`)
-	b.poll("the front door's last result to turn granted", `(document.querySelector('[data-testid="last-result"]')?.innerText ?? "") === "granted"`)
+	b.poll("the front door's last result to turn granted", `(document.querySelector('[data-testid="last-result"]')?.innerText ?? "") === "Granted"`)
 
 	// Sign out: the pages are closed to the browser until it signs in again.
 	b.clickTo(testid("logout"))

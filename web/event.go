@@ -24,8 +24,9 @@ type eventListView struct {
 	Loc    *time.Location
 }
 
-// readEventFilter reads the filters the events page and API share.
-func readEventFilter(c echo.Context) (access.EventFilter, string, error) {
+// readEventFilter reads the filters the events page and API share. The page
+// also offers result=doors: every event at a door.
+func readEventFilter(c echo.Context, doors bool) (access.EventFilter, string, error) {
 	var f access.EventFilter
 	var err error
 	num := func(name string) int64 {
@@ -48,7 +49,15 @@ func readEventFilter(c echo.Context) (access.EventFilter, string, error) {
 	case "":
 	case "granted", "denied":
 		f.Kind = "access." + result
+	case "doors":
+		if !doors {
+			return f, "", errBadRequest("result must be granted or denied")
+		}
+		f.Kinds = doorFamilies
 	default:
+		if doors {
+			return f, "", errBadRequest("result must be doors, granted or denied")
+		}
 		return f, "", errBadRequest("result must be granted or denied")
 	}
 	if k := c.QueryParam("kind"); k != "" {
@@ -58,7 +67,7 @@ func readEventFilter(c echo.Context) (access.EventFilter, string, error) {
 }
 
 func (h *handler) eventList(c echo.Context) error {
-	f, result, err := readEventFilter(c)
+	f, result, err := readEventFilter(c, true)
 	if err != nil {
 		return err
 	}
@@ -73,44 +82,4 @@ func (h *handler) eventList(c echo.Context) error {
 		v.Next = "/events?" + url.Values(q).Encode()
 	}
 	return render(c, http.StatusOK, eventListPage(pageFor(c, "Events"), v))
-}
-
-func (h *handler) dashboard(c echo.Context) error {
-	ctx := c.Request().Context()
-	users, err := h.store.CountUsers(ctx)
-	if err != nil {
-		return err
-	}
-	aps, err := h.store.AllAccessPoints(ctx)
-	if err != nil {
-		return err
-	}
-	events, _, err := h.store.Events(ctx, access.EventFilter{Limit: 20})
-	if err != nil {
-		return err
-	}
-	last, err := h.store.LastDecisions(ctx)
-	if err != nil {
-		return err
-	}
-	doors, err := h.doorViews(ctx)
-	if err != nil {
-		return err
-	}
-	v := dashboardView{Users: users, AccessPoints: aps, Events: events, Last: last, Doors: map[int64]doorView{}, Loc: h.location(ctx),
-		PlainHTTP: h.tls.PlainOnNetwork && !h.secure(c)}
-	for _, d := range doors {
-		v.Doors[d.AP.ID] = d
-	}
-	return render(c, http.StatusOK, dashboardPage(pageFor(c, "Dashboard"), v))
-}
-
-type dashboardView struct {
-	Users        int
-	AccessPoints []access.AccessPoint
-	Events       []access.Event
-	Last         map[int64]access.Event
-	Doors        map[int64]doorView
-	Loc          *time.Location
-	PlainHTTP    bool // this page crossed the network unencrypted
 }

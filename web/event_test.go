@@ -8,6 +8,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"postern/access"
+	"postern/web"
 )
 
 // eventKinds lists the data-kind of each event row on a page.
@@ -31,11 +32,66 @@ func TestDashboard(t *testing.T) {
 	env.create(t, "users", `{"first_name":"Ann"}`)
 	env.create(t, "users", `{"first_name":"Bob"}`)
 	env.create(t, "access-points", `{"name":"Front","reader":"sim:front","mode":"direct"}`)
+	if err := env.s.AppendEvent(t.Context(), &access.Event{Kind: "door.forced", AccessPointID: 1}); err != nil {
+		t.Fatal(err)
+	}
 	env.runPages(t, []scenario{
-		{name: "counts", method: "GET", url: "/", wantStatus: 200,
-			wantTestIDs:  map[string]string{"user-count": "2", "access-point-count": "1", "event-row": "user.created"},
-			wantContains: []string{"by api:" + adminEmail}},
+		{name: "a door's own event shows", method: "GET", url: "/", wantStatus: 200,
+			wantTestIDs: map[string]string{"event-row": "Door forced open"}},
+		{name: "door events only", method: "GET", url: "/", wantStatus: 200,
+			wantTestIDs:     map[string]string{"user-count": "2", "access-point-count": "1"},
+			wantNotContains: []string{"by api:" + adminEmail, "User added", `data-kind="user.created"`}},
+		{name: "every event when asked", method: "GET", url: "/?show=all", wantStatus: 200,
+			wantTestIDs:     map[string]string{"event-row": "User added"},
+			wantContains:    []string{"by api:" + adminEmail, `sse-connect="/events/stream?show=all"`},
+			wantNotContains: []string{">user.created<"}},
 	})
+}
+
+// readerStates reports a fixed state per access point name.
+type readerStates map[string]access.ReaderState
+
+func (f readerStates) ReaderState(ap access.AccessPoint) access.ReaderState { return f[ap.Name] }
+
+// Each access point's tile says its door's state and its reader's in the
+// words the rest of the pages use, and its last decision as people say it.
+func TestDashboardTiles(t *testing.T) {
+	t.Parallel()
+	env := newLoggedInEnv(t, func(c *web.Config) {
+		c.Readers = readerStates{"Front": access.ReaderListening, "Gate": access.ReaderNoRadio, "Back": access.ReaderStopped}
+	})
+	front := env.create(t, "access-points", `{"name":"Front","reader":"sim:front","state":"unlocked"}`)
+	gate := env.create(t, "access-points", `{"name":"Gate","reader":"hci1","mode":"long-range","state":"lockdown"}`)
+	back := env.create(t, "access-points", `{"name":"Back","reader":"sim:back"}`)
+	ann := env.create(t, "users", `{"first_name":"Ann","last_name":"Lee"}`)
+	for _, e := range []access.Event{
+		{Kind: "access.denied", Reason: "outside schedule", UserID: ann, AccessPointID: front},
+		{Kind: "access.granted", Reason: "granted", UserID: ann, AccessPointID: back},
+		{Kind: "access.rejected", Reason: "late", AccessPointID: gate},
+	} {
+		if err := env.s.AppendEvent(t.Context(), &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := parse(t, env.get("/").Body.String())
+	var got []string
+	byTestID(doc, "ap-card").Each(func(_ int, s *goquery.Selection) {
+		got = append(got, words(s))
+	})
+	want := []string{
+		"Back Locked Unlock now Reader: stopped Granted Ann Lee at 2026-03-11 10:00:00",
+		"Front Held open Unlock now Reader: listening Denied: outside schedule Ann Lee at 2026-03-11 10:00:00",
+		"Gate Locked down Reader: no radio Refused: answered too late at 2026-03-11 10:00:00",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("tiles:\ngot  %q\nwant %q", got, want)
+	}
+	if kinds := eventKinds(t, env.get("/")); strings.Join(kinds, " ") != "access.rejected access.granted access.denied" {
+		t.Errorf("the dashboard's rows are %v, want the three door events", kinds)
+	}
+	// The access points' list says "held open" too, not the API's word.
+	env.runPages(t, []scenario{{name: "list", method: "GET", url: "/access-points", wantStatus: 200,
+		wantContains: []string{">held open<", ">locked down<"}, wantNotContains: []string{">unlocked<", ">lockdown<"}}})
 }
 
 func TestEventPages(t *testing.T) {
@@ -58,16 +114,19 @@ func TestEventPages(t *testing.T) {
 
 	env.runPages(t, []scenario{
 		{name: "all", method: "GET", url: "/events", wantStatus: 200,
-			wantTestIDs:  map[string]string{"event-table": "", "event-row": "access.granted"},
-			wantContains: []string{"no_permission", "outside_schedule", "Ann Lee", "Front door", "-71 dBm", "by api:" + adminEmail, "user.created"},
-			wantFields:   map[string]string{"result": ""}},
+			wantTestIDs:     map[string]string{"event-table": "", "event-row": "Access denied"},
+			wantContains:    []string{"no permission", "outside schedule", "Ann Lee", "Front door", "-71 dBm", "by api:" + adminEmail, "User added"},
+			wantNotContains: []string{"no_permission", ">access.granted<", ">user.created<"},
+			wantFields:      map[string]string{"result": ""}},
+		{name: "door events", method: "GET", url: "/events?result=doors", wantStatus: 200,
+			wantFields: map[string]string{"result": "doors"}, wantContains: []string{"no permission", "Access granted"}, wantNotContains: []string{"User added"}},
 		{name: "granted", method: "GET", url: "/events?result=granted", wantStatus: 200,
-			wantFields: map[string]string{"result": "granted"}, wantNotContains: []string{"no_permission", "user.created"}},
+			wantFields: map[string]string{"result": "granted"}, wantNotContains: []string{"no permission", "User added"}},
 		{name: "denied of one user", method: "GET", url: "/events?result=denied&user=" + itoa(bob), wantStatus: 200,
-			wantContains: []string{"no_permission"}, wantNotContains: []string{"outside_schedule"},
+			wantContains: []string{"no permission"}, wantNotContains: []string{"outside schedule"},
 			wantFields: map[string]string{"result": "denied", "user": itoa(bob)}},
 		{name: "one access point", method: "GET", url: "/events?access_point=" + itoa(back), wantStatus: 200,
-			wantContains: []string{"outside_schedule"}, wantNotContains: []string{"no_permission"},
+			wantContains: []string{"outside schedule"}, wantNotContains: []string{"no permission"},
 			wantFields: map[string]string{"access_point": itoa(back)}},
 		{name: "nothing matches", method: "GET", url: "/events?user=999999", wantStatus: 200, wantTestIDs: map[string]string{"empty": "No events"}},
 		{name: "a bad result", method: "GET", url: "/events?result=maybe", wantStatus: 400, wantTestIDs: map[string]string{"error-message": "granted or denied"}},
@@ -81,6 +140,7 @@ func TestEventPages(t *testing.T) {
 	}{
 		{"/events?result=granted", []string{"access.granted", "access.granted"}},
 		{"/events?result=denied", []string{"access.denied", "access.denied"}},
+		{"/events?result=doors", []string{"access.denied", "access.granted", "access.denied", "access.granted"}},
 		{"/events?user=" + itoa(ann) + "&kind=access.", []string{"access.denied", "access.granted"}},
 	} {
 		if got := eventKinds(t, env.get(tt.url)); strings.Join(got, " ") != strings.Join(tt.want, " ") {
@@ -116,4 +176,22 @@ func TestEventPages(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(all, " ") {
 		t.Errorf("paging the events page: got %v, want %v", got, all)
 	}
+}
+
+// words is the text of a selection as a reader sees it: every text node,
+// one space between them, so blocks that touch in the markup stay apart.
+func words(s *goquery.Selection) string {
+	var texts []string
+	var walk func(*goquery.Selection)
+	walk = func(sel *goquery.Selection) {
+		sel.Contents().Each(func(_ int, c *goquery.Selection) {
+			if goquery.NodeName(c) == "#text" {
+				texts = append(texts, c.Text())
+			} else {
+				walk(c)
+			}
+		})
+	}
+	walk(s)
+	return strings.Join(strings.Fields(strings.Join(texts, " ")), " ")
 }

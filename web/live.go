@@ -28,8 +28,9 @@ const livePoll = time.Second
 const liveWriteTimeout = 30 * time.Second
 
 // eventStream is a Server-Sent Events feed of new events for the dashboard:
-// "access-row" carries a table row for every new event, and "ap-ID" the
-// last result of access point ID.
+// "access-row" carries a table row for every new door event (every new
+// event with ?show=all), "ap-ID" the last result of access point ID, and
+// "door-ID" its door's tile when a door may have changed.
 func (h *handler) eventStream(c echo.Context) error {
 	ctx := c.Request().Context()
 	last, err := h.store.LastEventID(ctx)
@@ -53,6 +54,7 @@ func (h *handler) eventStream(c echo.Context) error {
 	fmt.Fprint(w, ": postern live events\n\n")
 	w.Flush()
 	loc := h.location(ctx)
+	all := showAll(c)
 	tick := time.NewTicker(livePoll)
 	defer tick.Stop()
 	keepalive := 0
@@ -74,10 +76,13 @@ func (h *handler) eventStream(c echo.Context) error {
 		for _, e := range events {
 			last = e.ID
 			doorsChanged = doorsChanged || changesDoors(e.Kind)
+			if !all && !isDoorEvent(e) {
+				continue
+			}
 			if err := sseComponent(w, "access-row", eventRows([]access.Event{e}, loc)); err != nil {
 				return nil
 			}
-			if strings.HasPrefix(e.Kind, "access.") && e.AccessPointID != 0 {
+			if isDecision(e) && e.AccessPointID != 0 {
 				if err := sseComponent(w, "ap-"+strconv.FormatInt(e.AccessPointID, 10), lastResult(e, loc)); err != nil {
 					return nil
 				}

@@ -40,6 +40,10 @@ type Config struct {
 	// access point's door, as its contact or exit button would. nil: no
 	// doors here.
 	DoorInput func(ctx context.Context, accessPointID int64, input string) error
+	// Readers says how each access point's reader is doing, for the
+	// dashboard. nil: no readers here, and the dashboard says nothing of
+	// them.
+	Readers Readers
 	// Stopping is closed when the server shuts down, so live streams end
 	// and let the shutdown finish. Until then the summary of refused
 	// attempts is written every minute, and once more when it closes.
@@ -86,6 +90,7 @@ type handler struct {
 	touch           func(accessPointID int64) bool
 	calibrateReader func(accessPointID int64) (Calibration, error)
 	doorInput       func(ctx context.Context, accessPointID int64, input string) error
+	readers         Readers
 	stop            <-chan struct{}
 	tls             TLSStatus
 	proxies         prefixes
@@ -107,6 +112,7 @@ func New(cfg Config) *echo.Echo {
 		touch:           cfg.Touch,
 		calibrateReader: cfg.Calibrate,
 		doorInput:       cfg.DoorInput,
+		readers:         cfg.Readers,
 		stop:            cfg.Stopping,
 		tls:             cfg.TLS,
 		proxies:         cfg.TrustedProxies,

@@ -1,0 +1,151 @@
+package web
+
+import (
+	"strings"
+
+	"postern/access"
+)
+
+// The event log stores stable kinds ("access.granted", "user.created") for
+// the API and for filters; pages show them in people's words.
+
+// eventWords names the kinds whose words are not "<subject> <verb>".
+var eventWords = map[string]string{
+	"access.granted":        "Access granted",
+	"access.denied":         "Access denied",
+	"access.rejected":       "Key refused",
+	"admin.login":           "Administrator signed in",
+	"admin.login_failed":    "Sign-in failed",
+	"admin.login_limited":   "Sign-ins slowed down",
+	"credential.assigned":   "Smart credential assigned",
+	"credential.registered": "Phone registered",
+	"credential.reissued":   "New code for a new phone",
+	"credential.resent":     "Invitation sent again",
+	"credential.imported":   "Credential added from another site",
+	"credential.shared":     "Credential shared with another site",
+	"registration.failed":   "Registration refused",
+	"user.groups_changed":   "User's groups changed",
+	"site.renamed":          "Site renamed",
+	"setting.changed":       "Setting changed",
+	"mail.retried":          "Email sent again",
+	"door.unlocked":         "Door unlocked",
+	"door.locked":           "Door locked",
+}
+
+// eventSubjects and eventVerbs name the two halves of any other kind, so a
+// kind added later still reads as words.
+var (
+	eventSubjects = map[string]string{
+		"user": "User", "group": "Group", "access_point": "Access point", "time_profile": "Time profile",
+		"permission": "Permission", "credential": "Credential", "admin": "Administrator", "api_token": "API token",
+		"invitation": "Invitation email", "share": "Credential sharing", "test": "Test email", "mail": "Email",
+	}
+	eventVerbs = map[string]string{"created": "added", "updated": "changed"}
+)
+
+// eventLabel is an event's kind in people's words.
+func eventLabel(kind string) string {
+	if w, ok := eventWords[kind]; ok {
+		return w
+	}
+	for _, k := range access.WebhookKinds {
+		if k.Kind == kind {
+			return k.Label
+		}
+	}
+	subject, verb, _ := strings.Cut(kind, ".")
+	s, ok := eventSubjects[subject]
+	if !ok {
+		s = strings.ReplaceAll(subject, "_", " ")
+		if s != "" {
+			s = strings.ToUpper(s[:1]) + s[1:]
+		}
+	}
+	v, ok := eventVerbs[verb]
+	if !ok {
+		v = strings.ReplaceAll(verb, "_", " ")
+	}
+	return strings.TrimSpace(s + " " + v)
+}
+
+// rejectionWords are the protocol's refusal codes (an "access.rejected"
+// event's reason) as an admin would say them.
+var rejectionWords = map[string]string{
+	"malformed":           "garbled answer",
+	"unknown_version":     "unknown protocol version",
+	"downgrade":           "protocol downgrade attempt",
+	"bad_signature":       "not signed by the credential's phone",
+	"decrypt":             "answer could not be read",
+	"late":                "answered too late",
+	"replayed":            "replayed answer",
+	"unsupported_version": "the key app needs updating",
+	"unknown_site":        "key does not know this site",
+	"busy":                "reader busy",
+}
+
+// eventReason is an event's reason in people's words.
+func eventReason(e access.Event) string {
+	if e.Kind == "access.granted" {
+		return ""
+	}
+	if w, ok := rejectionWords[e.Reason]; ok && e.Kind == "access.rejected" {
+		return w
+	}
+	return strings.ReplaceAll(e.Reason, "_", " ")
+}
+
+// doorFamilies are the families of the events that happen at the doors:
+// decisions and refused keys, the doors' own (contact, exit, alarms), the
+// readers', and the site's lockdowns and evacuations.
+var doorFamilies = []string{"access.", "door.", "reader.", "site."}
+
+// isDoorEvent reports whether e happened at a door rather than in the
+// admin pages, the mail queue or the key API.
+func isDoorEvent(e access.Event) bool {
+	for _, f := range doorFamilies {
+		if strings.HasPrefix(e.Kind, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// isDecision reports whether e is a decision at a reader, or a key it
+// refused: what an access point's tile shows last.
+func isDecision(e access.Event) bool {
+	return strings.HasPrefix(e.Kind, "access.")
+}
+
+// resultWords is a door event as a tile shows it: "Granted",
+// "Denied: outside schedule", "Refused: answered too late".
+func resultWords(e access.Event) string {
+	var w string
+	switch e.Kind {
+	case "access.granted":
+		return "Granted"
+	case "access.denied":
+		w = "Denied"
+	case "access.rejected":
+		w = "Refused"
+	default:
+		return eventLabel(e.Kind)
+	}
+	if why := eventReason(e); why != "" {
+		w += ": " + why
+	}
+	return w
+}
+
+// stateLabel is an access point's state in the words the access point's
+// form uses, so the same state reads the same everywhere.
+func stateLabel(s access.State) string {
+	switch s {
+	case access.StateNormal:
+		return "normal"
+	case access.StateLockdown:
+		return "locked down"
+	case access.StateUnlocked:
+		return "held open"
+	}
+	return string(s)
+}
