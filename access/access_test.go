@@ -47,6 +47,8 @@ func TestDecide(t *testing.T) {
 		{"unlock required with proof opens", Request{Credential: active, User: ann, AccessPoint: unlockDoor, Grants: always, UserVerified: true}, Decision{true, ReasonGranted}},
 		{"no permission beats unlock required", Request{Credential: active, User: ann, AccessPoint: unlockDoor, UserVerified: false}, Decision{false, ReasonNoPermission}},
 		{"lockdown refuses everyone", Request{Credential: active, User: ann, AccessPoint: AccessPoint{State: StateLockdown}, Grants: always, UserVerified: true}, Decision{false, ReasonLockedDown}},
+		{"a replaced phone is refused", Request{Credential: active, User: ann, AccessPoint: door, Grants: always, Replaced: true, UserVerified: true}, Decision{false, ReasonReplaced}},
+		{"lockdown comes before a replaced phone", Request{Credential: active, User: ann, AccessPoint: AccessPoint{State: StateLockdown}, Grants: always, Replaced: true}, Decision{false, ReasonLockedDown}},
 		{"held-open door still decides", Request{Credential: active, User: ann, AccessPoint: AccessPoint{State: StateUnlocked}, Grants: always}, Decision{true, ReasonGranted}},
 	}
 	for _, tt := range tests {

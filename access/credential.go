@@ -70,3 +70,9 @@ type IssuerSite struct {
 	URL  string
 	Key  []byte // SEC1 public key
 }
+
+// DeviceKeys are a registered device's public keys, SEC1 uncompressed.
+type DeviceKeys struct {
+	Tap []byte
+	UV  []byte
+}

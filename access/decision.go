@@ -18,6 +18,10 @@ const (
 	ReasonOutsideSchedule
 	ReasonUnlockRequired
 	ReasonLockedDown
+	_ // 10 is the protocol's "not processed", which no decision gives
+	// ReasonReplaced: the key is the credential's earlier phone, replaced
+	// when a new one registered after a reissue.
+	ReasonReplaced
 )
 
 var reasonNames = [...]string{
@@ -31,10 +35,11 @@ var reasonNames = [...]string{
 	ReasonOutsideSchedule:     "outside schedule",
 	ReasonUnlockRequired:      "unlock required",
 	ReasonLockedDown:          "locked down",
+	ReasonReplaced:            "replaced by a newer phone",
 }
 
 func (r Reason) String() string {
-	if int(r) < len(reasonNames) {
+	if int(r) < len(reasonNames) && reasonNames[r] != "" {
 		return reasonNames[r]
 	}
 	return "unknown reason"
@@ -52,6 +57,10 @@ type Request struct {
 	Now          time.Time
 	Location     *time.Location // the site's time zone
 	Site         SiteMode       // the site's emergency state; "" is normal
+
+	// Replaced: the key proved it is a device this credential had before
+	// a newer one registered in its place.
+	Replaced bool
 }
 
 // Decision is the outcome of a presentation.
@@ -68,6 +77,9 @@ func Decide(r Request) Decision {
 	}
 	if r.Credential == nil || r.User == nil {
 		return deny(ReasonUnknownCredential)
+	}
+	if r.Replaced {
+		return deny(ReasonReplaced)
 	}
 	if r.Credential.Status != CredentialActive {
 		return deny(ReasonCredentialNotActive)

@@ -23,6 +23,7 @@ type SiteStore interface {
 	Site(ctx context.Context) (access.Site, error)
 	AccessPointByID(ctx context.Context, id int64) (access.AccessPoint, error)
 	PresentationInputs(ctx context.Context, id access.CredentialID, ap access.AccessPoint) (access.Request, error)
+	ReplacedDevices(ctx context.Context, id access.CredentialID) ([]access.DeviceKeys, error)
 	RecordDecision(ctx context.Context, e *access.Event, cred *access.CredentialID, at time.Time) error
 	AppendEvent(ctx context.Context, e *access.Event) error
 	SiteLocation(ctx context.Context) *time.Location
@@ -140,9 +141,16 @@ func (x *SiteExchange) Exchange(ctx context.Context, rc ReaderConfig, c Candidat
 			// stranger: no user on the event, no use of the credential.
 			in.Credential, in.User, in.Grants = nil, nil, nil
 		} else if err := opened.Verify(key); err != nil {
-			// Someone else's credential id, or UV claimed with the tap key.
-			x.sendResult(ctx, link, opened, protocol.Result{Reason: protocol.ReasonNotProcessed, Message: "not accepted"})
-			return x.reject(ctx, ap, c, start, credID.String(), err)
+			replaced, rerr := x.replacedDevice(ctx, credID, opened)
+			if rerr != nil {
+				return rerr
+			}
+			if !replaced {
+				// Someone else's credential id, or UV claimed with the tap key.
+				x.sendResult(ctx, link, opened, protocol.Result{Reason: protocol.ReasonNotProcessed, Message: "not accepted"})
+				return x.reject(ctx, ap, c, start, credID.String(), err)
+			}
+			in.Replaced = true
 		}
 	}
 	in.UserVerified = opened.UserVerified
@@ -159,7 +167,9 @@ func (x *SiteExchange) Exchange(ctx context.Context, rc ReaderConfig, c Candidat
 	if in.User != nil {
 		e.UserID = in.User.ID
 		e.Detail = in.User.Name()
-		touched = &credID
+		if !in.Replaced {
+			touched = &credID // the old phone is not a use of the credential
+		}
 	}
 	if opened.UserVerified {
 		e.Detail = strings.TrimSpace(e.Detail + " (unlocked)")
@@ -218,6 +228,8 @@ func resultMessage(d access.Decision, ap access.AccessPoint) string {
 		return "Unlock your phone and present it again"
 	case d.Reason == access.ReasonNoPermission:
 		return "No permission for " + truncate(ap.Name, 60)
+	case d.Reason == access.ReasonReplaced:
+		return "Use your new phone, or ask your administrator"
 	}
 	return ""
 }

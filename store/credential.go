@@ -225,6 +225,14 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 			return err
 		}
 		replaced := c.Status == access.CredentialActive
+		if replaced {
+			// Kept so the old phone is told it was replaced when it comes
+			// back, rather than refused as a stranger.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO replaced_devices (credential_id, tap_key, uv_key, device_info, replaced_at)
+				SELECT id, tap_key, uv_key, device_info, ? FROM credentials WHERE id = ? AND tap_key IS NOT NULL AND uv_key IS NOT NULL`, now.UnixMilli(), id[:]); err != nil {
+				return fmt.Errorf("store: register credential: keep the replaced device: %w", err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET status = 'active', tap_key = ?, uv_key = ?, device_info = ?, registered_at = ? WHERE id = ?`,
 			reg.TapKey, reg.UVKey, reg.DeviceInfo, now.UnixMilli(), id[:]); err != nil {
 			return fmt.Errorf("store: register credential: %w", err)
@@ -240,6 +248,16 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 		return s.insertEvent(ctx, tx, &access.Event{At: now, Kind: "credential.registered", Actor: "key", UserID: c.UserID, CredentialID: c.ID.String(), Detail: detail})
 	})
 	return c, u, err
+}
+
+// ReplacedDevices returns the keys of the devices that newer ones replaced
+// on a credential, newest first.
+func (s *Store) ReplacedDevices(ctx context.Context, id access.CredentialID) ([]access.DeviceKeys, error) {
+	return queryAll(ctx, s.read, "list replaced devices", func(sc scanner) (access.DeviceKeys, error) {
+		var k access.DeviceKeys
+		err := sc.Scan(&k.Tap, &k.UV)
+		return k, err
+	}, `SELECT tap_key, uv_key FROM replaced_devices WHERE credential_id = ? ORDER BY replaced_at DESC`, id[:])
 }
 
 // TouchCredential records that a credential was just used at a reader.

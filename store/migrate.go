@@ -271,6 +271,18 @@ var migrations = []string{
 	`ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
 	CREATE INDEX api_tokens_admin ON api_tokens(admin_id);
 	CREATE INDEX sessions_admin ON sessions(admin_id);`,
+
+	// 12: the keys of devices a reissue replaced, so a replaced phone is
+	// told so, with its user named in the log, instead of being refused
+	// as a stranger.
+	`CREATE TABLE replaced_devices (
+		credential_id BLOB NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+		tap_key       BLOB NOT NULL,
+		uv_key        BLOB NOT NULL,
+		device_info   TEXT NOT NULL,
+		replaced_at   INTEGER NOT NULL
+	) STRICT;
+	CREATE INDEX replaced_devices_credential ON replaced_devices(credential_id);`,
 }
 
 // SchemaVersion is the version a migrated database has.

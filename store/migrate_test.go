@@ -289,6 +289,19 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 12,
+		tables:  []string{"replaced_devices"},
+		seed: []string{
+			`INSERT INTO replaced_devices (credential_id, tap_key, uv_key, device_info, replaced_at) VALUES (x'101112131415161718191a1b1c1d1e1f', x'04aa', x'04bb', 'old phone', 3000)`,
+		},
+		check: func(t *testing.T, s *Store) {
+			got, err := s.ReplacedDevices(t.Context(), access.CredentialID{0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f})
+			if err != nil || len(got) != 1 || string(got[0].Tap) != "\x04\xaa" || string(got[0].UV) != "\x04\xbb" {
+				t.Errorf("replaced devices: got %x, %v, want the old phone's keys", got, err)
+			}
+		},
+	},
 }
 
 func TestVersionRowsCoverEveryMigration(t *testing.T) {

@@ -28,6 +28,9 @@ const (
 	// ReasonNotProcessed: the reader could not decide (a refused response,
 	// an internal error). The door stays shut.
 	ReasonNotProcessed Reason = 10
+	// ReasonReplaced: the key is a phone the credential had before a newer
+	// one registered in its place (after a reissue).
+	ReasonReplaced Reason = 11
 )
 
 var reasonNames = map[Reason]string{
@@ -42,6 +45,7 @@ var reasonNames = map[Reason]string{
 	ReasonUnlockRequired:      "unlock required",
 	ReasonLockedDown:          "locked down",
 	ReasonNotProcessed:        "not processed",
+	ReasonReplaced:            "replaced by a newer phone",
 }
 
 // String returns the reason as words, or "reason N" for a code this version
