@@ -61,6 +61,8 @@ var ErrNoEmail = access.Invalid("email", "the user needs an email address to rec
 // AssignCredential creates an invited Smart credential for a user with its
 // first registration code, and queues the invitation in the same
 // transaction: the credential never exists without its email on the way.
+// A nil invite means the code is to be printed: no email is sent, and the
+// user needs no email address.
 func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64, code string, expires time.Time, invite func(access.Credential, access.User) (Mail, error)) (access.Credential, error) {
 	now := s.now()
 	c := access.Credential{ID: access.NewCredentialID(), UserID: userID, Kind: "smart", Status: access.CredentialInvited, CreatedAt: now}
@@ -69,7 +71,7 @@ func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64
 		if err != nil {
 			return err
 		}
-		if u.Email == "" {
+		if u.Email == "" && invite != nil {
 			return ErrNoEmail
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, created_at) VALUES (?, ?, 'smart', 'invited', ?)`, c.ID[:], userID, now.UnixMilli()); err != nil {
@@ -79,25 +81,42 @@ func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64
 			access.HashCode(code), c.ID[:], now.UnixMilli(), expires.UnixMilli()); err != nil {
 			return fmt.Errorf("store: assign credential: add registration code: %w", err)
 		}
-		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential.assigned", Actor: actor, UserID: userID, CredentialID: c.ID.String(), Detail: "Smart credential for " + u.Name()}); err != nil {
+		detail := "Smart credential for " + u.Name()
+		if invite == nil {
+			detail += printedCode
+		}
+		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential.assigned", Actor: actor, UserID: userID, CredentialID: c.ID.String(), Detail: detail}); err != nil {
 			return err
 		}
-		m, err := invite(c, u)
-		if err != nil {
-			return fmt.Errorf("store: assign credential: compose invitation: %w", err)
-		}
-		m.CredentialID = &c.ID
-		_, err = s.insertMail(ctx, tx, actor, m)
-		return err
+		return s.queueInvitation(ctx, tx, actor, invite, c, u)
 	})
 	return c, err
+}
+
+// printedCode ends the detail of an event whose code was printed.
+const printedCode = " (code printed, no email)"
+
+// queueInvitation writes a new code's invitation to the outbox, inside the
+// transaction that made the code; nil invite (a printed code) sends none.
+func (s *Store) queueInvitation(ctx context.Context, tx querier, actor string, invite func(access.Credential, access.User) (Mail, error), c access.Credential, u access.User) error {
+	if invite == nil {
+		return nil
+	}
+	m, err := invite(c, u)
+	if err != nil {
+		return fmt.Errorf("store: compose invitation: %w", err)
+	}
+	m.CredentialID = &c.ID
+	_, err = s.insertMail(ctx, tx, actor, m)
+	return err
 }
 
 // NewRegistrationCode replaces a credential's registration code: every
 // earlier code stops working and any invitation still waiting to be sent is
 // cancelled, then a new invitation is queued. For an active credential this
 // is a reissue: when a device registers with the new code, it replaces the
-// old device. why is "reissued" or "resent".
+// old device. why is "reissued" or "resent". A nil invite means the code
+// is to be printed: no email is sent, and the user needs no email address.
 func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access.CredentialID, why, code string, expires time.Time, invite func(access.Credential, access.User) (Mail, error)) error {
 	now := s.now()
 	defer s.checkpoint(ctx)
@@ -116,7 +135,7 @@ func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access
 		if err != nil {
 			return err
 		}
-		if u.Email == "" {
+		if u.Email == "" && invite != nil {
 			return ErrNoEmail
 		}
 		if err := s.retireCodes(ctx, tx, id, now); err != nil {
@@ -126,16 +145,14 @@ func (s *Store) NewRegistrationCode(ctx context.Context, actor string, id access
 			access.HashCode(code), id[:], now.UnixMilli(), expires.UnixMilli()); err != nil {
 			return fmt.Errorf("store: new registration code: %w", err)
 		}
-		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential." + why, Actor: actor, UserID: c.UserID, CredentialID: id.String(), Detail: "new registration code for " + u.Name()}); err != nil {
+		detail := "new registration code for " + u.Name()
+		if invite == nil {
+			detail += printedCode
+		}
+		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential." + why, Actor: actor, UserID: c.UserID, CredentialID: id.String(), Detail: detail}); err != nil {
 			return err
 		}
-		m, err := invite(c, u)
-		if err != nil {
-			return fmt.Errorf("store: new registration code: compose invitation: %w", err)
-		}
-		m.CredentialID = &id
-		_, err = s.insertMail(ctx, tx, actor, m)
-		return err
+		return s.queueInvitation(ctx, tx, actor, invite, c, u)
 	})
 }
 

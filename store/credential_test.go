@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,40 @@ func TestAssignCredential(t *testing.T) {
 	}
 	if got, _ := s.UserCredentials(t.Context(), noEmail.ID); len(got) != 0 {
 		t.Errorf("got %d credentials for the user without email, want 0", len(got))
+	}
+}
+
+// A code to print is sent nowhere: no email is queued, the user needs no
+// address, and a new code to print cancels an invitation still waiting.
+func TestCredentialCodeToPrint(t *testing.T) {
+	s := openStore(t)
+	noEmail := createUser(t, s, "Bob", "Ray", "")
+	withEmail := createUser(t, s, "Ann", "Lee", "ann.lee@example.com")
+	exp := testNow.Add(time.Hour)
+
+	c, err := s.AssignCredential(t.Context(), actor, noEmail.ID, access.NewRegistrationCode(), exp, nil)
+	if err != nil {
+		t.Fatalf("assign a code to print to a user without email: %v", err)
+	}
+	if got := credentialByID(t, s, c.ID).Status; got != access.CredentialInvited {
+		t.Errorf("got status %s, want invited", got)
+	}
+	if got := outboxOf(t, s, c.ID); len(got) != 0 {
+		t.Errorf("got %s, want no email", brief(got...))
+	}
+	if e := allEvents(t, s)[0]; e.Kind != "credential.assigned" || !strings.Contains(e.Detail, "code printed, no email") {
+		t.Errorf("got event %s %q, want credential.assigned saying the code was printed", e.Kind, e.Detail)
+	}
+
+	emailed, err := s.AssignCredential(t.Context(), actor, withEmail.ID, access.NewRegistrationCode(), exp, invitation("1", exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.NewRegistrationCode(t.Context(), actor, emailed.ID, "resent", access.NewRegistrationCode(), exp, nil); err != nil {
+		t.Fatalf("a new code to print: %v", err)
+	}
+	if got := statuses(outboxOf(t, s, emailed.ID)); !slices.Equal(got, []string{"cancelled"}) {
+		t.Errorf("after a new code to print, the invitations are %v, want only the first, cancelled", got)
 	}
 }
 

@@ -102,7 +102,9 @@ func TestErrorsNameTheirOperation(t *testing.T) {
 			}, access.ErrNotFound},
 			{"no row changed", func() error { return s.RetryMail(ctx, "setup", 999) }, access.ErrNotFound},
 			{"no email", func() error {
-				_, err := s.AssignCredential(ctx, "setup", bob.ID, "code", expires, nil)
+				_, err := s.AssignCredential(ctx, "setup", bob.ID, "code", expires, func(access.Credential, access.User) (Mail, error) {
+					return Mail{}, nil
+				})
 				return err
 			}, ErrNoEmail},
 		}

@@ -98,6 +98,7 @@ type handler struct {
 	metricsAllow    prefixes
 
 	refusals *refusalLog
+	codes    *codeShelf // new registration codes waiting for their one view
 }
 
 // New returns the HTTP handler for the whole appliance.
@@ -133,6 +134,7 @@ func New(cfg Config) *echo.Echo {
 		}
 		wg.Go(func() { h.refusals.run(cfg.Stopping) })
 	}
+	h.codes = newCodeShelf(h.now)
 	if h.mailer == nil {
 		h.mailer, _ = mail.NewMailer(MailOutbox(h.store), h.store, mail.MailerConfig{Log: h.log})
 	}

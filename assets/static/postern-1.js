@@ -5,3 +5,9 @@ document.addEventListener("submit", function (e) {
     e.preventDefault();
   }
 });
+// A page made to be printed has a Print button.
+document.addEventListener("click", function (e) {
+  if (e.target.closest("[data-print]")) {
+    window.print();
+  }
+});
