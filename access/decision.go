@@ -84,14 +84,8 @@ func Decide(r Request) Decision {
 	if r.Credential.Status != CredentialActive {
 		return deny(ReasonCredentialNotActive)
 	}
-	if !r.User.Enabled {
-		return deny(ReasonUserDisabled)
-	}
-	if !r.User.ValidFrom.IsZero() && r.Now.Before(r.User.ValidFrom) {
-		return deny(ReasonNotYetValid)
-	}
-	if !r.User.ValidUntil.IsZero() && !r.Now.Before(r.User.ValidUntil) {
-		return deny(ReasonExpired)
+	if why := r.User.Standing(r.Now); why != ReasonGranted {
+		return deny(why)
 	}
 	if len(r.Grants) == 0 {
 		return deny(ReasonNoPermission)

@@ -27,6 +27,21 @@ func (u User) Name() string {
 	return strings.TrimSpace(u.FirstName + " " + u.LastName)
 }
 
+// Standing is why u is refused at every door at now, whatever their
+// permissions: ReasonUserDisabled, ReasonNotYetValid or ReasonExpired; or
+// ReasonGranted when nothing about u alone refuses them.
+func (u User) Standing(now time.Time) Reason {
+	switch {
+	case !u.Enabled:
+		return ReasonUserDisabled
+	case !u.ValidFrom.IsZero() && now.Before(u.ValidFrom):
+		return ReasonNotYetValid
+	case !u.ValidUntil.IsZero() && !now.Before(u.ValidUntil):
+		return ReasonExpired
+	}
+	return ReasonGranted
+}
+
 // Normalize trims the user's text fields so that stored values compare
 // the way an admin reads them.
 func (u *User) Normalize() {

@@ -26,6 +26,8 @@ type userListView struct {
 	Query string
 	Users []access.User
 	Next  string
+	Now   time.Time
+	Loc   *time.Location
 }
 
 func (v userListView) nextURL() string {
@@ -42,7 +44,7 @@ func (h *handler) userList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := userListView{Query: q, Users: page.Items, Next: page.Next}
+	v := userListView{Query: q, Users: page.Items, Next: page.Next, Now: h.now(), Loc: h.location(c.Request().Context())}
 	if isHTMX(c) {
 		return render(c, http.StatusOK, userTable(v))
 	}
@@ -101,6 +103,7 @@ func (h *handler) userCreate(c echo.Context) error {
 }
 
 type userShowView struct {
+	State       string // as userState says it
 	Form        userFormView
 	Groups      []groupChoice
 	Permissions []access.Permission
@@ -117,10 +120,8 @@ type groupChoice struct {
 func (h *handler) userShowView(c echo.Context, u access.User) (userShowView, error) {
 	ctx := c.Request().Context()
 	loc := h.location(ctx)
-	v := userShowView{Form: userFormView{User: u, ValidFrom: formatDay(u.ValidFrom, loc), Errors: fieldErrors{}}}
-	if !u.ValidUntil.IsZero() {
-		v.Form.ValidUntil = formatDay(u.ValidUntil.Add(-time.Nanosecond), loc)
-	}
+	v := userShowView{State: userState(u, h.now(), loc),
+		Form: userFormView{User: u, ValidFrom: formatDay(u.ValidFrom, loc), ValidUntil: lastDay(u, loc), Errors: fieldErrors{}}}
 	mine, err := h.store.UserGroups(ctx, u.ID)
 	if err != nil {
 		return v, err
@@ -155,7 +156,7 @@ func (h *handler) userShowView(c echo.Context, u access.User) (userShowView, err
 	if err != nil {
 		return v, err
 	}
-	v.Credentials = credentialsView{UserID: u.ID, HasEmail: u.Email != "", Credentials: creds, Loc: loc}
+	v.Credentials = credentialsView{UserID: u.ID, HasEmail: u.Email != "", Credentials: creds, Loc: loc, Warning: issueWarning(u, h.now(), loc)}
 	return v, nil
 }
 
