@@ -149,7 +149,7 @@ func TestHotQueryPlans(t *testing.T) {
 			big: []string{"users"},
 		},
 		{
-			name: "UserByEmail", query: `SELECT ` + userColumns + ` FROM users WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1`, args: []any{"ann@example.com"},
+			name: "UsersByEmail", query: usersByEmailQuery, args: []any{"ann@example.com", MaxLimit},
 			big: []string{"users"},
 		},
 		{

@@ -177,8 +177,15 @@ func (s *Store) SetUserGroups(ctx context.Context, actor string, userID int64, g
 	})
 }
 
-// UserByEmail returns the first user with an email address, ignoring case.
-func (s *Store) UserByEmail(ctx context.Context, email string) (access.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1`, email))
-	return u, notFound("read user by email", err)
+// usersByEmailQuery finds the users with an address, ignoring case, by
+// the users_email index.
+const usersByEmailQuery = `SELECT ` + userColumns + ` FROM users WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT ?`
+
+// UsersByEmail returns the users with an email address, ignoring case, in
+// the order they were added: several people may share one address.
+func (s *Store) UsersByEmail(ctx context.Context, email string) ([]access.User, error) {
+	if email == "" {
+		return nil, nil
+	}
+	return queryAll(ctx, s.read, "list users by email", scanUser, usersByEmailQuery, email, MaxLimit)
 }

@@ -424,3 +424,38 @@ func TestUserGroups(t *testing.T) {
 		})
 	}
 }
+
+// Several people may share an address; UsersByEmail finds them all,
+// whatever the case, so the pages can warn of the second.
+func TestUsersByEmail(t *testing.T) {
+	s := openStore(t)
+	ann := createUser(t, s, "Ann", "Lee", "Family@Example.com")
+	bob := createUser(t, s, "Bob", "Lee", "family@example.com")
+	cat := createUser(t, s, "Cat", "Moss", "cat@example.com")
+	createUser(t, s, "Dan", "Roe", "")
+	tests := []struct {
+		email string
+		want  []int64
+	}{
+		{"family@example.com", []int64{ann.ID, bob.ID}},
+		{"FAMILY@EXAMPLE.COM", []int64{ann.ID, bob.ID}},
+		{"cat@example.com", []int64{cat.ID}},
+		{"nobody@example.com", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.email, func(t *testing.T) {
+			got, err := s.UsersByEmail(t.Context(), tt.email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, u := range got {
+				ids = append(ids, u.ID)
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("got %v, want %v", ids, tt.want)
+			}
+		})
+	}
+}

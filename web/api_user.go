@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -24,6 +25,9 @@ type userJSON struct {
 	LockdownExempt bool       `json:"lockdown_exempt"`
 	CreatedAt      *time.Time `json:"created_at"`
 	UpdatedAt      *time.Time `json:"updated_at"`
+	// Warnings say what was saved but may be a mistake, such as an email
+	// address another user has too.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func toUserJSON(u access.User) userJSON {
@@ -84,6 +88,19 @@ func (h *handler) apiUserList(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"users": out, "next": nextCursor(page.Next)})
 }
 
+// emailWarnings names the other users with u's address: saved, since
+// people may share one, but worth a second look.
+func (h *handler) emailWarnings(c echo.Context, u access.User) ([]string, error) {
+	same, err := h.store.UsersByEmail(c.Request().Context(), u.Email)
+	var out []string
+	for _, o := range same {
+		if o.ID != u.ID {
+			out = append(out, fmt.Sprintf("email: also the address of user %d (%s)", o.ID, o.Name()))
+		}
+	}
+	return out, err
+}
+
 // checkGroupIDs refuses ids that name no group before anything is stored,
 // so that a create or update with a bad group_ids is not left half done.
 func (h *handler) checkGroupIDs(c echo.Context, ids *[]int64) error {
@@ -122,6 +139,9 @@ func (h *handler) apiUserCreate(c echo.Context) error {
 			return err
 		}
 		out.GroupIDs = *in.GroupIDs
+	}
+	if out.Warnings, err = h.emailWarnings(c, u); err != nil {
+		return err
 	}
 	return created(c, out)
 }
@@ -173,7 +193,13 @@ func (h *handler) apiUserUpdate(c echo.Context) error {
 			return err
 		}
 	}
-	return c.JSON(http.StatusOK, toUserJSON(u))
+	out := toUserJSON(u)
+	if in.Email != nil {
+		if out.Warnings, err = h.emailWarnings(c, u); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (h *handler) apiUserDelete(c echo.Context) error {

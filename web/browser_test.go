@@ -535,10 +535,12 @@ func (b *browser) choose(form, name, label string) {
 	}
 }
 
-// submit clicks a form's submit button and waits for the answer page.
+// submit clicks a form's first submit button and waits for the answer
+// page. A button inside it that belongs to another form (form="…") is not
+// its own.
 func (b *browser) submit(form string) {
 	b.t.Helper()
-	b.clickTo(testid(form) + ` button[type="submit"]`)
+	b.clickTo(testid(form) + ` button[type="submit"]:not([form])`)
 }
 
 func (b *browser) checked(xpath string) bool {

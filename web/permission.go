@@ -15,6 +15,7 @@ import (
 
 func (h *handler) permissionRoutes(g *echo.Group) {
 	g.GET("/permissions", h.permissionList)
+	g.GET("/permissions/user-choices", h.permissionUserChoices)
 	g.POST("/permissions", h.permissionCreate)
 	g.POST("/permissions/:id/delete", h.permissionDelete)
 }
@@ -26,8 +27,11 @@ type permissionListView struct {
 }
 
 type permissionFormView struct {
-	Permission   access.Permission
-	UserEmail    string
+	Permission access.Permission
+	// UserQuery is what was typed to find a user; UserChoices are the
+	// users it found, or the one chosen when a refused form comes back.
+	UserQuery    string
+	UserChoices  []access.User
 	Groups       []access.Group
 	AccessPoints []access.AccessPoint
 	TimeProfiles []access.TimeProfile
@@ -36,8 +40,8 @@ type permissionFormView struct {
 }
 
 // permissionChoices fills the selects of a permission form. A site has
-// tens of groups, doors and schedules; users are named by email instead of
-// a select, since there may be thousands.
+// tens of groups, doors and schedules; users are found by a search box
+// instead of a select, since there may be thousands.
 func (h *handler) permissionChoices(c echo.Context, v permissionFormView) (permissionFormView, error) {
 	ctx := c.Request().Context()
 	all := store.ListOptions{Limit: store.MaxLimit}
@@ -56,7 +60,7 @@ func (h *handler) permissionChoices(c echo.Context, v permissionFormView) (permi
 	v.Groups, v.AccessPoints, v.TimeProfiles = groups.Items, aps.Items, tps.Items
 	if v.ReturnTo == "" {
 		switch {
-		case v.Permission.UserID != 0 && v.UserEmail == "":
+		case v.Permission.UserID != 0:
 			v.ReturnTo = "/users/" + strconv.FormatInt(v.Permission.UserID, 10)
 		case v.Permission.GroupID != 0 && c.Request().URL.Path != "/permissions":
 			v.ReturnTo = "/groups/" + strconv.FormatInt(v.Permission.GroupID, 10)
@@ -67,13 +71,38 @@ func (h *handler) permissionChoices(c echo.Context, v permissionFormView) (permi
 	return v, nil
 }
 
+// userChoiceLimit is how many users a search on the permission form offers.
+const userChoiceLimit = 10
+
+// findUsers is what the permission form's search box offers for q.
+func (h *handler) findUsers(c echo.Context, q string) ([]access.User, error) {
+	if strings.TrimSpace(q) == "" {
+		return nil, nil
+	}
+	page, err := h.store.Users(c.Request().Context(), store.ListOptions{Query: q, Limit: userChoiceLimit})
+	return page.Items, err
+}
+
+// permissionUserChoices answers the search box as the admin types.
+func (h *handler) permissionUserChoices(c echo.Context) error {
+	v := permissionFormView{UserQuery: c.QueryParam("user_q")}
+	var err error
+	if v.UserChoices, err = h.findUsers(c, v.UserQuery); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, userChoices(v))
+}
+
 func (h *handler) permissionList(c echo.Context) error {
 	page, err := h.store.Permissions(c.Request().Context(), store.ListOptions{After: c.QueryParam("after")}, 0, 0)
 	if err != nil {
 		return err
 	}
-	form, err := h.permissionChoices(c, permissionFormView{ReturnTo: "/permissions", Errors: fieldErrors{}})
+	form, err := h.permissionChoices(c, permissionFormView{ReturnTo: "/permissions", UserQuery: c.QueryParam("user_q"), Errors: fieldErrors{}})
 	if err != nil {
+		return err
+	}
+	if form.UserChoices, err = h.findUsers(c, form.UserQuery); err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, permissionListPage(pageFor(c, "Permissions"), permissionListView{page.Items, page.Next, form}))
@@ -91,7 +120,7 @@ func safeReturn(s string) string {
 
 func (h *handler) permissionCreate(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := permissionFormView{ReturnTo: safeReturn(c.FormValue("return_to")), UserEmail: strings.TrimSpace(c.FormValue("user_email")), Errors: fieldErrors{}}
+	v := permissionFormView{ReturnTo: safeReturn(c.FormValue("return_to")), Errors: fieldErrors{}}
 	var ok bool
 	p := &v.Permission
 	if p.UserID, ok = formID(c, "user_id"); !ok {
@@ -106,22 +135,7 @@ func (h *handler) permissionCreate(c echo.Context) error {
 	if p.TimeProfileID, ok = formID(c, "time_profile_id"); !ok {
 		return errBadRequest("time_profile_id is not an id")
 	}
-	if v.UserEmail != "" && p.UserID == 0 {
-		u, err := h.store.UserByEmail(ctx, v.UserEmail)
-		switch {
-		case errors.Is(err, access.ErrNotFound):
-			v.Errors["user_email"] = "no user has this email address"
-		case err != nil:
-			return err
-		default:
-			p.UserID = u.ID
-		}
-	}
 	addFieldErrors(v.Errors, p.Validate())
-	if _, ok := v.Errors["user_email"]; ok {
-		// The email stands for the user: one message for it is enough.
-		delete(v.Errors, "user_id")
-	}
 	if len(v.Errors) == 0 {
 		err := h.store.CreatePermission(ctx, actor(c), p)
 		if err == nil {
@@ -132,7 +146,17 @@ func (h *handler) permissionCreate(c echo.Context) error {
 		}
 	}
 	// Show the form again with what went wrong, on the page it came from:
-	// a user's or a group's page names them only by a hidden id.
+	// a user's or a group's page names them only by a hidden id. The user
+	// chosen stays chosen.
+	if p.UserID != 0 {
+		u, err := h.store.UserByID(ctx, p.UserID)
+		if err != nil && !errors.Is(err, access.ErrNotFound) {
+			return err
+		}
+		if err == nil {
+			v.UserChoices = []access.User{u}
+		}
+	}
 	form, err := h.permissionChoices(c, v)
 	if err != nil {
 		return err
@@ -158,7 +182,7 @@ func (h *handler) permissionOrigin(c echo.Context, form permissionFormView) (tem
 	ctx := c.Request().Context()
 	p := form.Permission
 	switch {
-	case strings.HasPrefix(form.ReturnTo, "/users/") && p.UserID != 0 && p.GroupID == 0 && form.UserEmail == "":
+	case strings.HasPrefix(form.ReturnTo, "/users/") && p.UserID != 0 && p.GroupID == 0:
 		u, err := h.store.UserByID(ctx, p.UserID)
 		if errors.Is(err, access.ErrNotFound) {
 			return nil, nil

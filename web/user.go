@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -56,6 +57,11 @@ type userFormView struct {
 	ValidFrom  string
 	ValidUntil string
 	Errors     fieldErrors
+	// SameEmail are the other users with this email address. A save that
+	// would give a second person an address is refused once, naming them,
+	// until the admin ticks that they share it (AskShared).
+	SameEmail []access.User
+	AskShared bool
 }
 
 func (h *handler) userNew(c echo.Context) error {
@@ -87,10 +93,34 @@ func (h *handler) readUserForm(c echo.Context, u *access.User) userFormView {
 	return v
 }
 
+// sharedEmail finds the other users with u's address. When the address is
+// new to u (a new user, or a changed email) and the admin has not said it
+// is shared, it reports that the save must wait for them to say so.
+func (h *handler) sharedEmail(c echo.Context, v *userFormView, u access.User, before string) (wait bool, err error) {
+	same, err := h.store.UsersByEmail(c.Request().Context(), u.Email)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range same {
+		if o.ID != u.ID {
+			v.SameEmail = append(v.SameEmail, o)
+		}
+	}
+	changed := !strings.EqualFold(strings.TrimSpace(u.Email), before)
+	v.AskShared = len(v.SameEmail) > 0 && changed && !checked(c, "email_shared")
+	return v.AskShared, nil
+}
+
 func (h *handler) userCreate(c echo.Context) error {
 	var u access.User
 	v := h.readUserForm(c, &u)
 	if len(v.Errors) == 0 {
+		if wait, err := h.sharedEmail(c, &v, u, ""); err != nil || wait {
+			if err != nil {
+				return err
+			}
+			return render(c, http.StatusUnprocessableEntity, userNewPage(pageFor(c, "New user"), v))
+		}
 		err := h.store.CreateUser(c.Request().Context(), actor(c), &u)
 		if err == nil {
 			return redirect(c, "/users/"+strconv.FormatInt(u.ID, 10)+"?flash=created")
@@ -122,6 +152,9 @@ func (h *handler) userShowView(c echo.Context, u access.User) (userShowView, err
 	loc := h.location(ctx)
 	v := userShowView{State: userState(u, h.now(), loc),
 		Form: userFormView{User: u, ValidFrom: formatDay(u.ValidFrom, loc), ValidUntil: lastDay(u, loc), Errors: fieldErrors{}}}
+	if _, err := h.sharedEmail(c, &v.Form, u, u.Email); err != nil {
+		return v, err
+	}
 	mine, err := h.store.UserGroups(ctx, u.ID)
 	if err != nil {
 		return v, err
@@ -185,8 +218,15 @@ func (h *handler) userUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	before := u.Email
 	form := h.readUserForm(c, &u)
+	wait := false
 	if len(form.Errors) == 0 {
+		if wait, err = h.sharedEmail(c, &form, u, before); err != nil {
+			return err
+		}
+	}
+	if len(form.Errors) == 0 && !wait {
 		err := h.store.UpdateUser(c.Request().Context(), actor(c), &u)
 		if err == nil {
 			return redirect(c, "/users/"+strconv.FormatInt(u.ID, 10)+"?flash=saved")
