@@ -119,9 +119,28 @@ func AsValidationErrors(err error) (ValidationErrors, bool) {
 // second access point with the same name.
 type ConflictError struct {
 	Message string
+	// Field is the input field that clashes ("name", "reader"); empty when
+	// the clash is not one field's. Message then reads after the field's
+	// name, as a ValidationError's does.
+	Field string
+	// With is the stored record the change clashes with, when known.
+	With Ref
 }
 
-func (e *ConflictError) Error() string { return e.Message }
+func (e *ConflictError) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// Ref names a stored record: its kind ("user", "group", "access point",
+// "time profile", "permission"), id and name.
+type Ref struct {
+	Kind string
+	ID   int64
+	Name string
+}
 
 // Conflict returns a ConflictError.
 func Conflict(format string, args ...any) error {

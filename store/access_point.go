@@ -76,7 +76,7 @@ func (s *Store) CreateAccessPoint(ctx context.Context, actor string, a *access.A
 			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, now.UnixMilli(), now.UnixMilli(),
 			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO))
 		if err != nil {
-			return constraintErr("create access point", err, "an access point with that name or reader")
+			return clashErr(ctx, tx, "create access point", err, "access point", "access_points", 0, unique{"name", "name", a.Name}, unique{"reader", "reader", a.Reader})
 		}
 		if a.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("store: create access point: %w", err)
@@ -100,7 +100,7 @@ func (s *Store) UpdateAccessPoint(ctx context.Context, actor string, a *access.A
 			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(),
 			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO), a.ID)
 		if err != nil {
-			return constraintErr("update access point", err, "an access point with that name or reader")
+			return clashErr(ctx, tx, "update access point", err, "access point", "access_points", a.ID, unique{"name", "name", a.Name}, unique{"reader", "reader", a.Reader})
 		}
 		if err := affected("update access point", res); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -73,4 +74,33 @@ func notFound(op string, err error) error {
 		return access.ErrNotFound
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// unique is a unique column a record may clash on: the input field that
+// sets it, its column and the value being stored.
+type unique struct {
+	field  string
+	column string
+	value  string
+}
+
+// clashErr turns a unique failure on a named record (an access point, a
+// group, a time profile) into a conflict that names the field and the
+// stored record it clashes with, found by looking. Any other error is
+// constraintErr's. kind is how people say the record ("access point"),
+// table its table and self its id (0 for a new record).
+func clashErr(ctx context.Context, tx querier, op string, err error, kind, table string, self int64, uniques ...unique) error {
+	if !duplicate(err) {
+		return constraintErr(op, err, "the "+kind)
+	}
+	for _, u := range uniques {
+		other := access.Ref{Kind: kind}
+		qerr := tx.QueryRowContext(ctx, `SELECT id, name FROM `+table+` WHERE `+u.column+` = ? AND id != ?`, u.value, self).Scan(&other.ID, &other.Name)
+		if qerr != nil {
+			continue
+		}
+		return &access.ConflictError{Field: u.field, With: other,
+			Message: fmt.Sprintf("is already the %s of %s %s", u.field, kind, other.Name)}
+	}
+	return access.Conflict("another %s has the same %s", kind, uniques[0].field)
 }

@@ -117,8 +117,12 @@ func TestErrorsNameTheirOperation(t *testing.T) {
 		}
 		t.Run("conflict", func(t *testing.T) {
 			err := s.CreateGroup(ctx, "setup", &access.Group{Name: "staff"})
-			if got, want := fmt.Sprint(err), "a group named staff already exists"; got != want {
+			if got, want := fmt.Sprint(err), "name: is already the name of group Staff"; got != want {
 				t.Errorf("got %q, want %q", got, want)
+			}
+			var ce *access.ConflictError
+			if !errors.As(err, &ce) || ce.Field != "name" || ce.With.Kind != "group" || ce.With.Name != "Staff" || ce.With.ID == 0 {
+				t.Errorf("got %#v, want a clash on name with group Staff", err)
 			}
 		})
 	})

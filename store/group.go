@@ -25,7 +25,7 @@ func (s *Store) CreateGroup(ctx context.Context, actor string, g *access.Group) 
 	return s.tx(ctx, "create group", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO groups (name, description) VALUES (?, ?)`, g.Name, g.Description)
 		if err != nil {
-			return constraintErr("create group", err, "a group named "+g.Name)
+			return clashErr(ctx, tx, "create group", err, "group", "groups", 0, unique{"name", "name", g.Name})
 		}
 		if g.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("store: create group: %w", err)
@@ -43,7 +43,7 @@ func (s *Store) UpdateGroup(ctx context.Context, actor string, g *access.Group) 
 	return s.tx(ctx, "update group", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, description = ? WHERE id = ?`, g.Name, g.Description, g.ID)
 		if err != nil {
-			return constraintErr("update group", err, "a group named "+g.Name)
+			return clashErr(ctx, tx, "update group", err, "group", "groups", g.ID, unique{"name", "name", g.Name})
 		}
 		if err := affected("update group", res); err != nil {
 			return err

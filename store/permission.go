@@ -32,7 +32,7 @@ func (s *Store) CreatePermission(ctx context.Context, actor string, p *access.Pe
 		res, err := tx.ExecContext(ctx, `INSERT INTO permissions (user_id, group_id, access_point_id, time_profile_id) VALUES (?, ?, ?, ?)`,
 			nullID(p.UserID), nullID(p.GroupID), p.AccessPointID, nullID(p.TimeProfileID))
 		if err != nil {
-			return constraintErr("create permission", err, "that permission")
+			return permissionClash(ctx, tx, "create permission", err, p)
 		}
 		if p.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("store: create permission: %w", err)
@@ -51,7 +51,7 @@ func (s *Store) UpdatePermission(ctx context.Context, actor string, p *access.Pe
 		res, err := tx.ExecContext(ctx, `UPDATE permissions SET user_id = ?, group_id = ?, access_point_id = ?, time_profile_id = ? WHERE id = ?`,
 			nullID(p.UserID), nullID(p.GroupID), p.AccessPointID, nullID(p.TimeProfileID), p.ID)
 		if err != nil {
-			return constraintErr("update permission", err, "that permission")
+			return permissionClash(ctx, tx, "update permission", err, p)
 		}
 		if err := affected("update permission", res); err != nil {
 			return err
@@ -161,6 +161,31 @@ func (r rowValues) Scan(dest ...any) error {
 // GroupPermissions returns the permissions given to a group.
 func (s *Store) GroupPermissions(ctx context.Context, groupID int64) ([]access.Permission, error) {
 	return queryAll(ctx, s.read, "list group's permissions", scanPermission, permissionSelect+` WHERE p.group_id = ? ORDER BY p.id`, groupID)
+}
+
+// permissionClash says which stored permission a new or changed one
+// duplicates; any other error is constraintErr's.
+func permissionClash(ctx context.Context, tx querier, op string, err error, p *access.Permission) error {
+	if !duplicate(err) {
+		return constraintErr(op, err, "that permission")
+	}
+	var id int64
+	qerr := tx.QueryRowContext(ctx, `SELECT id FROM permissions WHERE user_id IS ? AND group_id IS ? AND access_point_id = ? AND ifnull(time_profile_id, 0) = ? AND id != ?`,
+		nullID(p.UserID), nullID(p.GroupID), p.AccessPointID, p.TimeProfileID, p.ID).Scan(&id)
+	if qerr != nil {
+		return access.Conflict("that permission already exists")
+	}
+	return &access.ConflictError{Message: "the same permission already exists: " + describePermission(ctx, tx, id),
+		With: access.Ref{Kind: "permission", ID: id}}
+}
+
+// timeProfilePermissionsQuery walks the permissions_time_profile index.
+const timeProfilePermissionsQuery = permissionSelect + ` WHERE p.time_profile_id = ? ORDER BY p.id LIMIT ?`
+
+// TimeProfilePermissions returns the permissions that use a time profile,
+// at most MaxLimit: what must go before the profile can.
+func (s *Store) TimeProfilePermissions(ctx context.Context, profileID int64) ([]access.Permission, error) {
+	return queryAll(ctx, s.read, "list time profile's permissions", scanPermission, timeProfilePermissionsQuery, profileID, MaxLimit)
 }
 
 // describePermission names a permission for the audit trail: "Ann Lee at

@@ -149,6 +149,10 @@ func TestHotQueryPlans(t *testing.T) {
 			big: []string{"users"},
 		},
 		{
+			name: "TimeProfilePermissions", query: timeProfilePermissionsQuery, args: []any{3, MaxLimit},
+			big: []string{"p"},
+		},
+		{
 			name: "UsersByEmail", query: usersByEmailQuery, args: []any{"ann@example.com", MaxLimit},
 			big: []string{"users"},
 		},

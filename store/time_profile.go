@@ -52,7 +52,7 @@ func (s *Store) CreateTimeProfile(ctx context.Context, actor string, p *access.T
 	return s.tx(ctx, "create time profile", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO time_profiles (name, windows, holidays) VALUES (?, ?, ?)`, p.Name, w, h)
 		if err != nil {
-			return constraintErr("create time profile", err, "a time profile named "+p.Name)
+			return clashErr(ctx, tx, "create time profile", err, "time profile", "time_profiles", 0, unique{"name", "name", p.Name})
 		}
 		if p.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("store: create time profile: %w", err)
@@ -71,7 +71,7 @@ func (s *Store) UpdateTimeProfile(ctx context.Context, actor string, p *access.T
 	return s.tx(ctx, "update time profile", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE time_profiles SET name = ?, windows = ?, holidays = ? WHERE id = ?`, p.Name, w, h, p.ID)
 		if err != nil {
-			return constraintErr("update time profile", err, "a time profile named "+p.Name)
+			return clashErr(ctx, tx, "update time profile", err, "time profile", "time_profiles", p.ID, unique{"name", "name", p.Name})
 		}
 		if err := affected("update time profile", res); err != nil {
 			return err
@@ -90,12 +90,15 @@ func (s *Store) DeleteTimeProfile(ctx context.Context, actor string, id int64) e
 		// The schema's ON DELETE RESTRICT would refuse too, but SQLite
 		// raises it from a trigger, whose code does not say "foreign key";
 		// asking first gives the reason plainly.
-		var used bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM permissions WHERE time_profile_id = ?)`, id).Scan(&used); err != nil {
+		var used int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM permissions WHERE time_profile_id = ?`, id).Scan(&used); err != nil {
 			return fmt.Errorf("store: delete time profile: %w", err)
 		}
-		if used {
-			return access.Conflict("time profile %s is used by permissions: remove them first", name)
+		switch {
+		case used == 1:
+			return access.Conflict("%s is used by a permission: remove it first", name)
+		case used > 1:
+			return access.Conflict("%s is used by %d permissions: remove them first", name, used)
 		}
 		var door string
 		if err := tx.QueryRowContext(ctx, `SELECT ifnull((SELECT name FROM access_points WHERE unlock_profile_id = ? LIMIT 1), '')`, id).Scan(&door); err != nil {

@@ -29,7 +29,7 @@ func TestAPIGroups(t *testing.T) {
 			wantContains: []string{`"name":"All staff"`, `"description":"Payroll"`}},
 		{name: "patch kept both", method: "GET", url: gg, wantStatus: 200, wantContains: []string{`"name":"All staff"`, `"description":"Payroll"`}},
 
-		{name: "duplicate name", method: "POST", url: "/api/v1/groups", body: `{"name":"Cleaners"}`, wantStatus: 409, wantContains: []string{`"error":"conflict"`}},
+		{name: "duplicate name", method: "POST", url: "/api/v1/groups", body: `{"name":"Cleaners"}`, wantStatus: 409, wantContains: []string{`"error":"conflict"`, `"message":"name: is already the name of group Cleaners"`, `"fields":{"name":"is already the name of group Cleaners"}`}},
 		{name: "duplicate name in another case", method: "POST", url: "/api/v1/groups", body: `{"name":"CLEANERS"}`, wantStatus: 409},
 		{name: "rename onto another group", method: "PATCH", url: gg, body: `{"name":"cleaners"}`, wantStatus: 409},
 		{name: "empty name", method: "POST", url: "/api/v1/groups", body: `{"name":"  "}`, wantStatus: 422, wantContains: []string{`"error":"invalid"`, "name"}},

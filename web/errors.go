@@ -16,7 +16,8 @@ type apiError struct {
 	Error   string `json:"error"`
 	Message string `json:"message"`
 	// Fields names every invalid field with its message, on a 422, so a
-	// client can show each problem next to its input.
+	// client can show each problem next to its input; on a 409, the field
+	// that clashes with a stored record.
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
@@ -97,8 +98,11 @@ func (h *handler) httpError(err error, c echo.Context) {
 	var werr error
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
 		body := apiError{Error: code, Message: msg}
+		var ce *access.ConflictError
 		if ves, ok := access.AsValidationErrors(err); ok {
 			body.Fields = ves.Fields()
+		} else if errors.As(err, &ce) && ce.Field != "" {
+			body.Fields = map[string]string{ce.Field: ce.Message}
 		}
 		werr = c.JSON(status, body)
 	} else {

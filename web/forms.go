@@ -49,18 +49,59 @@ func addFieldErrors(errs fieldErrors, err error) bool {
 }
 
 // formError shows a refused save on the form: field errors next to their
-// fields, a clash at the top. Any other error is returned for the error
-// handler.
+// fields, a clash next to the field that clashes (at the top when it is not
+// one field's) with a link to the record it clashes with. Any other error
+// is returned for the error handler.
 func formError(err error, errs fieldErrors) error {
 	var ce *access.ConflictError
 	switch {
 	case addFieldErrors(errs, err):
 		return nil
 	case errors.As(err, &ce):
-		errs["form"] = ce.Message
+		field := ce.Field
+		if field == "" {
+			field = "form"
+		}
+		errs[field] = ce.Message
+		errs.setLink(field, refURL(ce.With))
 		return nil
 	}
 	return err
+}
+
+// linkKey is where fieldErrors keeps the link that goes with a field's
+// message: beside it in the same map, so every form view that has an
+// Errors map can show one without a field of its own.
+func linkKey(field string) string { return "link:" + field }
+
+// setLink links a field's message to a page, such as the record it
+// clashes with; "" sets nothing.
+func (e fieldErrors) setLink(field, href string) {
+	if href != "" {
+		e[linkKey(field)] = href
+	}
+}
+
+// link is the page a field's message links to, or "".
+func (e fieldErrors) link(field string) string { return e[linkKey(field)] }
+
+// refURL is the page of a stored record, or "" for one without a page.
+func refURL(r access.Ref) string {
+	if r.ID == 0 {
+		return ""
+	}
+	id := strconv.FormatInt(r.ID, 10)
+	switch r.Kind {
+	case "user":
+		return "/users/" + id
+	case "group":
+		return "/groups/" + id
+	case "access point":
+		return "/access-points/" + id
+	case "time profile":
+		return "/time-profiles/" + id
+	}
+	return ""
 }
 
 // paramID reads the :id path parameter.

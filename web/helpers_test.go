@@ -320,7 +320,7 @@ func checkAPIError(t *testing.T, status int, body []byte) {
 		checkFieldsJSON(t, code, fields)
 	}
 	if code == "" || strings.TrimSpace(msg) == "" || len(m) != keys {
-		t.Errorf(`got error body %s, want {"error": CODE, "message": TEXT} with both non-empty, and "fields" only on an invalid input`, body)
+		t.Errorf(`got error body %s, want {"error": CODE, "message": TEXT} with both non-empty, and "fields" only on an invalid input or a clash`, body)
 	}
 	if status >= 500 {
 		t.Errorf("got status %d, want a 4xx for a client mistake: %s", status, body)
@@ -330,13 +330,14 @@ func checkAPIError(t *testing.T, status int, body []byte) {
 	}
 }
 
-// checkFieldsJSON checks an error's "fields": only on "invalid", an object
-// of field names to non-empty messages.
+// checkFieldsJSON checks an error's "fields": only on "invalid" (every
+// invalid field) or "conflict" (the one field that clashes), an object of
+// field names to non-empty messages.
 func checkFieldsJSON(t *testing.T, code string, fields any) {
 	t.Helper()
 	m, ok := fields.(map[string]any)
-	if code != "invalid" || !ok || len(m) == 0 {
-		t.Errorf(`got "fields" %v on error %q, want a non-empty object on "invalid" only`, fields, code)
+	if (code != "invalid" && (code != "conflict" || len(m) != 1)) || !ok || len(m) == 0 {
+		t.Errorf(`got "fields" %v on error %q, want a non-empty object on "invalid", or one field on "conflict"`, fields, code)
 	}
 	for name, msg := range m {
 		if s, ok := msg.(string); name == "" || !ok || strings.TrimSpace(s) == "" {

@@ -110,7 +110,7 @@ func (h *handler) permissionList(c echo.Context) error {
 
 // safeReturn keeps the after-save redirect on one of our own pages.
 func safeReturn(s string) string {
-	for _, prefix := range []string{"/users/", "/groups/", "/permissions"} {
+	for _, prefix := range []string{"/users/", "/groups/", "/time-profiles/", "/permissions"} {
 		if strings.HasPrefix(s, prefix) && !strings.ContainsAny(s, "\\?#") {
 			return s
 		}

@@ -54,7 +54,7 @@ func TestPermissionPages(t *testing.T) {
 			wantStatus: 422, wantTestIDs: map[string]string{"error-access_point_id": "required"}, wantFields: map[string]string{"group_id": itoa(staff)}},
 		{name: "a duplicate", method: "POST", url: "/permissions",
 			body:       form("group_id", itoa(staff), "access_point_id", itoa(front), "time_profile_id", itoa(office), "return_to", "/permissions"),
-			wantStatus: 422, wantTestIDs: map[string]string{"error-form": "already exists"},
+			wantStatus: 422, wantTestIDs: map[string]string{"error-form": "the same permission already exists: group Staff at Front door, Office hours"},
 			wantFields: map[string]string{"group_id": itoa(staff), "access_point_id": itoa(front), "time_profile_id": itoa(office)}},
 		{name: "an access point id that is not a number", method: "POST", url: "/permissions", body: form("group_id", itoa(staff), "access_point_id", "front"),
 			wantStatus: 400},

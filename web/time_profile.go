@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -31,6 +32,9 @@ type timeProfileFormView struct {
 	Holidays string
 	Zone     string
 	Errors   fieldErrors
+	// UsedBy are the permissions that use the profile, each with a link to
+	// its user or group and a Remove button: they must go before it can.
+	UsedBy []access.Permission
 }
 
 func (h *handler) timeProfileList(c echo.Context) error {
@@ -45,6 +49,16 @@ func (h *handler) timeProfileList(c echo.Context) error {
 func (h *handler) tpForm(c echo.Context, p access.TimeProfile) timeProfileFormView {
 	return timeProfileFormView{Profile: p, Windows: access.FormatWindows(p.Windows), Holidays: access.FormatHolidays(p.Holidays),
 		Zone: h.location(c.Request().Context()).String(), Errors: fieldErrors{}}
+}
+
+// usedBy fills in what uses a stored profile.
+func (h *handler) usedBy(c echo.Context, v *timeProfileFormView) error {
+	if v.Profile.ID == 0 {
+		return nil
+	}
+	var err error
+	v.UsedBy, err = h.store.TimeProfilePermissions(c.Request().Context(), v.Profile.ID)
+	return err
 }
 
 func (h *handler) timeProfileNew(c echo.Context) error {
@@ -93,7 +107,11 @@ func (h *handler) timeProfileShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, timeProfileFormPage(pageFor(c, p.Name), h.tpForm(c, p)))
+	v := h.tpForm(c, p)
+	if err := h.usedBy(c, &v); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, timeProfileFormPage(pageFor(c, p.Name), v))
 }
 
 func (h *handler) timeProfileUpdate(c echo.Context) error {
@@ -115,6 +133,9 @@ func (h *handler) timeProfileUpdate(c echo.Context) error {
 			return err
 		}
 	}
+	if err := h.usedBy(c, &v); err != nil {
+		return err
+	}
 	return render(c, http.StatusUnprocessableEntity, timeProfileFormPage(pageFor(c, p.Name), v))
 }
 
@@ -123,7 +144,22 @@ func (h *handler) timeProfileDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store.DeleteTimeProfile(c.Request().Context(), actor(c), id); err != nil {
+	err = h.store.DeleteTimeProfile(c.Request().Context(), actor(c), id)
+	var ce *access.ConflictError
+	if errors.As(err, &ce) {
+		// In use: back on the profile's page, which lists what uses it.
+		p, err := h.store.TimeProfileByID(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		v := h.tpForm(c, p)
+		v.Errors["delete"] = ce.Message
+		if err := h.usedBy(c, &v); err != nil {
+			return err
+		}
+		return render(c, http.StatusConflict, timeProfileFormPage(pageFor(c, p.Name), v))
+	}
+	if err != nil {
 		return err
 	}
 	return redirect(c, "/time-profiles?flash=deleted")
