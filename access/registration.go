@@ -55,6 +55,25 @@ func HashCode(code string) []byte {
 	return h[:]
 }
 
+// CodeState is what a registration code can still do, as the page an
+// invitation's link opens tells its holder.
+type CodeState string
+
+// Registration code states.
+const (
+	// CodeValid: it registers a phone, once, until it expires.
+	CodeValid CodeState = "valid"
+	// CodeUsed: a phone registered with it.
+	CodeUsed CodeState = "used"
+	// CodeExpired: it ran out before a phone registered.
+	CodeExpired CodeState = "expired"
+	// CodeReplaced: a newer code took its place, or the credential was
+	// revoked.
+	CodeReplaced CodeState = "replaced"
+	// CodeUnknown: this site never issued it (or its user was deleted).
+	CodeUnknown CodeState = "unknown"
+)
+
 // Site is this appliance's identity, which keys learn when they register
 // and check on every challenge.
 type Site struct {

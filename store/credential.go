@@ -267,6 +267,30 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 	return c, u, err
 }
 
+// RegistrationCodeState returns what a registration code can still do at
+// now and, for a valid one, when it expires. It looks the code up by its
+// hash, as registration does.
+func (s *Store) RegistrationCodeState(ctx context.Context, code string, now time.Time) (access.CodeState, time.Time, error) {
+	var used, superseded sql.NullInt64
+	var expires int64
+	var status string
+	err := s.read.QueryRowContext(ctx, `SELECT r.used_at, r.superseded_at, r.expires_at, c.status FROM registration_codes r
+		JOIN credentials c ON c.id = r.credential_id WHERE r.code_hash = ?`, access.HashCode(code)).Scan(&used, &superseded, &expires, &status)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return access.CodeUnknown, time.Time{}, nil
+	case err != nil:
+		return "", time.Time{}, fmt.Errorf("store: read registration code: %w", err)
+	case used.Valid:
+		return access.CodeUsed, time.Time{}, nil
+	case superseded.Valid || status == string(access.CredentialRevoked):
+		return access.CodeReplaced, time.Time{}, nil
+	case expires <= now.UnixMilli():
+		return access.CodeExpired, time.Time{}, nil
+	}
+	return access.CodeValid, time.UnixMilli(expires), nil
+}
+
 // ReplacedDevices returns the keys of the devices that newer ones replaced
 // on a credential, newest first.
 func (s *Store) ReplacedDevices(ctx context.Context, id access.CredentialID) ([]access.DeviceKeys, error) {

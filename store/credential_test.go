@@ -767,3 +767,53 @@ func TestDeleteUserCancelsInvitations(t *testing.T) {
 		t.Errorf("got %v for the other user's invitation, want [queued]", got)
 	}
 }
+
+// The page an invitation's link opens says what its code can still do.
+func TestRegistrationCodeState(t *testing.T) {
+	s := openStore(t)
+	u := createUser(t, s, "Ann", "Lee", "ann.lee@example.com")
+	exp := testNow.Add(time.Hour)
+	assign := func() (access.Credential, string) {
+		code := access.NewRegistrationCode()
+		c, err := s.AssignCredential(t.Context(), actor, u.ID, code, exp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, code
+	}
+	_, valid := assign()
+	_, used := assign()
+	if _, err := register(s, t, used, 1); err != nil {
+		t.Fatal(err)
+	}
+	replacedCred, replaced := assign()
+	if err := s.NewRegistrationCode(t.Context(), actor, replacedCred.ID, "resent", access.NewRegistrationCode(), exp, nil); err != nil {
+		t.Fatal(err)
+	}
+	revokedCred, revoked := assign()
+	if err := s.RevokeCredential(t.Context(), actor, revokedCred.ID); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		code        string
+		at          time.Time
+		want        access.CodeState
+		wantExpires time.Time
+	}{
+		{"valid", valid, testNow, access.CodeValid, exp},
+		{"expired", valid, exp, access.CodeExpired, time.Time{}},
+		{"used", used, testNow, access.CodeUsed, time.Time{}},
+		{"a newer code took its place", replaced, testNow, access.CodeReplaced, time.Time{}},
+		{"its credential was revoked", revoked, testNow, access.CodeReplaced, time.Time{}},
+		{"never issued", access.NewRegistrationCode(), testNow, access.CodeUnknown, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, expires, err := s.RegistrationCodeState(t.Context(), tt.code, tt.at)
+			if err != nil || got != tt.want || !expires.Equal(tt.wantExpires) {
+				t.Errorf("got %s until %v (%v), want %s until %v", got, expires, err, tt.want, tt.wantExpires)
+			}
+		})
+	}
+}

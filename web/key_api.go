@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -132,9 +133,43 @@ func (h *handler) keyRegister(c echo.Context) error {
 	})
 }
 
+// keyRegisterView is the page an invitation's link opens in a browser.
+type keyRegisterView struct {
+	SiteName string
+	Code     string           // the link's code, when it carries a well-formed one
+	State    access.CodeState // what the code can still do; "" without a code
+	Expires  string           // when a valid code stops working
+	Limited  bool             // too many looks from this address: try later
+}
+
 // keyRegisterPage is where an invitation's link lands when it is opened in
-// a browser rather than the key app.
+// a browser rather than the key app: it names the site, says whether the
+// code still works, and what to do next, in the holder's words. Looking a
+// code up is rate limited like registering with one, so the page is no
+// faster a way to try codes than the key API.
 func (h *handler) keyRegisterPage(c echo.Context) error {
-	code, _ := access.NormalizeCode(c.QueryParam("code"))
-	return render(c, http.StatusOK, keyRegisterPage(pageFor(c, "Register your key"), h.publicURL, code))
+	ctx := c.Request().Context()
+	site, err := h.store.Site(ctx)
+	if err != nil {
+		return err
+	}
+	v := keyRegisterView{SiteName: site.Name}
+	code, ok := access.NormalizeCode(c.QueryParam("code"))
+	status := http.StatusOK
+	switch {
+	case !ok:
+	case !h.keyByIP.allow(c.RealIP()):
+		v.Limited, status = true, http.StatusTooManyRequests
+		c.Response().Header().Set("Retry-After", "60")
+	default:
+		var expires time.Time
+		if v.State, expires, err = h.store.RegistrationCodeState(ctx, code, h.now()); err != nil {
+			return err
+		}
+		if v.State == access.CodeValid {
+			v.Code, v.Expires = code, formatTime(expires, h.location(ctx))
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return render(c, status, keyRegisterPage(pageFor(c, "Your Postern key"), v))
 }
