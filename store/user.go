@@ -28,6 +28,12 @@ func userByID(ctx context.Context, q querier, id int64) (access.User, error) {
 
 // CreateUser stores a new user and logs who created it.
 func (s *Store) CreateUser(ctx context.Context, actor string, u *access.User) error {
+	return s.CreateUserInGroups(ctx, actor, u, nil)
+}
+
+// CreateUserInGroups stores a new user as a member of groups, in one
+// transaction: a refused group leaves no user behind.
+func (s *Store) CreateUserInGroups(ctx context.Context, actor string, u *access.User, groupIDs []int64) error {
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		return err
@@ -43,7 +49,13 @@ func (s *Store) CreateUser(ctx context.Context, actor string, u *access.User) er
 		if u.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("store: create user: %w", err)
 		}
-		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.created", Actor: actor, UserID: u.ID, Detail: u.Name()})
+		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "user.created", Actor: actor, UserID: u.ID, Detail: u.Name()}); err != nil {
+			return err
+		}
+		if len(groupIDs) == 0 {
+			return nil
+		}
+		return s.setUserGroups(ctx, tx, actor, u.ID, groupIDs)
 	})
 }
 
@@ -161,20 +173,25 @@ func (s *Store) SetUserGroups(ctx context.Context, actor string, userID int64, g
 		if _, err := userByID(ctx, tx, userID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE user_id = ?`, userID); err != nil {
-			return fmt.Errorf("store: set user's groups: %w", err)
-		}
-		for _, g := range groupIDs {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)`, g, userID); err != nil {
-				return constraintErr("set user's groups", err, "group membership")
-			}
-		}
-		detail := fmt.Sprintf("now in %d groups", len(groupIDs))
-		if len(groupIDs) == 1 {
-			detail = "now in 1 group"
-		}
-		return s.insertEvent(ctx, tx, &access.Event{Kind: "user.groups_changed", Actor: actor, UserID: userID, Detail: detail})
+		return s.setUserGroups(ctx, tx, actor, userID, groupIDs)
 	})
+}
+
+// setUserGroups replaces a user's groups inside tx and logs it.
+func (s *Store) setUserGroups(ctx context.Context, tx querier, actor string, userID int64, groupIDs []int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("store: set user's groups: %w", err)
+	}
+	for _, g := range groupIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)`, g, userID); err != nil {
+			return constraintErr("set user's groups", err, "group membership")
+		}
+	}
+	detail := fmt.Sprintf("now in %d groups", len(groupIDs))
+	if len(groupIDs) == 1 {
+		detail = "now in 1 group"
+	}
+	return s.insertEvent(ctx, tx, &access.Event{Kind: "user.groups_changed", Actor: actor, UserID: userID, Detail: detail})
 }
 
 // usersByEmailQuery finds the users with an address, ignoring case, by

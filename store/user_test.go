@@ -459,3 +459,26 @@ func TestUsersByEmail(t *testing.T) {
 		})
 	}
 }
+
+// A user made in groups is made with them, or not at all.
+func TestCreateUserInGroups(t *testing.T) {
+	s := openStore(t)
+	staff := access.Group{Name: "Staff"}
+	if err := s.CreateGroup(t.Context(), actor, &staff); err != nil {
+		t.Fatal(err)
+	}
+	ann := access.User{FirstName: "Ann", Enabled: true}
+	if err := s.CreateUserInGroups(t.Context(), actor, &ann, []int64{staff.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.UserGroups(t.Context(), ann.ID); err != nil || len(got) != 1 || got[0].ID != staff.ID {
+		t.Errorf("Ann's groups: got %v (%v), want Staff", got, err)
+	}
+	bob := access.User{FirstName: "Bob", Enabled: true}
+	if err := s.CreateUserInGroups(t.Context(), actor, &bob, []int64{staff.ID, 999}); err == nil {
+		t.Fatal("made a user in a group that does not exist")
+	}
+	if n, _ := s.CountUsers(t.Context()); n != 1 {
+		t.Errorf("got %d users after the refusal, want 1: no Bob without his groups", n)
+	}
+}

@@ -130,16 +130,15 @@ func (h *handler) apiUserCreate(c echo.Context) error {
 	if err := invalidInput(validateDraft(u), h.checkGroupIDs(c, in.GroupIDs)); err != nil {
 		return err
 	}
-	if err := h.store.CreateUser(c.Request().Context(), actor(c), &u); err != nil {
+	var groups []int64
+	if in.GroupIDs != nil {
+		groups = *in.GroupIDs
+	}
+	if err := h.store.CreateUserInGroups(c.Request().Context(), actor(c), &u, groups); err != nil {
 		return err
 	}
 	out := toUserJSON(u)
-	if in.GroupIDs != nil {
-		if err := h.store.SetUserGroups(c.Request().Context(), actor(c), u.ID, *in.GroupIDs); err != nil {
-			return err
-		}
-		out.GroupIDs = *in.GroupIDs
-	}
+	out.GroupIDs = groups
 	if out.Warnings, err = h.emailWarnings(c, u); err != nil {
 		return err
 	}

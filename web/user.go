@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,10 +63,47 @@ type userFormView struct {
 	// until the admin ticks that they share it (AskShared).
 	SameEmail []access.User
 	AskShared bool
+	// Groups are the choices of the new-user form, ticked as posted.
+	Groups []groupChoice
 }
 
 func (h *handler) userNew(c echo.Context) error {
-	return render(c, http.StatusOK, userNewPage(pageFor(c, "New user"), userFormView{User: access.User{Enabled: true}}))
+	v := userFormView{User: access.User{Enabled: true}}
+	var err error
+	if v.Groups, err = h.groupChoices(c, nil); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, userNewPage(pageFor(c, "New user"), v))
+}
+
+// groupChoices lists every group, those in member ticked.
+func (h *handler) groupChoices(c echo.Context, member []int64) ([]groupChoice, error) {
+	groups, err := h.store.Groups(c.Request().Context(), store.ListOptions{Limit: store.MaxLimit})
+	if err != nil {
+		return nil, err
+	}
+	var out []groupChoice
+	for _, g := range groups.Items {
+		out = append(out, groupChoice{g, slices.Contains(member, g.ID)})
+	}
+	return out, nil
+}
+
+// formGroupIDs reads the ticked "group" boxes of a form.
+func formGroupIDs(c echo.Context) ([]int64, error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil, errBadRequest("the form could not be read")
+	}
+	var ids []int64
+	for _, s := range form["group"] {
+		gid, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, errBadRequest("%q is not a group id", s)
+		}
+		ids = append(ids, gid)
+	}
+	return ids, nil
 }
 
 // readUserForm fills u from the posted form, collecting field errors.
@@ -114,6 +152,13 @@ func (h *handler) sharedEmail(c echo.Context, v *userFormView, u access.User, be
 func (h *handler) userCreate(c echo.Context) error {
 	var u access.User
 	v := h.readUserForm(c, &u)
+	groups, err := formGroupIDs(c)
+	if err != nil {
+		return err
+	}
+	if v.Groups, err = h.groupChoices(c, groups); err != nil {
+		return err
+	}
 	if len(v.Errors) == 0 {
 		if wait, err := h.sharedEmail(c, &v, u, ""); err != nil || wait {
 			if err != nil {
@@ -121,7 +166,7 @@ func (h *handler) userCreate(c echo.Context) error {
 			}
 			return render(c, http.StatusUnprocessableEntity, userNewPage(pageFor(c, "New user"), v))
 		}
-		err := h.store.CreateUser(c.Request().Context(), actor(c), &u)
+		err := h.store.CreateUserInGroups(c.Request().Context(), actor(c), &u, groups)
 		if err == nil {
 			return redirect(c, "/users/"+strconv.FormatInt(u.ID, 10)+"?flash=created")
 		}
@@ -159,16 +204,12 @@ func (h *handler) userShowView(c echo.Context, u access.User) (userShowView, err
 	if err != nil {
 		return v, err
 	}
-	member := map[int64]bool{}
-	for _, g := range mine {
-		member[g.ID] = true
+	ids := make([]int64, len(mine))
+	for i, g := range mine {
+		ids[i] = g.ID
 	}
-	groups, err := h.store.Groups(ctx, store.ListOptions{Limit: store.MaxLimit})
-	if err != nil {
+	if v.Groups, err = h.groupChoices(c, ids); err != nil {
 		return v, err
-	}
-	for _, g := range groups.Items {
-		v.Groups = append(v.Groups, groupChoice{g, member[g.ID]})
 	}
 	perms, err := h.store.Permissions(ctx, store.ListOptions{Limit: store.MaxLimit}, u.ID, 0)
 	if err != nil {
@@ -259,17 +300,9 @@ func (h *handler) userGroupsSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := c.FormParams()
+	ids, err := formGroupIDs(c)
 	if err != nil {
-		return errBadRequest("the form could not be read")
-	}
-	var ids []int64
-	for _, s := range form["group"] {
-		gid, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return errBadRequest("%q is not a group id", s)
-		}
-		ids = append(ids, gid)
+		return err
 	}
 	if err := h.store.SetUserGroups(c.Request().Context(), actor(c), id, ids); err != nil {
 		return err

@@ -146,3 +146,28 @@ func TestUserDatesInSiteZone(t *testing.T) {
 			wantFields: map[string]string{"valid_from": "2026-04-01", "valid_until": "2026-12-31"}},
 	})
 }
+
+// The new-user form takes groups, as README's first steps say.
+func TestNewUserInGroups(t *testing.T) {
+	t.Parallel()
+	env := newLoggedInEnv(t)
+	staff := itoa(env.create(t, "groups", `{"name":"Staff"}`))
+	cleaners := itoa(env.create(t, "groups", `{"name":"Cleaners"}`))
+	env.runPages(t, []scenario{
+		{name: "the form offers every group", method: "GET", url: "/users/new", wantStatus: 200,
+			wantTestIDs: map[string]string{"new-user-groups": "Staff"}, wantContains: []string{`value="` + cleaners + `"`}},
+		{name: "a refused form keeps the ticks", method: "POST", url: "/users", body: "first_name=Ann&email=nope&group=" + staff, wantStatus: 422,
+			wantFields: map[string]string{"email": "nope"}},
+	})
+	if got := checkedValues(t, env.post("/users", url.Values{"first_name": {"Ann"}, "email": {"nope"}, "group": {staff}}).Body.String(), "group"); !slices.Equal(got, []string{staff}) {
+		t.Errorf("the refused form ticks %v, want [%s]", got, staff)
+	}
+	w := env.post("/users", url.Values{"first_name": {"Ann"}, "last_name": {"Lee"}, "group": {staff, cleaners}})
+	if w.Code != 303 {
+		t.Fatalf("create: got status %d, want 303\n%s", w.Code, w.Body)
+	}
+	page := env.get(w.Header().Get("Location")).Body.String()
+	if got := checkedValues(t, page, "group"); !slices.Equal(got, []string{cleaners, staff}) {
+		t.Errorf("Ann's groups: got %v, want Cleaners and Staff", got)
+	}
+}
