@@ -20,6 +20,9 @@ type User struct {
 	LockdownExempt bool
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// LastUsedAt is when one of the user's credentials was last presented
+	// at a reader; zero: never. The store keeps it; saving a user leaves it.
+	LastUsedAt time.Time
 }
 
 // Name is the user's full name as shown in lists.

@@ -62,8 +62,9 @@ func seedBenchDB(ctx context.Context, path string, users, events int) error {
 		{n + `INSERT INTO time_profiles (id, name, windows, holidays)
 			SELECT i, 'Profile ' || i, '[{"days":[1,2,3,4,5],"start":480,"end":1080}]', '["2026-12-25"]' FROM n`, []any{3}},
 		{n + `INSERT INTO groups (id, name) SELECT i, 'Group ' || i FROM n`, []any{benchGroups}},
-		{n + `INSERT INTO users (id, first_name, last_name, email, enabled, created_at, updated_at)
-			SELECT i, 'First' || (i % 997), 'Last' || (i % 991), 'user' || i || '@example.com', 1, 0, 0 FROM n`, []any{users}},
+		{n + `INSERT INTO users (id, first_name, last_name, email, enabled, created_at, updated_at, sort_name, sort_email)
+			SELECT i, 'First' || (i % 997), 'Last' || (i % 991), 'user' || i || '@example.com', 1, 0, 0,
+				postern_name_sort_key('First' || (i % 997), 'Last' || (i % 991)), postern_email_sort_key('user' || i || '@example.com') FROM n`, []any{users}},
 		{n + `INSERT INTO group_members (group_id, user_id) SELECT (i - 1) % ? + 1, i FROM n`, []any{users, benchGroups}},
 		{n + `INSERT INTO credentials (id, user_id, kind, status, tap_key, uv_key, device_info, created_at, registered_at)
 			SELECT randomblob(16), i, 'smart', 'active', randomblob(65), randomblob(65), 'seeded', 0, 0 FROM n`, []any{users}},

@@ -58,10 +58,10 @@ func seedBench(ctx context.Context, s *Store) error {
 				3, func(i int) []any { return []any{i + 1, fmt.Sprintf("Profile %d", i+1)} }},
 			{`INSERT INTO groups (id, name) VALUES (?, ?)`,
 				benchGroups, func(i int) []any { return []any{i + 1, fmt.Sprintf("Group %03d", i+1)} }},
-			{`INSERT INTO users (id, first_name, last_name, email, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 0, 0)`,
+			{`INSERT INTO users (id, first_name, last_name, email, enabled, created_at, updated_at, sort_name, sort_email, last_used_at) VALUES (?, ?, ?, ?, 1, 0, 0, ?, ?, ?)`,
 				benchUsers, func(i int) []any {
-					first, last := benchFirst[i%len(benchFirst)], benchLast[(i*7)%len(benchLast)]
-					return []any{i + 1, first, last, fmt.Sprintf("user%d@example.com", i+1)}
+					first, last, email := benchFirst[i%len(benchFirst)], benchLast[(i*7)%len(benchLast)], fmt.Sprintf("user%d@example.com", i+1)
+					return []any{i + 1, first, last, email, nameSortKey(first, last), emailSortKey(email), (i * 7919) % 100_000}
 				}},
 			{`INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)`,
 				2 * benchUsers, func(i int) []any {
@@ -146,6 +146,14 @@ func BenchmarkUsersPage(b *testing.B) {
 	if err != nil || plain.Next == "" {
 		b.Fatalf("got %d users, next %q, %v; want a full first page", len(plain.Items), plain.Next, err)
 	}
+	second, err := s.Users(ctx, ListOptions{Limit: DefaultLimit, After: plain.Next})
+	if err != nil || second.Prev == "" {
+		b.Fatalf("got %d users, prev %q, %v; want a second page", len(second.Items), second.Prev, err)
+	}
+	byUse, err := s.Users(ctx, ListOptions{Limit: DefaultLimit, Sort: SortLastUsed, Desc: true})
+	if err != nil || byUse.Next == "" {
+		b.Fatalf("got %d users by last use, next %q, %v; want a full first page", len(byUse.Items), byUse.Next, err)
+	}
 	pages := []struct {
 		name string
 		o    ListOptions
@@ -154,6 +162,9 @@ func BenchmarkUsersPage(b *testing.B) {
 		{"search next page", ListOptions{Query: "smi", Limit: DefaultLimit, After: first.Next}},
 		{"first page", ListOptions{Limit: DefaultLimit}},
 		{"next page", ListOptions{Limit: DefaultLimit, After: plain.Next}},
+		{"previous page", ListOptions{Limit: DefaultLimit, Before: second.Prev}},
+		{"by email, descending", ListOptions{Limit: DefaultLimit, Sort: SortEmail, Desc: true}},
+		{"by last use, next page", ListOptions{Limit: DefaultLimit, Sort: SortLastUsed, Desc: true, After: byUse.Next}},
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {

@@ -303,8 +303,18 @@ func (s *Store) ReplacedDevices(ctx context.Context, id access.CredentialID) ([]
 
 // TouchCredential records that a credential was just used at a reader.
 func (s *Store) TouchCredential(ctx context.Context, id access.CredentialID, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE credentials SET last_used_at = ? WHERE id = ?`, at.UnixMilli(), id[:]); err != nil {
+	if err := touchCredential(ctx, s.db, id, at); err != nil {
 		return fmt.Errorf("store: touch credential: %w", err)
 	}
 	return nil
+}
+
+// touchCredential writes a use of a credential, and of its user, whom the
+// users list sorts by last use: two writes by primary key.
+func touchCredential(ctx context.Context, x querier, id access.CredentialID, at time.Time) error {
+	if _, err := x.ExecContext(ctx, `UPDATE credentials SET last_used_at = ? WHERE id = ?`, at.UnixMilli(), id[:]); err != nil {
+		return err
+	}
+	_, err := x.ExecContext(ctx, `UPDATE users SET last_used_at = ? WHERE id = (SELECT user_id FROM credentials WHERE id = ?)`, at.UnixMilli(), id[:])
+	return err
 }

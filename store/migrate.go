@@ -283,6 +283,25 @@ var migrations = []string{
 		replaced_at   INTEGER NOT NULL
 	) STRICT;
 	CREATE INDEX replaced_devices_credential ON replaced_devices(credential_id);`,
+
+	// 11: the users list sorts by name or email as people read them ("Temp5"
+	// before "Temp49") and by last use, in either direction, each by an
+	// index (sortkey.go). The search index follows only the columns it
+	// holds, so a presentation's write of last_used_at does not touch it.
+	`ALTER TABLE users ADD COLUMN sort_name TEXT NOT NULL DEFAULT '';
+	ALTER TABLE users ADD COLUMN sort_email TEXT NOT NULL DEFAULT '';
+	ALTER TABLE users ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
+	DROP TRIGGER users_au;
+	CREATE TRIGGER users_au AFTER UPDATE OF first_name, last_name, email ON users BEGIN
+		INSERT INTO users_fts(users_fts, rowid, first_name, last_name, email) VALUES ('delete', old.id, old.first_name, old.last_name, old.email);
+		INSERT INTO users_fts(rowid, first_name, last_name, email) VALUES (new.id, new.first_name, new.last_name, new.email);
+	END;
+	UPDATE users SET sort_name = postern_name_sort_key(first_name, last_name), sort_email = postern_email_sort_key(email),
+		last_used_at = ifnull((SELECT max(c.last_used_at) FROM credentials c WHERE c.user_id = users.id), 0);
+	DROP INDEX users_name;
+	CREATE INDEX users_sort_name ON users(sort_name, id);
+	CREATE INDEX users_sort_email ON users(sort_email, id);
+	CREATE INDEX users_last_used ON users(last_used_at, id);`,
 }
 
 // SchemaVersion is the version a migrated database has.

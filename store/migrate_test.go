@@ -118,6 +118,7 @@ var versionRows = []struct {
 		tables:  []string{"users", "users_fts", "groups", "group_members", "access_points", "time_profiles", "permissions"},
 		seed: []string{
 			`INSERT INTO users (id, first_name, last_name, email, enabled, created_at, updated_at) VALUES (1, 'Grace', 'Hopper', 'grace@example.com', 1, 1000, 1000)`,
+			`INSERT INTO users (id, first_name, last_name, email, enabled, created_at, updated_at) VALUES (2, 'Temp', 'Worker49', '', 1, 1000, 1000), (3, 'Temp', 'Worker5', 'T5@example.com', 1, 1000, 1000)`,
 			`INSERT INTO groups (id, name) VALUES (1, 'Staff')`,
 			`INSERT INTO group_members (group_id, user_id) VALUES (1, 1)`,
 			`INSERT INTO access_points (id, name, reader, mode, rssi_threshold, unlock_ms, created_at, updated_at) VALUES (1, 'Front', 'sim:front', 'direct', -60, 5000, 1000, 1000)`,
@@ -132,6 +133,13 @@ var versionRows = []struct {
 			page, err := s.Users(ctx, ListOptions{Query: "hop"})
 			if err != nil || len(page.Items) != 1 || page.Items[0].ID != 1 {
 				t.Errorf("search: got %+v, %v, want user 1", page.Items, err)
+			}
+			// Sorted as people read them, however old the rows.
+			for _, tt := range []struct{ sort, want string }{{SortName, "[1 3 2]"}, {SortEmail, "[1 3 2]"}} {
+				page, err := s.Users(ctx, ListOptions{Sort: tt.sort})
+				if got := fmt.Sprint(ids(page.Items)); err != nil || got != tt.want {
+					t.Errorf("by %s: got %s, %v, want %s: Hopper (grace@), Worker5 (T5@), Worker49 (no email)", tt.sort, got, err, tt.want)
+				}
 			}
 			if got, err := s.GroupByID(ctx, 1); err != nil || got.Members != 1 {
 				t.Errorf("group: got %+v, %v, want 1 member", got, err)
@@ -163,11 +171,16 @@ var versionRows = []struct {
 			`INSERT INTO credentials (id, user_id, status, created_at) VALUES (x'101112131415161718191a1b1c1d1e1f', 1, 'invited', 1000)`,
 			fmt.Sprintf(`INSERT INTO registration_codes (code_hash, credential_id, created_at, expires_at) VALUES (x'aa', x'101112131415161718191a1b1c1d1e1f', 1000, %d)`, farFuture),
 			`INSERT INTO outbox (created_at, kind, recipient, subject, message, next_attempt) VALUES (1000, 'invitation', 'grace@example.com', 'Your key', '{}', 1000)`,
+			`UPDATE credentials SET last_used_at = 7000`,
 		},
 		check: func(t *testing.T, s *Store) {
 			items, _, err := s.Outbox(t.Context(), 0, 10)
 			if err != nil || len(items) != 1 || items[0].Recipient != "grace@example.com" || items[0].Status != "queued" {
 				t.Errorf("outbox: got %+v, %v, want the queued invitation to grace", items, err)
+			}
+			page, err := s.Users(t.Context(), ListOptions{Sort: SortLastUsed, Desc: true})
+			if err != nil || len(page.Items) == 0 || page.Items[0].ID != 1 || page.Items[0].LastUsedAt.UnixMilli() < 7000 {
+				t.Errorf("by last use: got %v, %v, want Grace first, her credential's use", ids(page.Items), err)
 			}
 			for _, table := range []string{"site", "credentials", "registration_codes"} {
 				var n int
@@ -302,6 +315,33 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 11,
+		// From here on a user row carries its sort keys and last use, as
+		// the store writes them.
+		seed: []string{
+			`UPDATE users SET sort_name = postern_name_sort_key(first_name, last_name), sort_email = postern_email_sort_key(email),
+				last_used_at = ifnull((SELECT max(c.last_used_at) FROM credentials c WHERE c.user_id = users.id), 0)`,
+		},
+		check: func(t *testing.T, s *Store) {
+			// A use written to the user leaves the search index alone.
+			if _, err := s.db.ExecContext(t.Context(), `UPDATE users SET last_used_at = 8000 WHERE id = 1`); err != nil {
+				t.Fatal(err)
+			}
+			page, err := s.Users(t.Context(), ListOptions{Query: "hop"})
+			if err != nil || len(page.Items) != 1 || page.Items[0].ID != 1 {
+				t.Errorf("search after a use: got %v, %v, want user 1", ids(page.Items), err)
+			}
+		},
+	},
+}
+
+func ids(users []access.User) []int64 {
+	out := make([]int64, len(users))
+	for i, u := range users {
+		out[i] = u.ID
+	}
+	return out
 }
 
 func TestVersionRowsCoverEveryMigration(t *testing.T) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -95,12 +96,6 @@ func TestPlanProblems(t *testing.T) {
 // The queries below are copies of the ones the methods build; each says
 // which method and which branch it mirrors. Keep them in step.
 const (
-	// Users: the select, the two optional conditions and the order.
-	planUsersSelect = `SELECT ` + userColumns + ` FROM users`
-	planUsersSearch = `id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`
-	planUsersAfter  = `(last_name, first_name, id) > (? COLLATE NOCASE, ? COLLATE NOCASE, ?)`
-	planUsersOrder  = ` ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT ?`
-
 	// Events: the select; conditions are joined with AND as in the method.
 	planEventsSelect = `SELECT id, at, kind, reason, actor, ifnull(user_id, 0), ifnull(access_point_id, 0), credential_id, rssi, latency_us, detail,
 		ifnull((SELECT first_name || ' ' || last_name FROM users WHERE users.id = events.user_id), ''),
@@ -128,22 +123,6 @@ func TestHotQueryPlans(t *testing.T) {
 		ordered bool
 		want    []string
 	}{
-		{
-			name: "Users, first page", query: planUsersSelect + planUsersOrder, args: []any{51},
-			big: []string{"users"}, walkOK: true, ordered: true,
-		},
-		{
-			name: "Users, after a cursor", query: planUsersSelect + " WHERE " + planUsersAfter + planUsersOrder, args: []any{"smith", "ann", 7, 51},
-			big: []string{"users"}, ordered: true,
-		},
-		{
-			name: "Users, search", query: planUsersSelect + " WHERE " + planUsersSearch + planUsersOrder, args: []any{`"smi"*`, 51},
-			big: []string{"users"},
-		},
-		{
-			name: "Users, search after a cursor", query: planUsersSelect + " WHERE " + planUsersSearch + " AND " + planUsersAfter + planUsersOrder, args: []any{`"smi"*`, "smith", "ann", 7, 51},
-			big: []string{"users"},
-		},
 		{
 			name: "UserByID", query: `SELECT ` + userColumns + ` FROM users WHERE id = ?`, args: []any{7},
 			big: []string{"users"},
@@ -230,5 +209,47 @@ func TestHotQueryPlans(t *testing.T) {
 			msg := strings.Join(problems, "\n") + "\nplan:\n  " + strings.Join(lines, "\n  ")
 			t.Errorf("got a plan that grows with the table:\n%s", msg)
 		})
+	}
+}
+
+// Every order of the users list, either way, from the top or either
+// cursor, with or without a search, walks an index: the queries are the
+// ones Users builds.
+func TestUsersQueryPlans(t *testing.T) {
+	s, err := Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cursor := nameCursor{A: "smith\x01ann", N: 1700000000000, ID: 7}.encode()
+	for _, sort := range []string{SortName, SortEmail, SortLastUsed} {
+		for _, desc := range []bool{false, true} {
+			for _, from := range []string{"top", "after", "before"} {
+				for _, search := range []string{"", "smi"} {
+					o := ListOptions{Sort: sort, Desc: desc, Query: search}
+					switch from {
+					case "after":
+						o.After = cursor
+					case "before":
+						o.Before = cursor
+					}
+					name := fmt.Sprintf("%s desc=%v from %s search=%q", sort, desc, from, search)
+					t.Run(name, func(t *testing.T) {
+						q, args := usersQuery(o, DefaultLimit)
+						lines := queryPlan(t, s, q, args...)
+						var want []string
+						if search == "" {
+							want = []string{"USING INDEX " + userSorts[sort].index}
+						}
+						// From the top without a search, the walk in index order
+						// stops at the limit; every other case seeks first.
+						walkOK := from == "top" && search == ""
+						if problems := planProblems(lines, []string{"users"}, walkOK, search == "", want); len(problems) > 0 {
+							t.Errorf("got a plan that grows with the table:\n  %s\nplan:\n  %s", strings.Join(problems, "\n  "), strings.Join(lines, "\n  "))
+						}
+					})
+				}
+			}
+		}
 	}
 }

@@ -60,7 +60,7 @@ func (s *Store) RecordDecision(ctx context.Context, e *access.Event, cred *acces
 		return fmt.Errorf("store: record decision: begin: %w", err)
 	}
 	if cred != nil {
-		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET last_used_at = ? WHERE id = ?`, at.UnixMilli(), cred[:]); err != nil {
+		if err := touchCredential(ctx, tx, *cred, at); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("store: record decision: %w", err)
 		}

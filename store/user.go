@@ -5,18 +5,23 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"postern/access"
 )
 
-const userColumns = `id, first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt`
+const userColumns = `id, first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt, last_used_at`
 
 func scanUser(sc scanner) (access.User, error) {
 	var u access.User
 	var from, until, created, updated sql.NullInt64
-	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.Enabled, &from, &until, &created, &updated, &u.LockdownExempt)
+	var used int64
+	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.Enabled, &from, &until, &created, &updated, &u.LockdownExempt, &used)
 	u.ValidFrom, u.ValidUntil, u.CreatedAt, u.UpdatedAt = fromMS(from), fromMS(until), fromMS(created), fromMS(updated)
+	if used != 0 {
+		u.LastUsedAt = time.UnixMilli(used)
+	}
 	return u, err
 }
 
@@ -41,8 +46,10 @@ func (s *Store) CreateUserInGroups(ctx context.Context, actor string, u *access.
 	now := s.now()
 	u.CreatedAt, u.UpdatedAt = now, now
 	return s.tx(ctx, "create user", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), now.UnixMilli(), now.UnixMilli(), u.LockdownExempt)
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt, sort_name, sort_email)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), now.UnixMilli(), now.UnixMilli(), u.LockdownExempt,
+			nameSortKey(u.FirstName, u.LastName), emailSortKey(u.Email))
 		if err != nil {
 			return fmt.Errorf("store: create user: %w", err)
 		}
@@ -67,8 +74,10 @@ func (s *Store) UpdateUser(ctx context.Context, actor string, u *access.User) er
 	}
 	u.UpdatedAt = s.now()
 	return s.tx(ctx, "update user", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, enabled = ?, valid_from = ?, valid_until = ?, updated_at = ?, lockdown_exempt = ? WHERE id = ?`,
-			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), u.UpdatedAt.UnixMilli(), u.LockdownExempt, u.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, enabled = ?, valid_from = ?, valid_until = ?, updated_at = ?, lockdown_exempt = ?,
+			sort_name = ?, sort_email = ? WHERE id = ?`,
+			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), u.UpdatedAt.UnixMilli(), u.LockdownExempt,
+			nameSortKey(u.FirstName, u.LastName), emailSortKey(u.Email), u.ID)
 		if err != nil {
 			return fmt.Errorf("store: update user: %w", err)
 		}
@@ -109,31 +118,83 @@ func (s *Store) UserByID(ctx context.Context, id int64) (access.User, error) {
 	return userByID(ctx, s.read, id)
 }
 
-// Users returns a page of users sorted by last then first name, optionally
-// narrowed by search words matched as prefixes of names and email.
+// userSort is how Users orders by one of its Sort… names: the column, and
+// the keyset position of a row in that order.
+type userSort struct {
+	column string
+	index  string // the index that walks it
+	cursor func(access.User) nameCursor
+	key    func(nameCursor) any // the cursor's value to compare the column with
+}
+
+var userSorts = map[string]userSort{
+	SortName: {"sort_name", "users_sort_name",
+		func(u access.User) nameCursor { return nameCursor{A: nameSortKey(u.FirstName, u.LastName), ID: u.ID} },
+		func(c nameCursor) any { return c.A }},
+	SortEmail: {"sort_email", "users_sort_email",
+		func(u access.User) nameCursor { return nameCursor{A: emailSortKey(u.Email), ID: u.ID} },
+		func(c nameCursor) any { return c.A }},
+	SortLastUsed: {"last_used_at", "users_last_used",
+		func(u access.User) nameCursor { return nameCursor{N: ms(u.LastUsedAt).Int64, ID: u.ID} },
+		func(c nameCursor) any { return c.N }},
+}
+
+// Users returns a page of users in o's order (by name unless o says
+// otherwise: last name, then first, as people read them), optionally
+// narrowed by search words matched as prefixes of names and email. Each
+// order walks its own index, either way, from either cursor.
 func (s *Store) Users(ctx context.Context, o ListOptions) (Page[access.User], error) {
 	limit := o.limit()
+	q, args := usersQuery(o, limit)
+	users, err := queryAll(ctx, s.read, "list users", scanUser, q, args...)
+	if err != nil {
+		return Page[access.User]{}, err
+	}
+	_, fromCursor := decodeCursor(o.After + o.Before)
+	return pageBothWays(users, limit, o.Before != "", fromCursor, o.userSort().cursor), nil
+}
+
+func (o ListOptions) userSort() userSort {
+	if sort, ok := userSorts[o.Sort]; ok {
+		return sort
+	}
+	return userSorts[SortName]
+}
+
+// usersQuery is the query Users runs for o, and its arguments: limit+1
+// rows, so a page knows whether another follows.
+func usersQuery(o ListOptions, limit int) (string, []any) {
+	sort := o.userSort()
 	var where []string
 	var args []any
 	if q := ftsQuery(o.Query); q != "" {
 		where = append(where, `id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`)
 		args = append(args, q)
 	}
-	if c, ok := decodeCursor(o.After); ok {
-		where = append(where, `(last_name, first_name, id) > (? COLLATE NOCASE, ? COLLATE NOCASE, ?)`)
-		args = append(args, c.A, c.B, c.ID)
+	cursor, back := o.After, false
+	if o.Before != "" {
+		cursor, back = o.Before, true
+	}
+	// Forward in ascending order, or back in descending: ascending rows.
+	asc := o.Desc == back
+	if c, ok := decodeCursor(cursor); ok {
+		op := "<"
+		if asc {
+			op = ">"
+		}
+		where = append(where, `(`+sort.column+`, id) `+op+` (?, ?)`)
+		args = append(args, sort.key(c), c.ID)
 	}
 	q := `SELECT ` + userColumns + ` FROM users`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT ?`
-	args = append(args, limit+1)
-	users, err := queryAll(ctx, s.read, "list users", scanUser, q, args...)
-	if err != nil {
-		return Page[access.User]{}, err
+	dir := ""
+	if !asc {
+		dir = " DESC"
 	}
-	return paginate(users, limit, func(u access.User) nameCursor { return nameCursor{u.LastName, u.FirstName, u.ID} }), nil
+	q += ` ORDER BY ` + sort.column + dir + `, id` + dir + ` LIMIT ?`
+	return q, append(args, limit+1)
 }
 
 // CountUsers returns how many users there are.

@@ -482,3 +482,115 @@ func TestCreateUserInGroups(t *testing.T) {
 		t.Errorf("got %d users after the refusal, want 1: no Bob without his groups", n)
 	}
 }
+
+// Every order of the users list pages forward to its end and back to its
+// start, each page the same both ways.
+func TestUsersSortedBothWays(t *testing.T) {
+	s := openStore(t)
+	var all []access.User
+	for i := range 23 {
+		email := fmt.Sprintf("t%d@example.com", 23-i)
+		if i%5 == 0 {
+			email = ""
+		}
+		all = append(all, createUser(t, s, "Temp", fmt.Sprintf("Worker%d", i), email))
+	}
+	// Some used, at different times; the rest never.
+	for i, u := range all[:9] {
+		code := access.NewRegistrationCode()
+		c, err := s.AssignCredential(t.Context(), actor, u.ID, code, testNow.Add(time.Hour), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.TouchCredential(t.Context(), c.ID, testNow.Add(time.Duration(i*7%9)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byName := func(a, b access.User) int {
+		var x, y int
+		fmt.Sscanf(a.LastName, "Worker%d", &x)
+		fmt.Sscanf(b.LastName, "Worker%d", &y)
+		return x - y
+	}
+	byEmail := func(a, b access.User) int {
+		switch {
+		case a.Email == "" && b.Email == "":
+			return int(a.ID - b.ID)
+		case a.Email == "":
+			return 1
+		case b.Email == "":
+			return -1
+		}
+		var x, y int
+		fmt.Sscanf(a.Email, "t%d@", &x)
+		fmt.Sscanf(b.Email, "t%d@", &y)
+		return x - y
+	}
+	users, _ := s.Users(t.Context(), store.ListOptions{Limit: store.MaxLimit})
+	byUse := func(a, b access.User) int {
+		if c := a.LastUsedAt.Compare(b.LastUsedAt); c != 0 {
+			return c
+		}
+		return int(a.ID - b.ID)
+	}
+	for _, tt := range []struct {
+		sort  string
+		order func(a, b access.User) int
+	}{{store.SortName, byName}, {store.SortEmail, byEmail}, {store.SortLastUsed, byUse}} {
+		for _, desc := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s desc %v", tt.sort, desc), func(t *testing.T) {
+				want := slices.Clone(users.Items)
+				slices.SortStableFunc(want, tt.order)
+				if desc {
+					slices.Reverse(want)
+				}
+				o := store.ListOptions{Sort: tt.sort, Desc: desc, Limit: 5}
+				var forward [][]int64
+				var p store.Page[access.User]
+				for {
+					var err error
+					if p, err = s.Users(t.Context(), o); err != nil {
+						t.Fatal(err)
+					}
+					if len(forward) == 0 && p.Prev != "" {
+						t.Error("the first page has a previous page")
+					}
+					forward = append(forward, ids(p.Items))
+					if p.Next == "" {
+						break
+					}
+					o.After = p.Next
+				}
+				if got := slices.Concat(forward...); !slices.Equal(got, ids(want)) {
+					t.Fatalf("forward: got %v, want %v", got, ids(want))
+				}
+				// And back from the last page, page by page.
+				for i := len(forward) - 2; i >= 0; i-- {
+					if p.Prev == "" {
+						t.Fatalf("page %d has no previous page", i+2)
+					}
+					o.After, o.Before = "", p.Prev
+					var err error
+					if p, err = s.Users(t.Context(), o); err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(ids(p.Items), forward[i]) {
+						t.Errorf("back to page %d: got %v, want %v", i+1, ids(p.Items), forward[i])
+					}
+					if p.Next == "" {
+						t.Errorf("back on page %d: no next page", i+1)
+					}
+				}
+				if p.Prev != "" {
+					t.Error("back on the first page, there is still a previous page")
+				}
+			})
+		}
+	}
+	if all[0].LastUsedAt.IsZero() {
+		got, _ := s.UserByID(t.Context(), all[0].ID)
+		if got.LastUsedAt.IsZero() {
+			t.Error("a use of a user's credential did not reach the user")
+		}
+	}
+}

@@ -153,14 +153,14 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 		b.wantPage("/users", "Users")
 	}
 	b.wantRows("user-row", // by last name
-		"Grace Hopper grace@example.com enabled",
-		"Alan Turing alan@example.com enabled")
+		"Grace Hopper grace@example.com enabled never",
+		"Alan Turing alan@example.com enabled never")
 
 	// The search box filters with htmx, without loading a new page.
 	b.run(`window.posternSamePage = true`)
 	b.do("type in the search box", chromedp.SendKeys(chromedp.CSS(testid("user-search")), "hopper"))
 	b.poll("the user table to show one row", `document.querySelectorAll('[data-testid="user-row"]').length === 1`)
-	b.wantRows("user-row", "Grace Hopper grace@example.com enabled")
+	b.wantRows("user-row", "Grace Hopper grace@example.com enabled never")
 	if b.eval(`String(window.posternSamePage === true)`) != "true" {
 		t.Fatal("searching loaded a new page: htmx did not handle the search box")
 	}
@@ -354,9 +354,10 @@ func TestBrowserAdminWalkthrough(t *testing.T) {
 	b.fill("login-form", "password", adminPassword)
 	b.submit("login-form")
 	b.wantPage("/users", "Users")
-	b.wantRows("user-row", // by last name
-		"Grace Hopper grace@example.com enabled",
-		"Alan Turing alan@example.com enabled")
+	// By last name; Grace's last use is her presentation at the front door.
+	if rows := b.texts("user-row"); len(rows) != 2 || !strings.HasPrefix(rows[0], "Grace Hopper grace@example.com enabled 2") || rows[1] != "Alan Turing alan@example.com enabled never" {
+		t.Errorf("users after signing in again: %q", rows)
+	}
 	b.nav("permissions")
 	b.wantRows("permission-row",
 		"Group Staff Front door Office hours Remove",

@@ -2,11 +2,9 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,35 +20,6 @@ func (h *handler) userRoutes(g *echo.Group) {
 	g.POST("/users/:id", h.userUpdate)
 	g.POST("/users/:id/delete", h.userDelete)
 	g.POST("/users/:id/groups", h.userGroupsSave)
-}
-
-type userListView struct {
-	Query string
-	Users []access.User
-	Next  string
-	Now   time.Time
-	Loc   *time.Location
-}
-
-func (v userListView) nextURL() string {
-	q := url.Values{"after": {v.Next}}
-	if v.Query != "" {
-		q.Set("q", v.Query)
-	}
-	return "/users?" + q.Encode()
-}
-
-func (h *handler) userList(c echo.Context) error {
-	q := c.QueryParam("q")
-	page, err := h.store.Users(c.Request().Context(), store.ListOptions{Query: q, After: c.QueryParam("after"), Limit: 50})
-	if err != nil {
-		return err
-	}
-	v := userListView{Query: q, Users: page.Items, Next: page.Next, Now: h.now(), Loc: h.location(c.Request().Context())}
-	if isHTMX(c) {
-		return render(c, http.StatusOK, userTable(v))
-	}
-	return render(c, http.StatusOK, userListPage(pageFor(c, "Users"), v))
 }
 
 type userFormView struct {
