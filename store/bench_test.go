@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+	"time"
+
+	"postern/access"
 )
 
 // Sizes of the benchmark site.
@@ -175,5 +178,43 @@ func BenchmarkUsersPage(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkRecordDecision is the reader's durable write: a decision's event
+// and the use of its credential and of its user, committed with
+// synchronous=FULL. Most of it is the disk's flush.
+func BenchmarkRecordDecision(b *testing.B) {
+	s := openBench(b)
+	ctx := b.Context()
+	const holders = 1000
+	if _, err := s.db.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		INSERT INTO credentials (id, user_id, kind, status, created_at) SELECT unhex(printf('%032x', i)), i, 'smart', 'active', 0 FROM n`, holders); err != nil {
+		b.Fatal(err)
+	}
+	var creds []access.CredentialID
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM credentials`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			b.Fatal(err)
+		}
+		var id access.CredentialID
+		copy(id[:], raw)
+		creds = append(creds, id)
+	}
+	rows.Close()
+	at := time.Date(2026, 3, 11, 10, 0, 0, 0, time.UTC)
+	i := 0
+	for b.Loop() {
+		id := creds[i%len(creds)]
+		e := &access.Event{At: at, Kind: "access.granted", Reason: "granted", Actor: "reader:sim:door1", UserID: int64(i%holders + 1), AccessPointID: busyDoor, CredentialID: id.String(), RSSI: -55}
+		if err := s.RecordDecision(ctx, e, &id, at.Add(time.Duration(i)*time.Second)); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
