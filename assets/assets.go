@@ -18,7 +18,7 @@ var FS, _ = fs.Sub(files, "static")
 const (
 	HTMX    = "htmx-2.0.11.min.js"
 	HTMXSSE = "htmx-ext-sse-2.2.4.min.js"
-	CSS     = "postern-1.css"
-	JS      = "postern-1.js"
+	CSS     = "postern-2.css"
+	JS      = "postern-2.js"
 	Icon    = "favicon.svg"
 )

@@ -499,9 +499,15 @@ func (b *browser) follow(what string, click chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// nav clicks a section in the page header.
+// nav clicks a section in the page header, opening the menu first where
+// it is a button (on a phone).
 func (b *browser) nav(section string) {
 	b.t.Helper()
+	closed := `(() => { const m = document.querySelector('[data-testid="menu"]'); const s = document.querySelector('[data-testid="menu-button"]');
+		return String(!!m && !m.open && !!s && s.getClientRects().length > 0) })()`
+	if b.eval(closed) == "true" {
+		b.do("open the menu", chromedp.Click(chromedp.CSS(testid("menu-button"))))
+	}
 	b.clickTo(testid("nav-" + section))
 }
 

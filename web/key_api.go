@@ -156,11 +156,18 @@ func (h *handler) keyRegisterPage(c echo.Context) error {
 	v := keyRegisterView{SiteName: site.Name}
 	code, ok := access.NormalizeCode(c.QueryParam("code"))
 	status := http.StatusOK
+	var wait time.Duration
+	if ok {
+		if wait, err = h.store.TakeThrottle(ctx, h.now(), keyAddrLimit.bucket("key-addr:"+clientAddress(c))); err != nil {
+			return err
+		}
+	}
 	switch {
 	case !ok:
-	case !h.keyByIP.allow(c.RealIP()):
+	case wait > 0:
+		h.refusals.count(ctx, "key.limited")
 		v.Limited, status = true, http.StatusTooManyRequests
-		c.Response().Header().Set("Retry-After", "60")
+		setRetryAfter(c, wait)
 	default:
 		var expires time.Time
 		if v.State, expires, err = h.store.RegistrationCodeState(ctx, code, h.now()); err != nil {

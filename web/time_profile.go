@@ -147,17 +147,8 @@ func (h *handler) timeProfileDelete(c echo.Context) error {
 	err = h.store.DeleteTimeProfile(c.Request().Context(), actor(c), id)
 	var ce *access.ConflictError
 	if errors.As(err, &ce) {
-		// In use: back on the profile's page, which lists what uses it.
-		p, err := h.store.TimeProfileByID(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
-		v := h.tpForm(c, p)
-		v.Errors["delete"] = ce.Message
-		if err := h.usedBy(c, &v); err != nil {
-			return err
-		}
-		return render(c, http.StatusConflict, timeProfileFormPage(pageFor(c, p.Name), v))
+		// In use: back to the profile's page, which lists what uses it.
+		return redirect(c, "/time-profiles/"+strconv.FormatInt(id, 10)+"?flash=inuse#used-by")
 	}
 	if err != nil {
 		return err

@@ -64,10 +64,10 @@ func TestTimeProfilePages(t *testing.T) {
 		{name: "used by a permission", method: "POST", url: "/permissions",
 			body:       "user_id=" + itoa(u) + "&access_point_id=" + itoa(ap) + "&time_profile_id=" + itoa(office) + "&return_to=/users/" + itoa(u),
 			wantStatus: 303},
-		{name: "delete one in use", method: "POST", url: oo + "/delete", wantStatus: 409,
-			wantTestIDs: map[string]string{"time-profile-name": "Office hours", "delete-error": "Office hours is used by a permission: remove it first",
-				"permission-row": "Ann"},
-			wantContains: []string{`href="/users/` + itoa(u) + `"`, `name="return_to" value="` + oo + `"`}},
+		{name: "delete one in use", method: "POST", url: oo + "/delete", wantStatus: 303, wantLocation: oo + "?flash=inuse#used-by"},
+		{name: "back on its page, which says why", method: "GET", url: oo + "?flash=inuse", wantStatus: 200,
+			wantTestIDs:  map[string]string{"time-profile-name": "Office hours", "flash": "Not deleted: permissions below still use it", "permission-row": "Ann"},
+			wantContains: []string{`class="flash bad"`, `href="/users/` + itoa(u) + `"`, `name="return_to" value="` + oo + `"`}},
 		{name: "the page says what uses it", method: "GET", url: oo, wantStatus: 200, wantTestIDs: map[string]string{"permission-row": "Ann"}},
 	})
 	env.runPages(t, []scenario{

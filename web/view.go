@@ -12,11 +12,12 @@ import (
 
 // pageView is what the layout needs on every page.
 type pageView struct {
-	Title   string
-	Section string // nav entry to mark current
-	CSRF    string
-	Admin   string
-	Flash   string
+	Title    string
+	Section  string // nav entry to mark current
+	CSRF     string
+	Admin    string
+	Flash    string
+	FlashBad bool // the flash says something was refused
 	// Emergency is the site's lockdown or evacuation, shown as a banner
 	// on every admin page while it lasts.
 	Emergency access.Emergency
@@ -46,10 +47,14 @@ var flashes = map[string]string{
 	"no-sessions":   "You were not signed in anywhere else.",
 	"token-revoked": "API token revoked. It no longer opens the API.",
 	"admin-removed": "Administrator removed.",
+	"inuse":         "Not deleted: permissions below still use it. Remove them (or change them on their user's or group's page), then delete it.",
 }
 
+// badFlashes are the flashes that say something was refused.
+var badFlashes = map[string]bool{"inuse": true}
+
 func pageFor(c echo.Context, title string) pageView {
-	p := pageView{Title: title, Section: section(c.Request().URL.Path), Flash: flashes[c.QueryParam("flash")]}
+	p := pageView{Title: title, Section: section(c.Request().URL.Path), Flash: flashes[c.QueryParam("flash")], FlashBad: badFlashes[c.QueryParam("flash")]}
 	if s, ok := c.Get(ctxSession).(store.Session); ok {
 		p.CSRF, p.Admin = s.CSRF, s.Email
 	}
@@ -79,6 +84,16 @@ var navItems = []struct{ Section, Label, Href string }{
 	{"alarms", "Alarms", "/alarms"},
 	{"outbox", "Outbox", "/outbox"},
 	{"settings", "Settings", "/settings"},
+}
+
+// sectionLabel names the section shown, beside the phone's menu button.
+func sectionLabel(section string) string {
+	for _, n := range navItems {
+		if n.Section == section {
+			return n.Label
+		}
+	}
+	return ""
 }
 
 // csrfHeaders is htmx's hx-headers value, so every htmx request carries the

@@ -1,4 +1,4 @@
-// Postern admin pages: ask before destructive form posts.
+// Postern admin pages: ask before destructive form posts, and print.
 document.addEventListener("submit", function (e) {
   var msg = e.target.getAttribute("data-confirm");
   if (msg && !window.confirm(msg)) {
