@@ -128,13 +128,12 @@ func (h *handler) userCreate(c echo.Context) error {
 	if v.Groups, err = h.groupChoices(c, groups); err != nil {
 		return err
 	}
-	if len(v.Errors) == 0 {
-		if wait, err := h.sharedEmail(c, &v, u, ""); err != nil || wait {
-			if err != nil {
-				return err
-			}
-			return render(c, http.StatusUnprocessableEntity, userNewPage(pageFor(c, "New user"), v))
-		}
+	// Named with the other problems, if any, so it is not one more round.
+	wait, err := h.sharedEmail(c, &v, u, "")
+	if err != nil {
+		return err
+	}
+	if len(v.Errors) == 0 && !wait {
 		err := h.store.CreateUserInGroups(c.Request().Context(), actor(c), &u, groups)
 		if err == nil {
 			return redirect(c, "/users/"+strconv.FormatInt(u.ID, 10)+"?flash=created")
@@ -230,11 +229,9 @@ func (h *handler) userUpdate(c echo.Context) error {
 	}
 	before := u.Email
 	form := h.readUserForm(c, &u)
-	wait := false
-	if len(form.Errors) == 0 {
-		if wait, err = h.sharedEmail(c, &form, u, before); err != nil {
-			return err
-		}
+	wait, err := h.sharedEmail(c, &form, u, before)
+	if err != nil {
+		return err
 	}
 	if len(form.Errors) == 0 && !wait {
 		err := h.store.UpdateUser(c.Request().Context(), actor(c), &u)

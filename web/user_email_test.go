@@ -42,6 +42,13 @@ func TestSharedEmailWarns(t *testing.T) {
 			body:       url.Values{"first_name": {"Cat"}, "last_name": {"Moss"}, "email": {"family@example.com"}, "enabled": {"on"}}.Encode(),
 			wantStatus: http.StatusUnprocessableEntity, wantTestIDs: map[string]string{"email-shared": "This address is already Ann Lee, Robert Lee"}},
 	})
+	// Said with the form's other problems, not after them.
+	w = env.post("/users", url.Values{"first_name": {strings.Repeat("x", 101)}, "email": {"family@example.com"}})
+	doc := parse(t, w.Body.String())
+	if w.Code != http.StatusUnprocessableEntity || byTestID(doc, "error-first_name").Length() != 1 || byTestID(doc, "email-shared-ok").Length() != 1 {
+		t.Errorf("a long name and a shared address: got status %d, want both named at once\n%s", w.Code, w.Body)
+	}
+
 	// The API saves, since a sync from payroll cannot tick a box, and says so.
 	m := env.mustAPI(t, http.MethodPost, "/api/v1/users", `{"first_name":"Dan","email":"FAMILY@example.com"}`, http.StatusCreated)
 	if w, _ := m["warnings"].([]any); len(w) != 2 || !strings.Contains(w[0].(string), "Ann Lee") {
