@@ -284,7 +284,7 @@ var migrations = []string{
 	) STRICT;
 	CREATE INDEX replaced_devices_credential ON replaced_devices(credential_id);`,
 
-	// 11: the users list sorts by name or email as people read them ("Temp5"
+	// 13: the users list sorts by name or email as people read them ("Temp5"
 	// before "Temp49") and by last use, in either direction, each by an
 	// index (sortkey.go). The search index follows only the columns it
 	// holds, so a presentation's write of last_used_at does not touch it.

@@ -316,7 +316,7 @@ var versionRows = []struct {
 		},
 	},
 	{
-		version: 11,
+		version: 13,
 		// From here on a user row carries its sort keys and last use, as
 		// the store writes them.
 		seed: []string{
