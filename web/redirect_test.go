@@ -74,6 +74,13 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		// (measured, it redirects; no phone heard shows the page and
 		// changes nothing).
 		{"/access-points/:id/calibrate", "", nil, ""},
+		// Administrators and their tokens, password and sessions end what
+		// this test signs in with: TestAdminsAndTokensPage,
+		// TestChangePassword, TestSignOutOtherSessions (each redirects).
+		{"/settings/admins/:id/delete", "", nil, ""},
+		{"/settings/tokens/:id/revoke", "", nil, ""},
+		{"/settings/password", "", nil, ""},
+		{"/settings/sessions/end", "", nil, ""},
 		// Signing in, out and setting up: TestLogin, TestLogout, TestSetup.
 		{"/login", "", nil, ""},
 		{"/logout", "", nil, ""},
