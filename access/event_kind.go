@@ -1,0 +1,35 @@
+package access
+
+// EventKinds are the kinds of every event Postern logs. Pages show each in
+// people's words, and a test checks that every kind in the code is here and
+// that every kind here has its words, so a new kind cannot reach the
+// dashboard raw.
+var EventKinds = []string{
+	// At the doors: decisions, refused keys, the doors' inputs and states.
+	"access.granted", "access.denied", "access.rejected",
+	"door.opened", "door.closed", "door.exit", "door.forced", "door.held_open", "door.unlocked", "door.locked",
+	"reader.silent", "credential.denied_repeatedly",
+	"site.lockdown_started", "site.lockdown_ended", "site.evacuation_started", "site.evacuation_ended",
+
+	// Admin changes.
+	"user.created", "user.updated", "user.deleted", "user.groups_changed",
+	"group.created", "group.updated", "group.deleted",
+	"access_point.created", "access_point.updated", "access_point.deleted",
+	"access_point.calibrated", "access_point.unlocked", "access_point.relocked",
+	"time_profile.created", "time_profile.updated", "time_profile.deleted",
+	"permission.created", "permission.updated", "permission.deleted",
+	"credential.assigned", "credential.registered", "credential.reissued", "credential.resent",
+	"credential.revoked", "credential.imported", "credential.shared",
+	"admin.created", "admin.removed", "admin.login", "admin.password_changed", "admin.sessions_ended",
+	"api_token.created", "api_token.revoked",
+	"site.renamed", "setting.changed", "alarm_rules.changed", "webhook.created", "webhook.deleted",
+
+	// Mail: each kind of email (invitation, share, test) queued, sent or failed.
+	"invitation.queued", "invitation.sent", "invitation.failed",
+	"share.queued", "share.sent", "share.failed",
+	"test.queued", "test.sent", "test.failed",
+	"mail.retried",
+
+	// Refused outsiders, and the summary of those past a window's share.
+	"admin.login_failed", "registration.failed", "refused.summary",
+}
