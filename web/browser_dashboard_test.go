@@ -83,8 +83,8 @@ func TestBrowserDoorsAndDashboard(t *testing.T) {
 	front := app.mustAccessPoint(ctx, "Front door")
 	app.poll("the front reader to listen", `document.querySelectorAll('[data-testid="reader-state"]').length === 2`)
 	app.wantTiles(
-		"Car park Reader: no radio no presentations yet",
-		"Front door held open Reader: listening no presentations yet")
+		"Car park Locked Unlock now Reader: no radio no presentations yet",
+		"Front door Held open Unlock now Reader: listening no presentations yet")
 	app.wantText("no-events", "Nobody has presented a key yet.")
 	if out, err := app.present(ctx, "front", oldPhone); err != nil || !out.Result.Granted {
 		t.Fatalf("Grace at the front door: %+v %v", out, err)
