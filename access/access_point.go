@@ -77,7 +77,7 @@ const DefaultUnlockDuration = 5 * time.Second
 type AccessPoint struct {
 	ID            int64
 	Name          string
-	Reader        string // binding: "sim:NAME" or "hciN"
+	Reader        string // binding: "sim:NAME" or "hciN", after "READER/" on a remote reader
 	Mode          Mode
 	RSSIThreshold int // dBm
 	// RSSIOffset is the reader's calibration, in dB, added to every signal
@@ -150,7 +150,14 @@ func (io DoorIO) Wired() bool { return io.Relay != "" || io.Contact != "" || io.
 
 var linePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,48}(:[0-9]{1,4})?$`)
 
-var readerPattern = regexp.MustCompile(`^(sim:[a-z0-9][a-z0-9._-]{0,62}|hci[0-9]{1,2})$`)
+var readerPattern = regexp.MustCompile(`^([a-z0-9][a-z0-9-]{0,30}/)?(sim:[a-z0-9][a-z0-9._-]{0,62}|hci[0-9]{1,2})$`)
+
+// RemoteBinding splits a binding served by a remote reader,
+// "back-door/hci0", into the reader's name and the binding on it. ok is
+// false for a binding on this appliance's own radios.
+func RemoteBinding(binding string) (reader, local string, ok bool) {
+	return strings.Cut(binding, "/")
+}
 
 // Normalize trims fields and fills defaults a new access point gets.
 func (a *AccessPoint) Normalize() {
@@ -194,7 +201,7 @@ func (a AccessPoint) Validate() error {
 	}
 	errs.addText("name", CheckLine(a.Name))
 	if !readerPattern.MatchString(a.Reader) {
-		errs.Add("reader", "must be sim:NAME (lower-case letters, digits, . _ -) or hciN")
+		errs.Add("reader", "must be sim:NAME (lower-case letters, digits, . _ -) or hciN, after READER/ for a remote reader")
 	}
 	if !a.Mode.Valid() {
 		errs.Add("mode", "must be direct, touch or long-range")

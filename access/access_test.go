@@ -49,6 +49,10 @@ func TestDecide(t *testing.T) {
 		{"lockdown refuses everyone", Request{Credential: active, User: ann, AccessPoint: AccessPoint{State: StateLockdown}, Grants: always, UserVerified: true}, Decision{false, ReasonLockedDown}},
 		{"a replaced phone is refused", Request{Credential: active, User: ann, AccessPoint: door, Grants: always, Replaced: true, UserVerified: true}, Decision{false, ReasonReplaced}},
 		{"lockdown comes before a replaced phone", Request{Credential: active, User: ann, AccessPoint: AccessPoint{State: StateLockdown}, Grants: always, Replaced: true}, Decision{false, ReasonLockedDown}},
+		{"a reader offline too long refuses", Request{Credential: active, User: ann, AccessPoint: door, Grants: always, PolicyStale: true}, Decision{false, ReasonOfflineTooLong}},
+		{"a reader offline too long lets in who is allowed offline", Request{Credential: active, User: &User{Enabled: true, AllowedOffline: true}, AccessPoint: door, Grants: always, PolicyStale: true}, Decision{true, ReasonGranted}},
+		{"allowed offline still needs a permission", Request{Credential: active, User: &User{Enabled: true, AllowedOffline: true}, AccessPoint: door, PolicyStale: true}, Decision{false, ReasonNoPermission}},
+		{"a revoked credential stays revoked offline", Request{Credential: &Credential{Status: CredentialRevoked}, User: &User{Enabled: true, AllowedOffline: true}, AccessPoint: door, Grants: always, PolicyStale: true}, Decision{false, ReasonCredentialNotActive}},
 		{"held-open door still decides", Request{Credential: active, User: ann, AccessPoint: AccessPoint{State: StateUnlocked}, Grants: always}, Decision{true, ReasonGranted}},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,9 @@ const (
 	// ReasonReplaced: the key is the credential's earlier phone, replaced
 	// when a new one registered after a reissue.
 	ReasonReplaced
+	// ReasonOfflineTooLong: a remote reader's copy of the policy is past
+	// its offline lease, and the user is not allowed in when offline.
+	ReasonOfflineTooLong
 )
 
 var reasonNames = [...]string{
@@ -36,6 +39,7 @@ var reasonNames = [...]string{
 	ReasonUnlockRequired:      "unlock required",
 	ReasonLockedDown:          "locked down",
 	ReasonReplaced:            "replaced by a newer phone",
+	ReasonOfflineTooLong:      "reader offline too long",
 }
 
 func (r Reason) String() string {
@@ -61,6 +65,10 @@ type Request struct {
 	// Replaced: the key proved it is a device this credential had before
 	// a newer one registered in its place.
 	Replaced bool
+
+	// PolicyStale is set by a remote reader whose copy of the policy is
+	// past its offline lease: only users allowed offline get in.
+	PolicyStale bool
 }
 
 // Decision is the outcome of a presentation.
@@ -83,6 +91,9 @@ func Decide(r Request) Decision {
 	}
 	if r.Credential.Status != CredentialActive {
 		return deny(ReasonCredentialNotActive)
+	}
+	if r.PolicyStale && !r.User.AllowedOffline {
+		return deny(ReasonOfflineTooLong)
 	}
 	if why := r.User.Standing(r.Now); why != ReasonGranted {
 		return deny(why)

@@ -33,7 +33,7 @@ func TestValidateEveryField(t *testing.T) {
 		}},
 		{"access point", AccessPoint{Reader: "usb0", Mode: "teleport", RSSIThreshold: -10, UnlockDuration: 2 * time.Hour, State: "open"}.Validate(), map[string]string{
 			"name":           "is required",
-			"reader":         "must be sim:NAME (lower-case letters, digits, . _ -) or hciN",
+			"reader":         "must be sim:NAME (lower-case letters, digits, . _ -) or hciN, after READER/ for a remote reader",
 			"mode":           "must be direct, touch or long-range",
 			"rssi_threshold": "must be between -120 and -20 dBm",
 			"unlock_seconds": "must be between 1 and 3600 seconds",

@@ -16,6 +16,9 @@ type Event struct {
 	RSSI          int
 	Latency       time.Duration // decision latency, for access events
 	Detail        string        // short human text
+	// UID is set on events made at a remote reader: unique across the
+	// site, so the hub stores each once however often it arrives.
+	UID string
 
 	// Names filled by list queries for display; empty once deleted.
 	UserName        string

@@ -18,6 +18,10 @@ type User struct {
 	// LockdownExempt: the user's credentials still open doors during a
 	// lockdown (security staff, first responders).
 	LockdownExempt bool
+	// AllowedOffline lets the user in at a remote reader whose copy of
+	// the policy is past its offline lease (security staff, say), when
+	// everyone else is refused.
+	AllowedOffline bool
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	// LastUsedAt is when one of the user's credentials was last presented

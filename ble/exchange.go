@@ -179,7 +179,7 @@ func (x *SiteExchange) Exchange(ctx context.Context, rc ReaderConfig, c Candidat
 	if err := x.Store.RecordDecision(ctx, e, touched, in.Now); err != nil {
 		return fmt.Errorf("record decision: %w", err)
 	}
-	x.sendResult(ctx, link, opened, protocol.Result{Granted: d.Granted, Reason: protocol.Reason(d.Reason), Message: resultMessage(d, ap)})
+	x.sendResult(ctx, link, opened, protocol.Result{Granted: d.Granted, Reason: resultReason(d.Reason), Message: resultMessage(d, ap)})
 	if d.Granted {
 		// The door's own deadline, not the exchange's: the key may hang up
 		// while the strike is still held.
@@ -219,6 +219,16 @@ func (x *SiteExchange) reject(ctx context.Context, ap access.AccessPoint, c Cand
 	return nil
 }
 
+// resultReason is a decision's reason as the wire has it: the same numbers
+// up to ReasonLockedDown; a reason the protocol has no code for is sent as
+// not processed, with resultMessage saying why.
+func resultReason(r access.Reason) protocol.Reason {
+	if r > access.ReasonLockedDown {
+		return protocol.ReasonNotProcessed
+	}
+	return protocol.Reason(r)
+}
+
 // resultMessage is the short text the key shows.
 func resultMessage(d access.Decision, ap access.AccessPoint) string {
 	switch {
@@ -230,6 +240,8 @@ func resultMessage(d access.Decision, ap access.AccessPoint) string {
 		return "No permission for " + truncate(ap.Name, 60)
 	case d.Reason == access.ReasonReplaced:
 		return "Use your new phone, or ask your administrator"
+	case d.Reason == access.ReasonOfflineTooLong:
+		return "This door has been offline too long: ask for help"
 	}
 	return ""
 }

@@ -28,7 +28,9 @@ type Binding struct {
 // RadioSim is the Binding.Radio of readers on the simulated air.
 const RadioSim = "sim"
 
-// bindingPattern matches what access.AccessPoint.Validate accepts.
+// bindingPattern matches what access.AccessPoint.Validate accepts for a
+// reader on this gateway's own radios; a remote reader's bindings
+// ("back-door/hci0") are not this gateway's to run.
 var bindingPattern = regexp.MustCompile(`^(sim:[a-z0-9][a-z0-9._-]{0,62}|hci[0-9]{1,2})$`)
 
 // ParseBinding parses an access point's reader binding.

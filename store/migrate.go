@@ -302,6 +302,43 @@ var migrations = []string{
 	CREATE INDEX users_sort_name ON users(sort_name, id);
 	CREATE INDEX users_sort_email ON users(sort_email, id);
 	CREATE INDEX users_last_used ON users(last_used_at, id);`,
+
+	// 14: remote readers. Events get a globally unique id, so an event that
+	// reaches the hub twice is stored once; users may be let in by a reader
+	// whose copy of the policy is past its offline lease; the hub keeps its
+	// readers; and, once the site has been a hub, every change to what a
+	// decision reads queues, in the same transaction, a row for the policy
+	// publisher (triggers, so no write method can forget it and cascades
+	// are caught too). last_used_at is
+	// left out: it changes on every presentation and decides nothing. The
+	// outbox's ids are never reused: each is its change's Nats-Msg-Id.
+	`ALTER TABLE events ADD COLUMN uid TEXT;
+	CREATE UNIQUE INDEX events_uid ON events(uid) WHERE uid IS NOT NULL;
+	ALTER TABLE users ADD COLUMN allowed_offline INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE fleet_readers (
+		id             INTEGER PRIMARY KEY,
+		name           TEXT NOT NULL UNIQUE,
+		token_hash     BLOB,
+		token_expires  INTEGER,
+		secret_hash    BLOB,
+		created_at     INTEGER NOT NULL,
+		enrolled_at    INTEGER,
+		last_seen      INTEGER,
+		policy_seq     INTEGER NOT NULL DEFAULT 0,
+		policy_lag     INTEGER NOT NULL DEFAULT 0,
+		events_waiting INTEGER NOT NULL DEFAULT 0,
+		version        TEXT NOT NULL DEFAULT ''
+	) STRICT;
+	CREATE TABLE fleet_state (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE policy_outbox (
+		id     INTEGER PRIMARY KEY AUTOINCREMENT,
+		entity TEXT NOT NULL,
+		key    TEXT NOT NULL
+	) STRICT;
+	` + policyTriggers,
 }
 
 // SchemaVersion is the version a migrated database has.

@@ -334,6 +334,22 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 14,
+		tables:  []string{"fleet_readers", "fleet_state", "policy_outbox"},
+		seed: []string{
+			`UPDATE users SET allowed_offline = 1 WHERE id = 1`,
+			`INSERT INTO events (at, kind, uid) VALUES (3000, 'system.test', 'r1-0001')`,
+		},
+		check: func(t *testing.T, s *Store) {
+			if u, err := s.UserByID(t.Context(), 1); err != nil || !u.AllowedOffline {
+				t.Errorf("user: got allowed offline %v, %v, want true", u.AllowedOffline, err)
+			}
+			if _, err := s.db.ExecContext(t.Context(), `INSERT INTO events (at, kind, uid) VALUES (3001, 'system.test', 'r1-0001')`); !duplicate(err) {
+				t.Errorf("a second event with one uid: got %v, want a unique failure", err)
+			}
+		},
+	},
 }
 
 func ids(users []access.User) []int64 {

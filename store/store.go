@@ -150,3 +150,5 @@ func fromMS(v sql.NullInt64) time.Time {
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+func nullText(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

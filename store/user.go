@@ -11,13 +11,13 @@ import (
 	"postern/access"
 )
 
-const userColumns = `id, first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt, last_used_at`
+const userColumns = `id, first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt, last_used_at, allowed_offline`
 
 func scanUser(sc scanner) (access.User, error) {
 	var u access.User
 	var from, until, created, updated sql.NullInt64
 	var used int64
-	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.Enabled, &from, &until, &created, &updated, &u.LockdownExempt, &used)
+	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.Enabled, &from, &until, &created, &updated, &u.LockdownExempt, &used, &u.AllowedOffline)
 	u.ValidFrom, u.ValidUntil, u.CreatedAt, u.UpdatedAt = fromMS(from), fromMS(until), fromMS(created), fromMS(updated)
 	if used != 0 {
 		u.LastUsedAt = time.UnixMilli(used)
@@ -46,10 +46,10 @@ func (s *Store) CreateUserInGroups(ctx context.Context, actor string, u *access.
 	now := s.now()
 	u.CreatedAt, u.UpdatedAt = now, now
 	return s.tx(ctx, "create user", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt, sort_name, sort_email)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (first_name, last_name, email, enabled, valid_from, valid_until, created_at, updated_at, lockdown_exempt, sort_name, sort_email, allowed_offline)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), now.UnixMilli(), now.UnixMilli(), u.LockdownExempt,
-			nameSortKey(u.FirstName, u.LastName), emailSortKey(u.Email))
+			nameSortKey(u.FirstName, u.LastName), emailSortKey(u.Email), u.AllowedOffline)
 		if err != nil {
 			return fmt.Errorf("store: create user: %w", err)
 		}
@@ -75,9 +75,9 @@ func (s *Store) UpdateUser(ctx context.Context, actor string, u *access.User) er
 	u.UpdatedAt = s.now()
 	return s.tx(ctx, "update user", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, enabled = ?, valid_from = ?, valid_until = ?, updated_at = ?, lockdown_exempt = ?,
-			sort_name = ?, sort_email = ? WHERE id = ?`,
+			sort_name = ?, sort_email = ?, allowed_offline = ? WHERE id = ?`,
 			u.FirstName, u.LastName, u.Email, u.Enabled, ms(u.ValidFrom), ms(u.ValidUntil), u.UpdatedAt.UnixMilli(), u.LockdownExempt,
-			nameSortKey(u.FirstName, u.LastName), emailSortKey(u.Email), u.ID)
+			nameSortKey(u.FirstName, u.LastName), emailSortKey(u.Email), u.AllowedOffline, u.ID)
 		if err != nil {
 			return fmt.Errorf("store: update user: %w", err)
 		}

@@ -140,7 +140,7 @@ func TestAPIAnswersEveryFieldError(t *testing.T) {
 		{"group", "POST", "/api/v1/groups", `{"name":"","description":"` + strings.Repeat("d", 1001) + `"}`, map[string]string{
 			"name": "is required", "description": "must be at most 1000 characters"}},
 		{"access point", "POST", "/api/v1/access-points", `{"reader":"usb0","mode":"teleport","rssi_threshold":-5,"rssi_offset":-41,"unlock_seconds":0,"state":"open"}`, map[string]string{
-			"name": "is required", "reader": "must be sim:NAME (lower-case letters, digits, . _ -) or hciN", "mode": "must be direct, touch or long-range",
+			"name": "is required", "reader": "must be sim:NAME (lower-case letters, digits, . _ -) or hciN, after READER/ for a remote reader", "mode": "must be direct, touch or long-range",
 			"rssi_threshold": "must be between -120 and -20 dBm", "rssi_offset": "must be between -40 and 40 dB", "unlock_seconds": "must be between 1 and 3600 seconds",
 			"state": "must be normal, lockdown or unlocked"}},
 		{"time profile", "POST", "/api/v1/time-profiles", `{"name":"","windows":[{"days":["funday"],"start":"08:00","end":"18:00"}],"holidays":["2026-13-45"]}`, map[string]string{
