@@ -61,6 +61,10 @@ func (h *handler) apiRoutes(g *echo.Group) {
 	g.PATCH("/permissions/:id", h.apiPermissionUpdate)
 	g.DELETE("/permissions/:id", h.apiPermissionDelete)
 
+	g.GET("/readers", h.apiReaderList)
+	g.POST("/readers", h.apiReaderCreate)
+	g.DELETE("/readers/:id", h.apiReaderDelete)
+
 	g.GET("/events", h.apiEventList)
 	g.GET("/outbox", h.apiOutbox)
 }

@@ -22,7 +22,9 @@ type userJSON struct {
 	ValidUntil *time.Time `json:"valid_until"`
 	GroupIDs   []int64    `json:"group_ids,omitempty"`
 	// LockdownExempt: allowed in during a lockdown.
-	LockdownExempt bool       `json:"lockdown_exempt"`
+	LockdownExempt bool `json:"lockdown_exempt"`
+	// AllowedOffline: let in by a remote reader offline past its lease.
+	AllowedOffline bool       `json:"allowed_offline"`
 	CreatedAt      *time.Time `json:"created_at"`
 	UpdatedAt      *time.Time `json:"updated_at"`
 	// Warnings say what was saved but may be a mistake, such as an email
@@ -32,7 +34,7 @@ type userJSON struct {
 
 func toUserJSON(u access.User) userJSON {
 	return userJSON{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Enabled: u.Enabled,
-		ValidFrom: apiTime(u.ValidFrom), ValidUntil: apiTime(u.ValidUntil), LockdownExempt: u.LockdownExempt, CreatedAt: apiTime(u.CreatedAt), UpdatedAt: apiTime(u.UpdatedAt)}
+		ValidFrom: apiTime(u.ValidFrom), ValidUntil: apiTime(u.ValidUntil), LockdownExempt: u.LockdownExempt, AllowedOffline: u.AllowedOffline, CreatedAt: apiTime(u.CreatedAt), UpdatedAt: apiTime(u.UpdatedAt)}
 }
 
 // userInput is a create or a partial update: absent fields stay as they are.
@@ -46,6 +48,8 @@ type userInput struct {
 	GroupIDs   *[]int64   `json:"group_ids"`
 	// LockdownExempt: allowed in during a lockdown.
 	LockdownExempt *bool `json:"lockdown_exempt"`
+	// AllowedOffline: let in by a remote reader offline past its lease.
+	AllowedOffline *bool `json:"allowed_offline"`
 }
 
 func (in userInput) apply(u *access.User, raw map[string]json.RawMessage) {
@@ -62,6 +66,9 @@ func (in userInput) apply(u *access.User, raw map[string]json.RawMessage) {
 	}
 	if in.LockdownExempt != nil {
 		u.LockdownExempt = *in.LockdownExempt
+	}
+	if in.AllowedOffline != nil {
+		u.AllowedOffline = *in.AllowedOffline
 	}
 	// A null clears a date; an absent field keeps it.
 	if _, ok := raw["valid_from"]; ok {

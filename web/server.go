@@ -64,6 +64,11 @@ type Config struct {
 	// and to API tokens, and counts every request.
 	Metrics      *Metrics
 	MetricsAllow []netip.Prefix
+	// FleetToken composes the enrolment token of remote reader id from
+	// its secret; FleetAddress is the address readers dial. nil: remote
+	// readers cannot be added here.
+	FleetToken   func(readerID int64, secret string) (string, error)
+	FleetAddress string
 }
 
 // TLSStatus says how the appliance serves its pages.
@@ -96,6 +101,8 @@ type handler struct {
 	proxies         prefixes
 	metrics         *Metrics
 	metricsAllow    prefixes
+	fleetToken      func(readerID int64, secret string) (string, error)
+	fleetAddress    string
 
 	refusals *refusalLog
 	codes    *codeShelf // new registration codes waiting for their one view
@@ -119,6 +126,8 @@ func New(cfg Config) *echo.Echo {
 		proxies:         cfg.TrustedProxies,
 		metrics:         cfg.Metrics,
 		metricsAllow:    cfg.MetricsAllow,
+		fleetToken:      cfg.FleetToken,
+		fleetAddress:    cfg.FleetAddress,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -172,6 +181,7 @@ func New(cfg Config) *echo.Echo {
 	h.settingsRoutes(admin)
 	h.adminAccountRoutes(admin)
 	h.outboxRoutes(admin)
+	h.readerRoutes(admin)
 	h.siteModeRoutes(admin)
 	h.alarmRoutes(admin)
 

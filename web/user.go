@@ -83,6 +83,7 @@ func (h *handler) readUserForm(c echo.Context, u *access.User) userFormView {
 	u.Email = c.FormValue("email")
 	u.Enabled = checked(c, "enabled")
 	u.LockdownExempt = checked(c, "lockdown_exempt")
+	u.AllowedOffline = checked(c, "allowed_offline")
 	v := userFormView{User: *u, ValidFrom: c.FormValue("valid_from"), ValidUntil: c.FormValue("valid_until"), Errors: fieldErrors{}}
 	var ok bool
 	if u.ValidFrom, ok = parseDay(v.ValidFrom, loc); !ok {

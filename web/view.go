@@ -82,6 +82,7 @@ var navItems = []struct{ Section, Label, Href string }{
 	{"permissions", "Permissions", "/permissions"},
 	{"events", "Events", "/events"},
 	{"alarms", "Alarms", "/alarms"},
+	{"readers", "Readers", "/readers"},
 	{"outbox", "Outbox", "/outbox"},
 	{"settings", "Settings", "/settings"},
 }
