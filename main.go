@@ -43,6 +43,8 @@ func run(args []string, std stdio) int {
 	switch args[0] {
 	case "serve":
 		cmd = serve
+	case "reader":
+		cmd = reader
 	case "admin":
 		cmd = admin
 	case "key":
@@ -127,6 +129,7 @@ func usage(w io.Writer) {
 
 Usage:
   postern serve [flags]                      run the appliance
+  postern reader --hub ADDR [--enrol TOKEN]  run a remote reader at a door
   postern admin create --email E [--data D]  add an administrator (password on stdin)
   postern admin list | remove --email E      list or remove administrators (never the last one)
   postern admin token --email E --name N [--expires 90d]

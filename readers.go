@@ -18,13 +18,47 @@ import (
 	"postern/web"
 )
 
-// startReaders runs a reader per access point on radios and, when airLn
-// is set, on the simulated air serving it (whose door inputs go to doors);
-// the readers are kept in step with the access points as admins edit them.
-func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, radios map[string]ble.Radio, airLn net.Listener, doors *ble.Doors, now func() time.Time, log *slog.Logger) *ble.Manager {
+// readerSite is what a gateway's readers decide from and which access
+// points are theirs: the appliance's own database, or a remote reader's
+// copy of the hub's.
+type readerSite struct {
+	st    *store.Store  // the access points and the doors' inputs
+	store ble.SiteStore // what decisions read and are recorded in
+	// prefix is a remote reader's "NAME/", before the bindings of the
+	// access points it runs; "" on the appliance, which runs the bindings
+	// with no prefix.
+	prefix string
+}
+
+// localSite is the appliance's own: every access point not bound to a
+// remote reader.
+func localSite(st *store.Store) readerSite { return readerSite{st: st, store: st} }
+
+// binding returns where on this gateway's radios an access point's reader
+// is, or false when another gateway runs it.
+func (s readerSite) binding(b string) (string, bool) {
+	if s.prefix == "" {
+		_, _, remote := access.RemoteBinding(b)
+		return b, !remote
+	}
+	return strings.CutPrefix(b, s.prefix)
+}
+
+// ours reports whether this gateway runs an access point's reader.
+func (s readerSite) ours(ap access.AccessPoint) bool {
+	_, ok := s.binding(ap.Reader)
+	return ok
+}
+
+// startReaders runs a reader per access point of site on radios and, when
+// airLn is set, on the simulated air serving it (whose door inputs go to
+// doors); the readers are kept in step with the access points as admins
+// edit them.
+func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios map[string]ble.Radio, airLn net.Listener, doors *ble.Doors, now func() time.Time, log *slog.Logger) *ble.Manager {
+	st := site.store
 	if airLn != nil {
 		air := ble.NewAir(ble.AirOptions{Faults: cfg.faults, IdleLimit: cfg.airIdle, Logger: log})
-		air.SetDoorInputs(simDoorInputs(st, doors))
+		air.SetDoorInputs(simDoorInputs(site, doors))
 		go air.Serve(airLn)
 		go func() {
 			<-ctx.Done()
@@ -58,12 +92,17 @@ func startReaders(ctx context.Context, cfg serveConfig, st *store.Store, radios 
 	// tens of rows keeps the readers in step without a hook in every handler.
 	// The manager stops the poll, and waits for it, before its readers.
 	mgr.Follow(time.Second, func(ctx context.Context) ([]ble.ReaderConfig, error) {
-		aps, err := st.AllAccessPoints(ctx)
+		aps, err := site.st.AllAccessPoints(ctx)
 		if err != nil {
 			return nil, err
 		}
 		var cfgs []ble.ReaderConfig
 		for _, ap := range aps {
+			local, ok := site.binding(ap.Reader)
+			if !ok {
+				continue
+			}
+			ap.Reader = local
 			b, err := ble.ParseBinding(ap.Reader)
 			if err != nil || radios[b.Radio] == nil {
 				continue

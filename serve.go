@@ -37,6 +37,9 @@ type serveConfig struct {
 	observe      observeFlags
 	deadline     time.Duration
 	faults       ble.Faults
+	// fleetListen is the remote readers' listener, opened once the site
+	// has one.
+	fleetListen string
 	// openAdapter opens the Bluetooth adapter hciN (ble.OpenHCI; tests
 	// give software controllers).
 	openAdapter func(index int) (goble.Device, error)
@@ -70,6 +73,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	fs.StringVar(&cfg.door, "door", "log", "door output: log, or exec:COMMAND run on each grant")
 	cfg.observe.register(fs)
 	fs.DurationVar(&cfg.deadline, "deadline", 800*time.Millisecond, "how long after its challenge a reader accepts a key's response")
+	fs.StringVar(&cfg.fleetListen, "fleet-listen", ":7422", "address remote readers connect to (TLS), opened once a reader is added on the Readers page")
 	fs.DurationVar(&cfg.faults.Latency, "air-latency", 0, "simulated air: delay added to every message (fault tests)")
 	fs.Float64Var(&cfg.faults.Drop, "air-drop", 0, "simulated air: probability from 0 to 1 that a message is lost (fault tests)")
 	fs.DurationVar(&cfg.faults.RelayDelay, "air-relay-delay", 0, "simulated air: extra one-way delay of a relay (fault tests)")
@@ -138,10 +142,12 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	stopping := make(chan struct{})
 	stopWeb := sync.OnceFunc(func() { close(stopping) })
 	var background sync.WaitGroup
+	fleetDone := runFleetHub(workers, cfg, st, log)
 	defer func() {
 		stopWeb()
 		stopWorkers()
 		background.Wait()
+		fleetDone()
 	}()
 	radios, useAir, err := openRadios(workers, cfg, log)
 	if err != nil {
@@ -198,7 +204,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	doors := ble.NewDoors(ble.DoorsOptions{Output: output, Lines: ble.ChardevLines(), Clock: clock, Logger: log,
 		Events: func(ctx context.Context, e *access.Event) error { return st.AppendEvent(ctx, e) }})
 	doorsCtx, stopDoors := context.WithCancel(workers)
-	doorsDone := followDoors(doorsCtx, st, doors, now, log)
+	doorsDone := followDoors(doorsCtx, localSite(st), doors, now, log)
 	defer func() {
 		// After the readers: no grant pulses a door that is let go.
 		stopDoors()
@@ -208,7 +214,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		}
 	}()
 
-	readers := startReaders(workers, cfg, st, radios, lns.air, doors, now, log)
+	readers := startReaders(workers, cfg, localSite(st), radios, lns.air, doors, now, log)
 	defer readers.Close()
 	readerMetrics(metrics, readers)
 
@@ -219,7 +225,8 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	doorInput := func(ctx context.Context, id int64, in string) error { return doors.Input(ctx, id, ble.DoorInput(in)) }
 	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Now: now, Mailer: mailer,
 		Touch: touch, Calibrate: calibrateWith(readers), DoorInput: doorInput, Readers: readers, Stopping: stopping, Background: &background,
-		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies, Metrics: metrics, MetricsAllow: metricsAllow})
+		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies, Metrics: metrics, MetricsAllow: metricsAllow,
+		FleetToken: fleetToken(cfg.data), FleetAddress: fleetAddress(cfg.publicURL, cfg.fleetListen)})
 	exempt := proxyAddr(proxies)
 	srv := newHTTPServer(e, defaultHTTPLimits, exempt, log)
 	srv.TLSConfig = tlsSet.config

@@ -49,16 +49,20 @@ func (c offsetClock) Now() time.Time                  { return c.Clock.Now().Add
 func (c offsetClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 func (c offsetClock) Until(t time.Time) time.Duration { return t.Sub(c.Now()) }
 
-// doorPlans computes every door's state now, from the store's inputs.
-func doorPlans(ctx context.Context, st *store.Store, now time.Time) ([]ble.DoorPlan, error) {
+// doorPlans computes the state now of every door this gateway runs (ours),
+// from the store's inputs.
+func doorPlans(ctx context.Context, st *store.Store, now time.Time, ours func(access.AccessPoint) bool) ([]ble.DoorPlan, error) {
 	ins, err := st.DoorInputs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	plans := make([]ble.DoorPlan, len(ins))
-	for i, in := range ins {
+	plans := make([]ble.DoorPlan, 0, len(ins))
+	for _, in := range ins {
+		if !ours(in.AccessPoint) {
+			continue
+		}
 		in.Now = now
-		plans[i] = ble.DoorPlan{AP: in.AccessPoint, State: access.DoorStateOf(in)}
+		plans = append(plans, ble.DoorPlan{AP: in.AccessPoint, State: access.DoorStateOf(in)})
 	}
 	return plans, nil
 }
@@ -67,9 +71,9 @@ func doorPlans(ctx context.Context, st *store.Store, now time.Time) ([]ble.DoorP
 // relay is set from its state before a reader starts, then every second
 // until ctx ends; done is closed when it has stopped. The doors' watchdog
 // runs beside it.
-func followDoors(ctx context.Context, st *store.Store, doors *ble.Doors, now func() time.Time, log *slog.Logger) (done chan struct{}) {
+func followDoors(ctx context.Context, site readerSite, doors *ble.Doors, now func() time.Time, log *slog.Logger) (done chan struct{}) {
 	apply := func() {
-		plans, err := doorPlans(ctx, st, now())
+		plans, err := doorPlans(ctx, site.st, now(), site.ours)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("reading the doors' states", "err", err)
@@ -99,9 +103,9 @@ func followDoors(ctx context.Context, st *store.Store, doors *ble.Doors, now fun
 
 // simDoorInputs takes the simulated air's door inputs to the door of the
 // access point bound to that reader.
-func simDoorInputs(st *store.Store, doors *ble.Doors) ble.DoorInputFunc {
+func simDoorInputs(site readerSite, doors *ble.Doors) ble.DoorInputFunc {
 	return func(ctx context.Context, reader string, in ble.DoorInput) error {
-		ap, err := st.AccessPointByReader(ctx, ble.RadioSim+":"+reader)
+		ap, err := site.st.AccessPointByReader(ctx, site.prefix+ble.RadioSim+":"+reader)
 		if errors.Is(err, access.ErrNotFound) {
 			return fmt.Errorf("%w: no access point is bound to sim:%s", ble.ErrNoReader, reader)
 		}
