@@ -39,7 +39,12 @@ func (w tWriter) Write(p []byte) (int, error) {
 
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(t.Context(), t.TempDir())
+	return openStoreIn(t, t.TempDir())
+}
+
+func openStoreIn(t testing.TB, data string) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +110,7 @@ func (s *site) addReader(t testing.TB, name string) string {
 
 type reader struct {
 	st    *store.Store
+	data  string // the folder of st
 	dir   string
 	node  *fleet.Node
 	proxy *fleettest.Proxy
@@ -119,7 +125,8 @@ func (s *site) startReader(t testing.TB, token string) *reader {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	r := &reader{st: openStore(t), dir: t.TempDir(), proxy: p}
+	r := &reader{data: t.TempDir(), dir: t.TempDir(), proxy: p}
+	r.st = openStoreIn(t, r.data)
 	r.node, err = fleet.StartNode(t.Context(), fleet.NodeConfig{Store: r.st, Dir: r.dir, Hub: p.Addr(), Token: token, Log: testLog(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,7 @@ type Node struct {
 	freshAt   atomic.Int64 // unix ms the policy was last known current
 	connected atomic.Bool  // the link to the hub is up
 	caughtUp  atomic.Bool  // the policy follower has applied all there is
+	mem       atomic.Pointer[memory]
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -94,6 +95,9 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	}
 	if _, err := cfg.Store.Site(ctx); err == nil {
 		if seq, _, _ := cfg.Store.PolicySeq(ctx); seq > 0 {
+			if err := n.reload(ctx); err != nil {
+				return nil, err
+			}
 			n.markSynced()
 		}
 	}

@@ -84,12 +84,16 @@ func (n *Node) followOnce(ctx context.Context, hub jetstream.JetStream) error {
 		}
 		n.log.Debug("remote reader: policy applied", "seq", last, "records", len(batch), "pending", pending)
 		reset, batch = false, nil
-		if _, err := n.cfg.Store.Site(ctx); err == nil && pending == 0 {
+		if pending > 0 {
+			return nil // the decisions' copy waits for the whole catch-up
+		}
+		if _, err := n.cfg.Store.Site(ctx); err == nil {
+			if err := n.reload(ctx); err != nil {
+				return err
+			}
 			n.markSynced()
 		}
-		if pending == 0 {
-			n.setCaughtUp()
-		}
+		n.setCaughtUp()
 		return nil
 	}
 	for {

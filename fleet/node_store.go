@@ -66,25 +66,17 @@ func (s *SiteStore) AppendEvent(ctx context.Context, e *access.Event) error {
 	return nil
 }
 
-// PresentationInputs is the store's, marked stale when the policy is past
-// its lease.
-func (s *SiteStore) PresentationInputs(ctx context.Context, id access.CredentialID, ap access.AccessPoint) (access.Request, error) {
-	in, err := s.Store.PresentationInputs(ctx, id, ap)
-	if err != nil {
-		return in, err
-	}
-	in.PolicyStale = s.node.Stale(ctx)
-	return in, nil
-}
-
 // Stale reports whether the reader's policy is past its offline lease:
 // not known current for longer than the lease the admin set.
-func (n *Node) Stale(ctx context.Context) bool {
+func (n *Node) Stale() bool {
+	m, err := n.memory()
+	return err != nil || n.stale(m)
+}
+
+func (n *Node) stale(m *memory) bool {
 	if n.connected.Load() && n.caughtUp.Load() {
 		return false
 	}
-	v, _ := n.cfg.Store.Setting(ctx, "offline_lease_days", "")
-	lease := time.Duration(LeaseDays(v)) * 24 * time.Hour
 	fresh := time.UnixMilli(n.freshAt.Load())
-	return n.cfg.Now().Sub(fresh) > lease
+	return n.cfg.Now().Sub(fresh) > m.lease
 }
