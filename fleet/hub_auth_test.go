@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,41 +18,10 @@ import (
 // would, then tries to publish a policy record and to purge the policy
 // stream: both must leave the stream as it was.
 func TestAReaderCannotWriteThePolicy(t *testing.T) {
-	ctx := t.Context()
-	st, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	secret := NewTokenSecret()
-	r, err := st.CreateFleetReader(ctx, "test", "door1", secret, time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.EnrolFleetReader(ctx, r.ID, secret, "reader-secret"); err != nil {
-		t.Fatal(err)
-	}
-	h, err := StartHub(ctx, HubConfig{Store: st, Dir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	u, _ := url.Parse("tls://" + h.Addr())
-	u.User = url.UserPassword("r"+strconv.FormatInt(r.ID, 10), "reader-secret")
-	leaf, err := server.NewServer(&server.Options{DontListen: true, NoLog: true, NoSigs: true, LeafNode: server.LeafNodeOpts{
-		ReconnectInterval: 100 * time.Millisecond,
-		Remotes:           []*server.RemoteLeafOpts{{URLs: []*url.URL{u}, TLS: true, TLSConfig: &tls.Config{InsecureSkipVerify: true}}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go leaf.Start()
-	defer leaf.Shutdown()
-	leaf.ReadyForConnections(10 * time.Second)
-	for start := time.Now(); leaf.NumLeafNodes() == 0; time.Sleep(20 * time.Millisecond) {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("the reader's leaf never connected")
-		}
+	h, _, r := startAuthHub(t)
+	leaf := dialLeaf(t, h.Addr(), "r"+strconv.FormatInt(r.ID, 10), "reader-secret", &tls.Config{InsecureSkipVerify: true})
+	if !linked(leaf, 10*time.Second) {
+		t.Fatal("the reader's leaf never connected")
 	}
 	nc, err := nats.Connect("", nats.InProcessServer(leaf))
 	if err != nil {
@@ -79,4 +49,120 @@ func policyMsgs(t *testing.T, h *Hub) uint64 {
 		t.Fatal(err)
 	}
 	return s.CachedInfo().State.Msgs
+}
+
+// dialLeaf runs a leaf-node server that dials the hub at addr as user.
+func dialLeaf(t *testing.T, addr, user, pass string, tc *tls.Config) *server.Server {
+	t.Helper()
+	u, _ := url.Parse("tls://" + addr)
+	u.User = url.UserPassword(user, pass)
+	leaf, err := server.NewServer(&server.Options{DontListen: true, NoLog: true, NoSigs: true, LeafNode: server.LeafNodeOpts{
+		ReconnectInterval: 100 * time.Millisecond,
+		Remotes:           []*server.RemoteLeafOpts{{URLs: []*url.URL{u}, TLS: true, TLSConfig: tc}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go leaf.Start()
+	t.Cleanup(leaf.Shutdown)
+	leaf.ReadyForConnections(10 * time.Second)
+	return leaf
+}
+
+// linked reports whether leaf has its link to the hub within limit.
+func linked(leaf *server.Server, limit time.Duration) bool {
+	for start := time.Now(); time.Since(start) < limit; time.Sleep(20 * time.Millisecond) {
+		if leaf.NumLeafNodes() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// startAuthHub is a hub with one enrolled reader, door1, whose secret is
+// "reader-secret".
+func startAuthHub(t *testing.T) (*Hub, *store.Store, store.FleetReader) {
+	t.Helper()
+	ctx := t.Context()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	secret := NewTokenSecret()
+	r, err := st.CreateFleetReader(ctx, "test", "door1", secret, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.EnrolFleetReader(ctx, r.ID, secret, "reader-secret"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := StartHub(ctx, HubConfig{Store: st, Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h, st, r
+}
+
+// TestTheHubAdmitsOnlyTheReadersItIssued dials the leaf listener with the
+// credentials a reader holds, with wrong ones, and as a removed reader.
+func TestTheHubAdmitsOnlyTheReadersItIssued(t *testing.T) {
+	h, st, r := startAuthHub(t)
+	user := "r" + strconv.FormatInt(r.ID, 10)
+	pinned := pinnedTLS(h.Fingerprint())
+	tests := []struct {
+		name, user, pass string
+		want             bool
+	}{
+		{"the secret issued at enrolment", user, "reader-secret", true},
+		{"a wrong secret", user, "guessed", false},
+		{"another reader's number", "r999", "reader-secret", false},
+		{"the internal client's name", internalUser, "reader-secret", false},
+		{"a spent enrolment token", "enrol-" + user, "reader-secret", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			limit := 10 * time.Second
+			if !tt.want {
+				limit = 1500 * time.Millisecond
+			}
+			if got := linked(dialLeaf(t, h.Addr(), tt.user, tt.pass, pinned), limit); got != tt.want {
+				t.Errorf("linked: got %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	// A reader removed on the Readers page is cut off, and stays off.
+	leaf := dialLeaf(t, h.Addr(), user, "reader-secret", pinned)
+	if !linked(leaf, 10*time.Second) {
+		t.Fatal("the reader never connected")
+	}
+	if err := st.DeleteFleetReader(t.Context(), "test", r.ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for leaf.NumLeafNodes() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a removed reader is still connected after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if linked(leaf, 1500*time.Millisecond) {
+		t.Error("a removed reader connected again")
+	}
+}
+
+// TestAReaderTalksOnlyToThePinnedHub dials the hub as a reader enrolled
+// with another hub's key would: the link must not come up.
+func TestAReaderTalksOnlyToThePinnedHub(t *testing.T) {
+	h, _, r := startAuthHub(t)
+	user := "r" + strconv.FormatInt(r.ID, 10)
+	other := strings.Repeat("ab", 32)
+	if linked(dialLeaf(t, h.Addr(), user, "reader-secret", pinnedTLS(other)), 1500*time.Millisecond) {
+		t.Error("a reader pinned to another key linked to this hub")
+	}
+	if !linked(dialLeaf(t, h.Addr(), user, "reader-secret", pinnedTLS(h.Fingerprint())), 10*time.Second) {
+		t.Error("a reader pinned to this hub's key did not link")
+	}
 }
