@@ -186,6 +186,9 @@ func (s *Store) DeleteFleetReader(ctx context.Context, actor string, id int64) e
 	})
 }
 
+// maxEventUID bounds an imported event's id; readers make 32 hex digits.
+const maxEventUID = 64
+
 // ImportEvents stores events made at remote readers, each once: an event
 // whose uid is already here is skipped. A granted event also marks its
 // credential used, as a decision here would. It returns how many were new.
@@ -194,9 +197,12 @@ func (s *Store) ImportEvents(ctx context.Context, evs []access.Event) (int, erro
 	err := s.tx(ctx, "import events", func(tx *sql.Tx) error {
 		for i := range evs {
 			e := &evs[i]
-			if e.UID == "" {
-				return fmt.Errorf("store: import events: an event with no uid")
+			if e.UID == "" || len(e.UID) > maxEventUID {
+				return fmt.Errorf("store: import events: an event with no uid or one of %d bytes", len(e.UID))
 			}
+			// A reader is trusted to decide, not to fill the hub's log:
+			// its fields are bounded as the appliance's own are.
+			e.Clip()
 			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (at, kind, reason, actor, user_id, access_point_id, credential_id, rssi, latency_us, detail, uid)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				e.At.UnixMilli(), e.Kind, e.Reason, e.Actor, nullID(e.UserID), nullID(e.AccessPointID), e.CredentialID, e.RSSI, e.Latency.Microseconds(), e.Detail, e.UID)

@@ -95,3 +95,31 @@ func BenchmarkPolicySnapshot(b *testing.B) {
 		}
 	}
 }
+
+// TestImportEventsBoundsAReadersEvents: a reader's events are clipped as
+// the appliance's own are, and an event with no id or an oversized one is
+// refused, so a broken or stolen board cannot fill the hub's log.
+func TestImportEventsBoundsAReadersEvents(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	long := strings.Repeat("x", 10*access.MaxEventDetail)
+	if n, err := s.ImportEvents(ctx, []access.Event{{Kind: "access.denied", Detail: long, UID: "u1"}}); err != nil || n != 1 {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	evs, _, err := s.Events(ctx, access.EventFilter{Limit: 10})
+	if err != nil || len(evs) == 0 {
+		t.Fatal(err)
+	}
+	if got := len(evs[0].Detail); got > access.MaxEventDetail {
+		t.Errorf("an imported detail of %d bytes, want at most %d", got, access.MaxEventDetail)
+	}
+	for _, uid := range []string{"", strings.Repeat("a", 65)} {
+		if _, err := s.ImportEvents(ctx, []access.Event{{Kind: "access.denied", UID: uid}}); err == nil {
+			t.Errorf("an event with a uid of %d bytes was imported", len(uid))
+		}
+	}
+}
