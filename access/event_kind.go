@@ -23,6 +23,7 @@ var EventKinds = []string{
 	"admin.created", "admin.removed", "admin.login", "admin.password_changed", "admin.sessions_ended",
 	"api_token.created", "api_token.revoked",
 	"site.renamed", "setting.changed", "alarm_rules.changed", "webhook.created", "webhook.deleted",
+	"reader.created", "reader.token", "reader.enrolled", "reader.deleted",
 
 	// Mail: each kind of email (invitation, share, test) queued, sent or failed.
 	"invitation.queued", "invitation.sent", "invitation.failed",
