@@ -220,10 +220,11 @@ func (x *SiteExchange) reject(ctx context.Context, ap access.AccessPoint, c Cand
 }
 
 // resultReason is a decision's reason as the wire has it: the same numbers
-// up to ReasonLockedDown; a reason the protocol has no code for is sent as
-// not processed, with resultMessage saying why.
+// up to ReasonReplaced; a reason the protocol has no code for (a remote
+// reader offline too long) is sent as not processed, with resultMessage
+// saying why.
 func resultReason(r access.Reason) protocol.Reason {
-	if r > access.ReasonLockedDown {
+	if r > access.ReasonReplaced {
 		return protocol.ReasonNotProcessed
 	}
 	return protocol.Reason(r)

@@ -202,9 +202,9 @@ func TestReaderFollowsThePolicyAndHandsInItsEventsAcrossACut(t *testing.T) {
 	r := s.startReader(t, s.addReader(t, "door1"))
 	ctx := t.Context()
 
-	if d := r.decide(t, s.cred, s.front); !d.Granted {
-		t.Fatalf("Ann at the reader: got %v, want granted from the copied policy", d.Reason)
-	}
+	// Synced promises the site's identity; the rest of the first copy may
+	// still be arriving on a loaded machine.
+	eventually(t, 30*time.Second, "Ann is let in from the copied policy", func() bool { return r.decide(t, s.cred, s.front).Granted })
 	if _, err := r.st.Site(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestOfflineLeaseRefusesAllButThoseAllowedOffline(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	p.Heal()
-	eventually(t, 10*time.Second, "the revocation after the watchdog's restarts", func() bool {
+	eventually(t, 30*time.Second, "the revocation after the watchdog's restarts", func() bool {
 		return r.decide(t, samCred, s.front).Reason == access.ReasonCredentialNotActive
 	})
 	eventually(t, 10*time.Second, "a current reader lets Ann in again", func() bool { return r.decide(t, s.cred, s.front).Granted })

@@ -20,7 +20,7 @@ import (
 func TestAReaderCannotWriteThePolicy(t *testing.T) {
 	h, _, r := startAuthHub(t)
 	leaf := dialLeaf(t, h.Addr(), "r"+strconv.FormatInt(r.ID, 10), "reader-secret", &tls.Config{InsecureSkipVerify: true})
-	if !linked(leaf, 10*time.Second) {
+	if !linked(leaf, 30*time.Second) {
 		t.Fatal("the reader's leaf never connected")
 	}
 	nc, err := nats.Connect("", nats.InProcessServer(leaf))

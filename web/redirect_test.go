@@ -81,6 +81,13 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		{"/settings/tokens/:id/revoke", "", nil, ""},
 		{"/settings/password", "", nil, ""},
 		{"/settings/sessions/end", "", nil, ""},
+		// Remote readers need the fleet configured: TestReadersPage. Adding
+		// one or a new token answers with the page, since the one-time token
+		// is shown on it and never put in a URL; the lease redirects.
+		{"/readers", "", nil, ""},
+		{"/readers/:id/token", "", nil, ""},
+		{"/readers/:id/delete", "", nil, ""},
+		{"/readers/lease", "", nil, ""},
 		// Signing in, out and setting up: TestLogin, TestLogout, TestSetup.
 		{"/login", "", nil, ""},
 		{"/logout", "", nil, ""},
