@@ -29,25 +29,11 @@ func registrationDigest(code string, tapPub, uvPub []byte) [32]byte {
 // someone else's keys with these signatures. code is exactly the string the
 // key sends in the register request.
 func SignRegistration(code string, tap, uv *ecdsa.PrivateKey) (tapSig, uvSig []byte, err error) {
-	if tap == nil || uv == nil {
-		return nil, nil, fmt.Errorf("protocol: sign registration: both keys are required")
-	}
-	tapPub, err := MarshalPublicKey(&tap.PublicKey)
+	tapPub, uvPub, err := pairPublics(tap, uv)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("protocol: sign registration: %w", err)
 	}
-	uvPub, err := MarshalPublicKey(&uv.PublicKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	d := registrationDigest(code, tapPub, uvPub)
-	if tapSig, err = sign(tap, d[:]); err != nil {
-		return nil, nil, err
-	}
-	if uvSig, err = sign(uv, d[:]); err != nil {
-		return nil, nil, err
-	}
-	return tapSig, uvSig, nil
+	return signBoth(registrationDigest(code, tapPub, uvPub), tap, uv)
 }
 
 // VerifyRegistration is the site's check of SignRegistration. It refuses

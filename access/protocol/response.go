@@ -194,12 +194,18 @@ func OpenResponse(ch *Challenge, readerEph *ecdh.PrivateKey, raw []byte) (*Opene
 // tap key otherwise; choosing by the flag is what makes "unlock required"
 // a proof: a tap-key signature with the flag set fails here.
 func (o *Opened) Verify(pub *ecdsa.PublicKey) error {
-	if !verify(pub, o.digest[:], o.signature[:]) {
+	return verifyResponse(pub, o.digest, o.signature, o.CredentialID, o.UserVerified)
+}
+
+// verifyResponse checks a response's signature, naming the key the flag
+// chose when it does not verify.
+func verifyResponse(pub *ecdsa.PublicKey, digest [32]byte, sig [SignatureSize]byte, cred CredentialID, uv bool) error {
+	if !verify(pub, digest[:], sig[:]) {
 		which := "tap"
-		if o.UserVerified {
+		if uv {
 			which = "user-verification"
 		}
-		return refuse(ErrBadSignature, "response from credential %s does not verify with its %s key", o.CredentialID, which)
+		return refuse(ErrBadSignature, "response from credential %s does not verify with its %s key", cred, which)
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ const (
 	// ReasonReplaced: the key is a phone the credential had before a newer
 	// one registered in its place (after a reissue).
 	ReasonReplaced Reason = 11
+	// ReasonUpdateRequired: the site no longer accepts the key's protocol
+	// version; the holder must update the key ("Update your key").
+	ReasonUpdateRequired Reason = 12
 )
 
 var reasonNames = map[Reason]string{
@@ -46,6 +49,7 @@ var reasonNames = map[Reason]string{
 	ReasonLockedDown:          "locked down",
 	ReasonNotProcessed:        "not processed",
 	ReasonReplaced:            "replaced by a newer phone",
+	ReasonUpdateRequired:      "update required",
 }
 
 // String returns the reason as words, or "reason N" for a code this version

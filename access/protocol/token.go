@@ -119,27 +119,26 @@ func (t *Token) check() error {
 	if bytes.Equal(t.TapKey, t.UVKey) {
 		return errors.New("the tap and user-verification keys are the same key")
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{
-		{"first name", t.FirstName, MaxTokenName},
-		{"last name", t.LastName, MaxTokenName},
-		{"site name", t.SiteName, MaxTokenName},
-		{"site URL", t.SiteURL, MaxTokenSiteURL},
-	} {
-		if len(f.v) > f.max {
-			return fmt.Errorf("%s is %d bytes, at most %d", f.name, len(f.v), f.max)
-		}
-		if !utf8.ValidString(f.v) || strings.ContainsFunc(f.v, unicode.IsControl) {
-			return fmt.Errorf("%s is not clean UTF-8 text", f.name)
-		}
+	return checkTokenTexts(t.FirstName, t.LastName, t.SiteName, t.SiteURL, t.IssuedAt, t.ExpiresAt)
+}
+
+// checkTokenTexts enforces what every token version shares: the text
+// bounds (with extra fields a version adds), a holder's name, and an
+// expiry after the issue.
+func checkTokenTexts(first, last, siteName, siteURL string, issued, expires time.Time, extra ...textField) error {
+	if err := checkTexts(append(extra,
+		textField{"first name", first, MaxTokenName},
+		textField{"last name", last, MaxTokenName},
+		textField{"site name", siteName, MaxTokenName},
+		textField{"site URL", siteURL, MaxTokenSiteURL},
+	)); err != nil {
+		return err
 	}
-	if t.FirstName == "" && t.LastName == "" {
+	if first == "" && last == "" {
 		return errors.New("the holder's name is empty")
 	}
-	if !t.ExpiresAt.After(t.IssuedAt) {
-		return fmt.Errorf("expires at %s, not after issued at %s", t.ExpiresAt.UTC().Format(time.RFC3339), t.IssuedAt.UTC().Format(time.RFC3339))
+	if !expires.After(issued) {
+		return fmt.Errorf("expires at %s, not after issued at %s", expires.UTC().Format(time.RFC3339), issued.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -182,12 +181,7 @@ func DecodeToken(s string, now time.Time) (*Token, error) {
 	if len(s) > maxTokenText {
 		return nil, refuse(ErrMalformed, "token text is %d bytes, longer than any token", len(s))
 	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
-			return -1
-		}
-		return r
-	}, s)
+	s = cleanPaste(s)
 	rest, ok := strings.CutPrefix(s, TokenPrefix)
 	if !ok {
 		return nil, refuse(ErrMalformed, "token does not start with %q", TokenPrefix)
@@ -248,24 +242,67 @@ func parseTokenPayload(b []byte) (*Token, error) {
 	t.SiteKey = bytes.Clone(take(PublicKeySize))
 	t.IssuedAt = time.UnixMilli(int64(binary.BigEndian.Uint64(take(8))))
 	t.ExpiresAt = time.UnixMilli(int64(binary.BigEndian.Uint64(take(8))))
-	var strs [4]string
-	for i := range strs {
-		if off >= len(b) {
-			return nil, refuse(ErrMalformed, "token payload ends inside its text fields")
-		}
-		n := int(b[off])
-		off++
-		if off+n > len(b) {
-			return nil, refuse(ErrMalformed, "token text field %d runs past the payload", i+1)
-		}
-		strs[i] = string(take(n))
-	}
-	if off != len(b) {
-		return nil, refuse(ErrMalformed, "token payload has %d trailing bytes", len(b)-off)
+	strs, err := readTexts(b[off:], 4)
+	if err != nil {
+		return nil, err
 	}
 	t.FirstName, t.LastName, t.SiteName, t.SiteURL = strs[0], strs[1], strs[2], strs[3]
 	if err := t.check(); err != nil {
 		return nil, refuse(ErrMalformed, "token: %v", err)
 	}
 	return t, nil
+}
+
+// textField is one text field of a token, with its bound in bytes.
+type textField struct {
+	name, v string
+	max     int
+}
+
+// checkTexts enforces a token's text bounds: length, UTF-8, no control
+// characters.
+func checkTexts(fields []textField) error {
+	for _, f := range fields {
+		if len(f.v) > f.max {
+			return fmt.Errorf("%s is %d bytes, at most %d", f.name, len(f.v), f.max)
+		}
+		if !utf8.ValidString(f.v) || strings.ContainsFunc(f.v, unicode.IsControl) {
+			return fmt.Errorf("%s is not clean UTF-8 text", f.name)
+		}
+	}
+	return nil
+}
+
+// cleanPaste drops whitespace and invisible formatting characters, which
+// email clients add to a long line.
+func cleanPaste(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// readTexts reads exactly n one-byte-length-prefixed texts that fill b, the
+// tail of a token's payload.
+func readTexts(b []byte, n int) ([]string, error) {
+	strs := make([]string, n)
+	off := 0
+	for i := range strs {
+		if off >= len(b) {
+			return nil, refuse(ErrMalformed, "token payload ends inside its text fields")
+		}
+		l := int(b[off])
+		off++
+		if off+l > len(b) {
+			return nil, refuse(ErrMalformed, "token text field %d runs past the payload", i+1)
+		}
+		strs[i] = string(b[off : off+l])
+		off += l
+	}
+	if off != len(b) {
+		return nil, refuse(ErrMalformed, "token payload has %d trailing bytes", len(b)-off)
+	}
+	return strs, nil
 }
