@@ -108,9 +108,10 @@ func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios 
 				continue
 			}
 			rc := ble.ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader, Mode: ap.Mode, RSSIThreshold: ap.RSSIThreshold, RSSIOffset: ap.RSSIOffset}
-			// The exchange must outlast the response deadline, or a long
-			// --deadline would never be reached.
-			if limit := cfg.deadline + time.Second; limit > rc.WithDefaults().ExchangeTimeout {
+			// The exchange must outlast the wait for a hello and the access
+			// point's response deadline (its unlock window where it asks for
+			// an unlock), or a long one would never be reached.
+			if limit := ble.DefaultHelloWait + ap.Deadline(cfg.deadline) + time.Second; limit > rc.WithDefaults().ExchangeTimeout {
 				rc.ExchangeTimeout = limit
 			}
 			cfgs = append(cfgs, rc)

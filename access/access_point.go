@@ -73,6 +73,42 @@ const MaxRSSIOffset = 40
 // DefaultUnlockDuration is how long a door stays released after a grant.
 const DefaultUnlockDuration = 5 * time.Second
 
+// DefaultUnlockWindow is how long a holder has to unlock the phone at an
+// access point that requires it: a fingerprint takes a second, a passcode
+// several.
+const DefaultUnlockWindow = 10 * time.Second
+
+// Bounds of the per access point timings. A challenge states the unlock
+// window in whole seconds, at most 255.
+const (
+	MinUnlockWindow     = 2 * time.Second
+	MaxUnlockWindow     = 60 * time.Second
+	MinResponseDeadline = 100 * time.Millisecond
+	MaxResponseDeadline = 10 * time.Second
+)
+
+// Deadline is how long the reader waits for an answer to its challenge
+// here: the access point's own deadline or def, and at least the unlock
+// window where the holder must unlock.
+func (a AccessPoint) Deadline(def time.Duration) time.Duration {
+	d := a.ResponseDeadline
+	if d <= 0 {
+		d = def
+	}
+	if w := a.Window(); a.RequireUnlock && w > d {
+		d = w
+	}
+	return d
+}
+
+// Window is the unlock window, DefaultUnlockWindow when unset.
+func (a AccessPoint) Window() time.Duration {
+	if a.UnlockWindow == 0 {
+		return DefaultUnlockWindow
+	}
+	return a.UnlockWindow
+}
+
 // AccessPoint is a door, gate or barrier with a reader.
 type AccessPoint struct {
 	ID            int64
@@ -83,12 +119,19 @@ type AccessPoint struct {
 	// RSSIOffset is the reader's calibration, in dB, added to every signal
 	// it measures: it makes up for the adapter, its antenna and where it
 	// is mounted, so the threshold means the same at every door.
-	RSSIOffset     int
-	RequireUnlock  bool
-	UnlockDuration time.Duration
-	State          State
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	RSSIOffset    int
+	RequireUnlock bool
+	// UnlockWindow is how long after its challenge a key may take to
+	// answer with a user-verification signature where RequireUnlock is
+	// set: the time the holder has to unlock the phone.
+	UnlockWindow time.Duration
+	// ResponseDeadline is how long after its challenge the reader accepts
+	// an answer; zero means the appliance's default (--deadline).
+	ResponseDeadline time.Duration
+	UnlockDuration   time.Duration
+	State            State
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 
 	// Exit marks a door people leave by: an evacuation unlocks it.
 	Exit bool
@@ -172,6 +215,9 @@ func (a *AccessPoint) Normalize() {
 	if a.UnlockDuration == 0 {
 		a.UnlockDuration = DefaultUnlockDuration
 	}
+	if a.UnlockWindow == 0 {
+		a.UnlockWindow = DefaultUnlockWindow
+	}
 	if a.State == "" {
 		a.State = StateNormal
 	}
@@ -214,6 +260,12 @@ func (a AccessPoint) Validate() error {
 	}
 	if a.UnlockDuration < time.Second || a.UnlockDuration > time.Hour {
 		errs.Add("unlock_seconds", "must be between 1 and 3600 seconds")
+	}
+	if a.UnlockWindow != 0 && (a.UnlockWindow < MinUnlockWindow || a.UnlockWindow > MaxUnlockWindow) {
+		errs.Add("unlock_window_seconds", "must be between 2 and 60 seconds")
+	}
+	if a.ResponseDeadline != 0 && (a.ResponseDeadline < MinResponseDeadline || a.ResponseDeadline > MaxResponseDeadline) {
+		errs.Add("deadline_ms", "must be empty (the appliance's default) or between 100 and 10000 milliseconds")
 	}
 	if !a.State.Valid() {
 		errs.Add("state", "must be normal, lockdown or unlocked")

@@ -54,6 +54,10 @@ func TestDecide(t *testing.T) {
 		{"allowed offline still needs a permission", Request{Credential: active, User: &User{Enabled: true, AllowedOffline: true}, AccessPoint: door, PolicyStale: true}, Decision{false, ReasonNoPermission}},
 		{"a revoked credential stays revoked offline", Request{Credential: &Credential{Status: CredentialRevoked}, User: &User{Enabled: true, AllowedOffline: true}, AccessPoint: door, Grants: always, PolicyStale: true}, Decision{false, ReasonCredentialNotActive}},
 		{"held-open door still decides", Request{Credential: active, User: ann, AccessPoint: AccessPoint{State: StateUnlocked}, Grants: always}, Decision{true, ReasonGranted}},
+		{"version 1 key while version 1 is accepted opens", Request{Credential: active, User: ann, AccessPoint: door, Grants: always, Protocol: 1, AcceptV1: true}, Decision{true, ReasonGranted}},
+		{"version 1 key once version 1 is off must update", Request{Credential: active, User: ann, AccessPoint: door, Grants: always, Protocol: 1}, Decision{false, ReasonUpdateRequired}},
+		{"version 1 stranger once version 1 is off must update", Request{AccessPoint: door, Protocol: 1}, Decision{false, ReasonUpdateRequired}},
+		{"version 2 key ignores the version 1 setting", Request{Credential: active, User: ann, AccessPoint: door, Grants: always, Protocol: 2}, Decision{true, ReasonGranted}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -271,6 +275,25 @@ func TestWindowStringRoundTrip(t *testing.T) {
 		back, err := ParseWindow(w.String())
 		if err != nil || back.String() != w.String() {
 			t.Errorf("%q: got %q back (%v), want it unchanged", in, back.String(), err)
+		}
+	}
+}
+
+func TestAccessPointDeadline(t *testing.T) {
+	tests := []struct {
+		name string
+		ap   AccessPoint
+		want time.Duration
+	}{
+		{"default", AccessPoint{}, 800 * time.Millisecond},
+		{"own deadline", AccessPoint{ResponseDeadline: 300 * time.Millisecond}, 300 * time.Millisecond},
+		{"unlock required waits for the unlock", AccessPoint{RequireUnlock: true, ResponseDeadline: 300 * time.Millisecond}, DefaultUnlockWindow},
+		{"own unlock window", AccessPoint{RequireUnlock: true, UnlockWindow: 4 * time.Second}, 4 * time.Second},
+		{"window shorter than the deadline", AccessPoint{RequireUnlock: true, UnlockWindow: 2 * time.Second, ResponseDeadline: 5 * time.Second}, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := tt.ap.Deadline(800 * time.Millisecond); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

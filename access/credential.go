@@ -61,6 +61,25 @@ type Credential struct {
 	// Issuer is the site that issued a credential added from another site
 	// ("Add a credential"); its Name is empty for the site's own.
 	Issuer IssuerSite
+
+	// Protocol is the credential protocol version its device speaks: 1
+	// for keys registered before version 2 (and not migrated), 2 after.
+	Protocol int
+	// Introduction is the secret of the version 2 share it was imported
+	// from, kept until the phone has been introduced to this site at a
+	// reader; nil once it has, and for every other credential.
+	Introduction []byte
+	// TokenID is the version 2 token it was imported from: a token is
+	// imported once.
+	TokenID []byte
+}
+
+// Introduction is a pending introduction the reader checks a hello's tag
+// against: an imported version 2 credential the phone has not yet met
+// this site with.
+type Introduction struct {
+	Credential CredentialID
+	Secret     []byte
 }
 
 // IssuerSite names the site a credential came from.

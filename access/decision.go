@@ -22,6 +22,9 @@ const (
 	// ReasonReplaced: the key is the credential's earlier phone, replaced
 	// when a new one registered after a reissue.
 	ReasonReplaced
+	// ReasonUpdateRequired: the site no longer accepts the key's protocol
+	// version.
+	ReasonUpdateRequired
 	// ReasonOfflineTooLong: a remote reader's copy of the policy is past
 	// its offline lease, and the user is not allowed in when offline.
 	ReasonOfflineTooLong
@@ -39,6 +42,7 @@ var reasonNames = [...]string{
 	ReasonUnlockRequired:      "unlock required",
 	ReasonLockedDown:          "locked down",
 	ReasonReplaced:            "replaced by a newer phone",
+	ReasonUpdateRequired:      "update required",
 	ReasonOfflineTooLong:      "reader offline too long",
 }
 
@@ -58,9 +62,13 @@ type Request struct {
 	AccessPoint  AccessPoint
 	Grants       []Grant // permissions reaching the user at this access point
 	UserVerified bool    // the key proved the device was unlocked
-	Now          time.Time
-	Location     *time.Location // the site's time zone
-	Site         SiteMode       // the site's emergency state; "" is normal
+	// Protocol is the version the key presented with; AcceptV1 is the
+	// site's setting that still lets version 1 keys in.
+	Protocol int
+	AcceptV1 bool
+	Now      time.Time
+	Location *time.Location // the site's time zone
+	Site     SiteMode       // the site's emergency state; "" is normal
 
 	// Replaced: the key proved it is a device this credential had before
 	// a newer one registered in its place.
@@ -80,6 +88,9 @@ type Decision struct {
 // Decide returns whether the request opens the access point.
 func Decide(r Request) Decision {
 	deny := func(why Reason) Decision { return Decision{Reason: why} }
+	if r.Protocol == 1 && !r.AcceptV1 {
+		return deny(ReasonUpdateRequired)
+	}
 	if LockedDown(r.AccessPoint, r.Site) && (r.User == nil || !r.User.LockdownExempt) {
 		return deny(ReasonLockedDown)
 	}

@@ -19,6 +19,9 @@ type Event struct {
 	// UID is set on events made at a remote reader: unique across the
 	// site, so the hub stores each once however often it arrives.
 	UID string
+	// Protocol is how a presentation was made: "v1", "v2" (full) or "v2
+	// expedited"; empty for every other event.
+	Protocol string
 
 	// Names filled by list queries for display; empty once deleted.
 	UserName        string

@@ -20,9 +20,10 @@ var EventKinds = []string{
 	"permission.created", "permission.updated", "permission.deleted",
 	"credential.assigned", "credential.registered", "credential.reissued", "credential.resent",
 	"credential.revoked", "credential.imported", "credential.shared",
+	"credential.share_withdrawn", "credential.share_imported", "credential.migrated",
 	"admin.created", "admin.removed", "admin.login", "admin.password_changed", "admin.sessions_ended",
 	"api_token.created", "api_token.revoked",
-	"site.renamed", "setting.changed", "alarm_rules.changed", "webhook.created", "webhook.deleted",
+	"site.renamed", "site.key_rolled", "setting.changed", "alarm_rules.changed", "webhook.created", "webhook.deleted",
 	"reader.created", "reader.token", "reader.enrolled", "reader.deleted",
 
 	// Mail: each kind of email (invitation, share, test) queued, sent or failed.

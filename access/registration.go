@@ -81,6 +81,23 @@ type Site struct {
 	Name string
 	URL  string
 	Key  *ecdsa.PrivateKey
+	// Rollover is set during the overlap after an admin rolled the site
+	// key: the previous key's certificate of Key, which readers show keys
+	// that still know only the previous key.
+	Rollover *SiteRollover
+	// AcceptV1 lets keys that speak only protocol version 1 in. It is on
+	// until an administrator turns it off in Settings.
+	AcceptV1 bool
+}
+
+// SiteRollover is the previous site key vouching for the current one
+// until NotAfter, the end of the overlap.
+type SiteRollover struct {
+	OldKeyID  [8]byte
+	OldKey    []byte // SEC1 public key, for display
+	NotAfter  time.Time
+	Signature []byte
+	At        time.Time
 }
 
 // ValidateSiteName checks a name for the site, as keys, emails and other
@@ -102,6 +119,8 @@ type Registration struct {
 	UVKey      []byte
 	DeviceInfo string
 	At         time.Time
+	// Protocol is the version the device speaks: 1 or 2.
+	Protocol int
 }
 
 // ErrRegistration is the one answer to a code that cannot register: used,

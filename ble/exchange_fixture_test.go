@@ -62,6 +62,11 @@ func (d *recordingDoor) Pulse(ctx context.Context, ap DoorInfo, open time.Durati
 // the clock rather than waiting.
 const fixtureDeadline = 10 * time.Second
 
+// fixtureHelloWait is how long the fixture's reader waits for a version 2
+// hello before it challenges as version 1. A Pipe delivers at once, so
+// the wait only costs each version 1 presentation its length.
+const fixtureHelloWait = 20 * time.Millisecond
+
 // siteFixture is a site: a migrated store with its identity, and the
 // exchange its readers run.
 type siteFixture struct {
@@ -98,7 +103,8 @@ func newSiteFixture(t *testing.T) *siteFixture {
 	}
 	clock := &testClock{base: wednesdayNoon(t), start: time.Now()}
 	door := &recordingDoor{pulses: make(chan DoorInfo, 1024)}
-	x := &SiteExchange{Store: st, Door: door, Pending: protocol.NewPending(clock.now, fixtureDeadline), Now: clock.now, Log: slog.New(slog.DiscardHandler)}
+	x := &SiteExchange{Store: st, Door: door, Pending: protocol.NewPending(clock.now, fixtureDeadline), Now: clock.now, Log: slog.New(slog.DiscardHandler),
+		Deadline: fixtureDeadline, HelloWait: fixtureHelloWait}
 	return &siteFixture{t: t, ctx: ctx, st: st, site: site, x: x, clock: clock, door: door}
 }
 

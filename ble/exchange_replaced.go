@@ -2,6 +2,7 @@ package ble
 
 import (
 	"context"
+	"crypto/ecdsa"
 
 	"postern/access"
 	"postern/access/protocol"
@@ -17,22 +18,39 @@ import (
 // and the key told why.
 
 // replacedDevice reports whether the response is signed by a device that a
-// newer one replaced on the credential.
-func (x *SiteExchange) replacedDevice(ctx context.Context, id access.CredentialID, opened *protocol.Opened) (bool, error) {
+// newer one replaced on the credential; verify checks the response's
+// signature (of either version) with a key, uv says which of the device's
+// keys it names.
+func (x *SiteExchange) replacedDevice(ctx context.Context, id access.CredentialID, uv bool, verify func(*ecdsa.PublicKey) error) (bool, error) {
 	devices, err := x.Store.ReplacedDevices(ctx, id)
 	if err != nil {
 		return false, err
 	}
 	for _, d := range devices {
 		pub := d.Tap
-		if opened.UserVerified {
+		if uv {
 			pub = d.UV
 		}
 		key, err := protocol.ParsePublicKey(pub)
 		if err != nil {
 			continue
 		}
-		if opened.Verify(key) == nil {
+		if verify(key) == nil {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// replacedHolder reports whether an expedited-path ticket was issued to a
+// device that a newer one replaced on the credential.
+func (x *SiteExchange) replacedHolder(ctx context.Context, id access.CredentialID, holder [32]byte) (bool, error) {
+	devices, err := x.Store.ReplacedDevices(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range devices {
+		if holderOf(d.Tap, d.UV) == holder {
 			return true, nil
 		}
 	}

@@ -185,14 +185,14 @@ func TestExchangeResultMessageCutOnARune(t *testing.T) {
 	// The name is cut for the key's screen; it must not be cut inside a
 	// character.
 	f := newSiteFixture(t)
-	name := strings.Repeat("a", 59) + "é door"
+	name := strings.Repeat("a", 39) + "é door"
 	ap := f.accessPoint(name, "sim:front", nil)
 	ann := f.register(f.user("Ann"))
 	p := f.present(ap, -50, honest(f.keyFor(ann), false))
 	if p.err != nil || p.keyErr != nil {
 		t.Fatalf("exchange: %v; key: %v", p.err, p.keyErr)
 	}
-	if want := "No permission for " + strings.Repeat("a", 59); p.result.Message != want {
+	if want := "No permission for " + strings.Repeat("a", 39); p.result.Message != want {
 		t.Errorf("got message %q, want %q", p.result.Message, want)
 	}
 }

@@ -11,20 +11,22 @@ import (
 )
 
 const accessPointColumns = `id, name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at,
-	exit_door, ifnull(unlock_profile_id, 0), first_person_in, unlocked_until, held_open_ms, door_io`
+	exit_door, ifnull(unlock_profile_id, 0), first_person_in, unlocked_until, held_open_ms, door_io, unlock_window_ms, deadline_ms`
 
 func scanAccessPoint(sc scanner) (access.AccessPoint, error) {
 	var a access.AccessPoint
-	var unlock, heldOpen int64
+	var unlock, heldOpen, window, deadline int64
 	var created, updated, until sql.NullInt64
 	var io string
 	err := sc.Scan(&a.ID, &a.Name, &a.Reader, &a.Mode, &a.RSSIThreshold, &a.RSSIOffset, &a.RequireUnlock, &unlock, &a.State, &created, &updated,
-		&a.Exit, &a.UnlockProfileID, &a.FirstPersonIn, &until, &heldOpen, &io)
+		&a.Exit, &a.UnlockProfileID, &a.FirstPersonIn, &until, &heldOpen, &io, &window, &deadline)
 	if err != nil {
 		return a, err
 	}
 	a.UnlockDuration = time.Duration(unlock) * time.Millisecond
 	a.HeldOpenLimit = time.Duration(heldOpen) * time.Millisecond
+	a.UnlockWindow = time.Duration(window) * time.Millisecond
+	a.ResponseDeadline = time.Duration(deadline) * time.Millisecond
 	a.CreatedAt, a.UpdatedAt, a.UnlockedUntil = fromMS(created), fromMS(updated), fromMS(until)
 	a.IO, err = decodeDoorIO(io)
 	return a, err
@@ -72,9 +74,9 @@ func (s *Store) CreateAccessPoint(ctx context.Context, actor string, a *access.A
 	a.CreatedAt, a.UpdatedAt = now, now
 	return s.tx(ctx, "create access point", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO access_points (name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at,
-			exit_door, unlock_profile_id, first_person_in, held_open_ms, door_io) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			exit_door, unlock_profile_id, first_person_in, held_open_ms, door_io, unlock_window_ms, deadline_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, now.UnixMilli(), now.UnixMilli(),
-			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO))
+			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO), a.UnlockWindow.Milliseconds(), a.ResponseDeadline.Milliseconds())
 		if err != nil {
 			return clashErr(ctx, tx, "create access point", err, "access point", "access_points", 0, unique{"name", "name", a.Name}, unique{"reader", "reader", a.Reader})
 		}
@@ -96,9 +98,9 @@ func (s *Store) UpdateAccessPoint(ctx context.Context, actor string, a *access.A
 		// unlocked_until is not written here: "unlock now" has its own
 		// call, so saving the form does not undo one made meanwhile.
 		res, err := tx.ExecContext(ctx, `UPDATE access_points SET name = ?, reader = ?, mode = ?, rssi_threshold = ?, rssi_offset = ?, require_unlock = ?, unlock_ms = ?, state = ?, updated_at = ?,
-			exit_door = ?, unlock_profile_id = ?, first_person_in = ?, held_open_ms = ?, door_io = ? WHERE id = ?`,
+			exit_door = ?, unlock_profile_id = ?, first_person_in = ?, held_open_ms = ?, door_io = ?, unlock_window_ms = ?, deadline_ms = ? WHERE id = ?`,
 			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(),
-			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO), a.ID)
+			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO), a.UnlockWindow.Milliseconds(), a.ResponseDeadline.Milliseconds(), a.ID)
 		if err != nil {
 			return clashErr(ctx, tx, "update access point", err, "access point", "access_points", a.ID, unique{"name", "name", a.Name}, unique{"reader", "reader", a.Reader})
 		}

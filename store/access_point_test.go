@@ -20,21 +20,21 @@ func TestAccessPointRoundTrip(t *testing.T) {
 		want access.AccessPoint // without ID and stamps
 	}{
 		{"defaults for direct", access.AccessPoint{Name: "Front", Reader: "sim:front"},
-			access.AccessPoint{Name: "Front", Reader: "sim:front", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
+			access.AccessPoint{Name: "Front", Reader: "sim:front", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
 		{"defaults for touch", access.AccessPoint{Name: "Lab", Reader: "hci0", Mode: access.ModeTouch},
-			access.AccessPoint{Name: "Lab", Reader: "hci0", Mode: access.ModeTouch, RSSIThreshold: -75, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
+			access.AccessPoint{Name: "Lab", Reader: "hci0", Mode: access.ModeTouch, RSSIThreshold: -75, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
 		{"defaults for long range", access.AccessPoint{Name: "Car park", Reader: "sim:gate", Mode: access.ModeLongRange},
-			access.AccessPoint{Name: "Car park", Reader: "sim:gate", Mode: access.ModeLongRange, RSSIThreshold: -90, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
-		{"everything set", access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RSSIOffset: -6, RequireUnlock: true, UnlockDuration: 12 * time.Second, State: access.StateLockdown},
-			access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RSSIOffset: -6, RequireUnlock: true, UnlockDuration: 12 * time.Second, State: access.StateLockdown}},
+			access.AccessPoint{Name: "Car park", Reader: "sim:gate", Mode: access.ModeLongRange, RSSIThreshold: -90, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
+		{"everything set", access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RSSIOffset: -6, RequireUnlock: true, UnlockWindow: 4 * time.Second, ResponseDeadline: 300 * time.Millisecond, UnlockDuration: 12 * time.Second, State: access.StateLockdown},
+			access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RSSIOffset: -6, RequireUnlock: true, UnlockWindow: 4 * time.Second, ResponseDeadline: 300 * time.Millisecond, UnlockDuration: 12 * time.Second, State: access.StateLockdown}},
 		{"unlock in milliseconds, held open", access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked},
-			access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked}},
+			access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked}},
 		{"door settings and lines", access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Exit: true, HeldOpenLimit: 2 * time.Minute, FirstPersonIn: true,
 			IO: access.DoorIO{Relay: " gpiochip0:17 ", RelayActiveLow: true, FailSafe: true, Contact: "GPIO22", ContactOpenLow: true, Exit: "gpiochip1:3", ExitPressedLow: true, ExitUnlocks: true, Debounce: 20 * time.Millisecond}},
-			access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 5 * time.Second, State: access.StateNormal, Exit: true, HeldOpenLimit: 2 * time.Minute,
+			access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal, Exit: true, HeldOpenLimit: 2 * time.Minute,
 				IO: access.DoorIO{Relay: "gpiochip0:17", RelayActiveLow: true, FailSafe: true, Contact: "GPIO22", ContactOpenLow: true, Exit: "gpiochip1:3", ExitPressedLow: true, ExitUnlocks: true, Debounce: 20 * time.Millisecond}}},
 		{"reader and name normalized", access.AccessPoint{Name: "  Side door ", Reader: " SIM:Side "},
-			access.AccessPoint{Name: "Side door", Reader: "sim:side", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
+			access.AccessPoint{Name: "Side door", Reader: "sim:side", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

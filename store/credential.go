@@ -22,7 +22,7 @@ const credentialColumns = `c.id, c.user_id, c.kind,
 		SELECT 1 FROM registration_codes r WHERE r.credential_id = c.id AND r.used_at IS NULL AND r.superseded_at IS NULL AND r.expires_at > ?
 	) THEN 'expired' ELSE c.status END,
 	c.tap_key, c.uv_key, c.device_info, c.created_at, c.registered_at, c.last_used_at,
-	c.issuer_site_id, c.issuer_site_name, c.issuer_site_url, c.issuer_site_key`
+	c.issuer_site_id, c.issuer_site_name, c.issuer_site_url, c.issuer_site_key, c.protocol, c.introduction, c.token_id`
 
 func scanCredential(sc scanner) (access.Credential, error) {
 	var c access.Credential
@@ -30,7 +30,7 @@ func scanCredential(sc scanner) (access.Credential, error) {
 	var created int64
 	var registered, used sql.NullInt64
 	err := sc.Scan(&id, &c.UserID, &c.Kind, &c.Status, &c.TapKey, &c.UVKey, &c.DeviceInfo, &created, &registered, &used,
-		&issuerID, &c.Issuer.Name, &c.Issuer.URL, &c.Issuer.Key)
+		&issuerID, &c.Issuer.Name, &c.Issuer.URL, &c.Issuer.Key, &c.Protocol, &c.Introduction, &c.TokenID)
 	copy(c.ID[:], id)
 	copy(c.Issuer.ID[:], issuerID)
 	c.CreatedAt, c.RegisteredAt, c.LastUsedAt = time.UnixMilli(created), fromMS(registered), fromMS(used)
@@ -250,11 +250,12 @@ func (s *Store) RegisterCredential(ctx context.Context, reg access.Registration)
 				return fmt.Errorf("store: register credential: keep the replaced device: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET status = 'active', tap_key = ?, uv_key = ?, device_info = ?, registered_at = ? WHERE id = ?`,
-			reg.TapKey, reg.UVKey, reg.DeviceInfo, now.UnixMilli(), id[:]); err != nil {
+		protocol := max(reg.Protocol, 1)
+		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET status = 'active', tap_key = ?, uv_key = ?, device_info = ?, registered_at = ?, protocol = ? WHERE id = ?`,
+			reg.TapKey, reg.UVKey, reg.DeviceInfo, now.UnixMilli(), protocol, id[:]); err != nil {
 			return fmt.Errorf("store: register credential: %w", err)
 		}
-		c.Status, c.TapKey, c.UVKey, c.DeviceInfo, c.RegisteredAt = access.CredentialActive, reg.TapKey, reg.UVKey, reg.DeviceInfo, now
+		c.Status, c.TapKey, c.UVKey, c.DeviceInfo, c.RegisteredAt, c.Protocol = access.CredentialActive, reg.TapKey, reg.UVKey, reg.DeviceInfo, now, protocol
 		if u, err = userByID(ctx, tx, c.UserID); err != nil {
 			return err
 		}

@@ -146,7 +146,7 @@ func TestAssignCredential(t *testing.T) {
 				return
 			}
 			got := credentialByID(t, s, c.ID)
-			want := access.Credential{ID: c.ID, UserID: tt.userID, Kind: "smart", Status: access.CredentialInvited, CreatedAt: testNow}
+			want := access.Credential{ID: c.ID, UserID: tt.userID, Kind: "smart", Status: access.CredentialInvited, CreatedAt: testNow, Protocol: 1}
 			got.CreatedAt = got.CreatedAt.UTC()
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got %+v, want %+v", got, want)

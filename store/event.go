@@ -18,9 +18,9 @@ func (s *Store) insertEvent(ctx context.Context, x querier, e *access.Event) err
 		e.At = s.now()
 	}
 	e.Clip()
-	res, err := x.ExecContext(ctx, `INSERT INTO events (at, kind, reason, actor, user_id, access_point_id, credential_id, rssi, latency_us, detail, uid)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.At.UnixMilli(), e.Kind, e.Reason, e.Actor, nullID(e.UserID), nullID(e.AccessPointID), e.CredentialID, e.RSSI, e.Latency.Microseconds(), e.Detail, nullText(e.UID))
+	res, err := x.ExecContext(ctx, `INSERT INTO events (at, kind, reason, actor, user_id, access_point_id, credential_id, rssi, latency_us, detail, uid, protocol)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.At.UnixMilli(), e.Kind, e.Reason, e.Actor, nullID(e.UserID), nullID(e.AccessPointID), e.CredentialID, e.RSSI, e.Latency.Microseconds(), e.Detail, nullText(e.UID), e.Protocol)
 	if err != nil {
 		return fmt.Errorf("store: log %s event: %w", e.Kind, err)
 	}
@@ -160,7 +160,7 @@ func (s *Store) LastDecisions(ctx context.Context) (map[int64]access.Event, erro
 	return out, nil
 }
 
-const eventSelect = `SELECT id, at, kind, reason, actor, ifnull(user_id, 0), ifnull(access_point_id, 0), credential_id, rssi, latency_us, detail, ifnull(uid, ''),
+const eventSelect = `SELECT id, at, kind, reason, actor, ifnull(user_id, 0), ifnull(access_point_id, 0), credential_id, rssi, latency_us, detail, ifnull(uid, ''), protocol,
 	ifnull((SELECT trim(first_name || ' ' || last_name) FROM users WHERE users.id = events.user_id), ''),
 	ifnull((SELECT name FROM access_points WHERE access_points.id = events.access_point_id), '')
 	FROM events`
@@ -168,7 +168,7 @@ const eventSelect = `SELECT id, at, kind, reason, actor, ifnull(user_id, 0), ifn
 func scanEvent(sc scanner) (access.Event, error) {
 	var e access.Event
 	var at, lat int64
-	err := sc.Scan(&e.ID, &at, &e.Kind, &e.Reason, &e.Actor, &e.UserID, &e.AccessPointID, &e.CredentialID, &e.RSSI, &lat, &e.Detail, &e.UID, &e.UserName, &e.AccessPointName)
+	err := sc.Scan(&e.ID, &at, &e.Kind, &e.Reason, &e.Actor, &e.UserID, &e.AccessPointID, &e.CredentialID, &e.RSSI, &lat, &e.Detail, &e.UID, &e.Protocol, &e.UserName, &e.AccessPointName)
 	e.At = time.UnixMilli(at)
 	e.Latency = time.Duration(lat) * time.Microsecond
 	return e, err

@@ -339,6 +339,46 @@ var migrations = []string{
 		key    TEXT NOT NULL
 	) STRICT;
 	` + policyTriggers,
+
+	// 15: credential protocol version 2: which version each credential's
+	// device speaks, the introduction secret of an imported share until
+	// the phone has met the site, the token it came from (imported once),
+	// per access point timings, the version each presentation used, the
+	// site keys rolled out with their certificates of their successors,
+	// and the shares this site sent.
+	`ALTER TABLE credentials ADD COLUMN protocol INTEGER NOT NULL DEFAULT 1;
+	ALTER TABLE credentials ADD COLUMN introduction BLOB;
+	ALTER TABLE credentials ADD COLUMN token_id BLOB;
+	CREATE UNIQUE INDEX credentials_token ON credentials(token_id) WHERE token_id IS NOT NULL;
+	CREATE INDEX credentials_introduction ON credentials(user_id) WHERE introduction IS NOT NULL;
+	ALTER TABLE access_points ADD COLUMN unlock_window_ms INTEGER NOT NULL DEFAULT 10000;
+	ALTER TABLE access_points ADD COLUMN deadline_ms INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE events ADD COLUMN protocol TEXT NOT NULL DEFAULT '';
+	CREATE TABLE site_keys (
+		key_id       BLOB PRIMARY KEY,
+		public_key   BLOB NOT NULL,
+		retired_at   INTEGER NOT NULL,
+		successor_id BLOB NOT NULL,
+		certificate  BLOB NOT NULL,
+		not_after    INTEGER NOT NULL,
+		retired_by   TEXT NOT NULL DEFAULT ''
+	) STRICT, WITHOUT ROWID;
+	CREATE TABLE shares (
+		token_id           BLOB PRIMARY KEY,
+		credential_id      BLOB NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+		admin_email        TEXT NOT NULL,
+		site_credential_id BLOB NOT NULL,
+		first_name         TEXT NOT NULL,
+		last_name          TEXT NOT NULL,
+		created_at         INTEGER NOT NULL,
+		expires_at         INTEGER NOT NULL,
+		withdrawn_at       INTEGER,
+		withdrawn_by       TEXT NOT NULL DEFAULT '',
+		redeemed_at        INTEGER,
+		redeemed_by        TEXT NOT NULL DEFAULT ''
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX shares_created ON shares(created_at);
+	CREATE INDEX shares_credential ON shares(credential_id);`,
 }
 
 // SchemaVersion is the version a migrated database has.

@@ -350,6 +350,31 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 15,
+		tables:  []string{"site_keys", "shares"},
+		seed: []string{
+			`INSERT INTO shares (token_id, credential_id, admin_email, site_credential_id, first_name, last_name, created_at, expires_at) VALUES (x'01', x'101112131415161718191a1b1c1d1e1f', 'admin@b.example', x'02', 'Grace', 'Hopper', 1000, 2000)`,
+			`INSERT INTO events (at, kind, protocol) VALUES (3000, 'test.protocol', 'v2 expedited')`,
+		},
+		check: func(t *testing.T, s *Store) {
+			ctx := t.Context()
+			// Credentials and access points from before version 2 read as
+			// version 1 keys at doors with the default unlock window.
+			c, err := s.CredentialByID(ctx, access.CredentialID{0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f})
+			if err != nil || c.Protocol != 1 || c.Introduction != nil {
+				t.Errorf("credential: got %+v, %v, want protocol 1 and no introduction", c, err)
+			}
+			ap, err := s.AccessPointByID(ctx, 1)
+			if err != nil || ap.UnlockWindow != access.DefaultUnlockWindow || ap.ResponseDeadline != 0 {
+				t.Errorf("access point: got %+v, %v, want the default unlock window and deadline", ap, err)
+			}
+			evs, _, err := s.Events(ctx, access.EventFilter{Kind: "test.protocol"})
+			if err != nil || len(evs) != 1 || evs[0].Protocol != "v2 expedited" {
+				t.Errorf("events: got %+v, %v, want the event to show its protocol", evs, err)
+			}
+		},
+	},
 }
 
 func ids(users []access.User) []int64 {

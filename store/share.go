@@ -30,6 +30,12 @@ var (
 // one, and that fewer than limit shares went out in the past window;
 // compose makes the email from the credential and its user.
 func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.Time, limit int, window time.Duration, compose func(access.Credential, access.User) (Mail, error)) error {
+	return s.queueShare(ctx, id, at, limit, window, compose, nil)
+}
+
+// queueShare is QueueShare with an extra step inside the transaction, run
+// before the email is queued.
+func (s *Store) queueShare(ctx context.Context, id access.CredentialID, at time.Time, limit int, window time.Duration, compose func(access.Credential, access.User) (Mail, error), also func(tx *sql.Tx, c access.Credential) error) error {
 	now := s.now()
 	return s.tx(ctx, "queue share", func(tx *sql.Tx) error {
 		c, err := credentialByID(ctx, tx, id, now)
@@ -64,6 +70,11 @@ func (s *Store) QueueShare(ctx context.Context, id access.CredentialID, at time.
 		if err != nil {
 			return err
 		}
+		if also != nil {
+			if err := also(tx, c); err != nil {
+				return err
+			}
+		}
 		m, err := compose(c, u)
 		if err != nil {
 			return fmt.Errorf("store: queue share: compose email: %w", err)
@@ -86,9 +97,16 @@ func (s *Store) ImportCredential(ctx context.Context, actor string, userID int64
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, tap_key, uv_key, device_info, issuer_site_id, issuer_site_name, issuer_site_url, issuer_site_key, created_at, registered_at)
-			VALUES (?, ?, 'smart', 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID[:], userID, c.TapKey, c.UVKey, c.DeviceInfo, c.Issuer.ID[:], c.Issuer.Name, c.Issuer.URL, c.Issuer.Key, now.UnixMilli(), now.UnixMilli())
+		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, tap_key, uv_key, device_info, issuer_site_id, issuer_site_name, issuer_site_url, issuer_site_key, created_at, registered_at, protocol, introduction, token_id)
+			VALUES (?, ?, 'smart', 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID[:], userID, c.TapKey, c.UVKey, c.DeviceInfo, c.Issuer.ID[:], c.Issuer.Name, c.Issuer.URL, c.Issuer.Key, now.UnixMilli(), now.UnixMilli(),
+			max(c.Protocol, 1), c.Introduction, c.TokenID)
+		if duplicate(err) && c.TokenID != nil {
+			var n int
+			if tx.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE token_id = ?`, c.TokenID).Scan(&n) == nil && n > 0 {
+				return access.Conflict("this credential token has already been imported here: a token is imported once")
+			}
+		}
 		if duplicate(err) {
 			var owner int64
 			if tx.QueryRowContext(ctx, `SELECT user_id FROM credentials WHERE id = ?`, c.ID[:]).Scan(&owner) == nil {

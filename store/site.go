@@ -60,6 +60,14 @@ func (s *Store) loadSite(ctx context.Context, q querier) (access.Site, error) {
 		return site, errors.New("store: read the site identity: the stored site key is not an ECDSA key")
 	}
 	site.Key = key
+	if site.Rollover, err = s.currentRollover(ctx, q, key); err != nil {
+		return site, err
+	}
+	v1, err := s.Setting(ctx, SettingAcceptV1, "true")
+	if err != nil {
+		return site, err
+	}
+	site.AcceptV1 = v1 != "false"
 	return site, nil
 }
 

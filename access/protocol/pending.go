@@ -32,8 +32,14 @@ type Pending struct {
 }
 
 type pendingChallenge struct {
-	ch       *Challenge
-	eph      *ecdh.PrivateKey
+	ch  *Challenge
+	eph *ecdh.PrivateKey
+	// issued is the reader's clock when it issued the challenge: with
+	// time.Now it carries the monotonic reading, so a wall-clock jump
+	// cannot stretch or shrink the deadline (the challenge's IssuedAt is
+	// wall time, for the wire).
+	issued   time.Time
+	deadline time.Duration
 	answered bool
 }
 
@@ -51,10 +57,20 @@ func NewPending(now func() time.Time, deadline time.Duration) *Pending {
 func (p *Pending) Deadline() time.Duration { return p.deadline }
 
 // Issue records a challenge the reader is about to send, with the ephemeral
-// key NewChallenge returned. The deadline runs from ch.IssuedAt, so create
-// the challenge with the same clock. It fails with ErrTooManyPending when
+// key NewChallenge returned. The deadline runs from this call, on the
+// Pending's clock: pass time.Now, whose readings are monotonic, so a jump
+// of the wall clock cannot stretch it. It fails with ErrTooManyPending when
 // MaxPending challenges are still live.
 func (p *Pending) Issue(ch *Challenge, eph *ecdh.PrivateKey) error {
+	return p.IssueWithin(ch, eph, p.deadline)
+}
+
+// IssueWithin is Issue with the access point's own deadline (<= 0 means
+// the Pending's).
+func (p *Pending) IssueWithin(ch *Challenge, eph *ecdh.PrivateKey, deadline time.Duration) error {
+	if deadline <= 0 {
+		deadline = p.deadline
+	}
 	if ch == nil || eph == nil {
 		return errors.New("protocol: issue: challenge and ephemeral key are both required")
 	}
@@ -70,7 +86,7 @@ func (p *Pending) Issue(ch *Challenge, eph *ecdh.PrivateKey) error {
 	if len(p.m) >= MaxPending {
 		return refuse(ErrTooManyPending, "%d challenges are waiting for an answer", len(p.m))
 	}
-	p.m[ch.Nonce] = &pendingChallenge{ch: ch, eph: eph}
+	p.m[ch.Nonce] = &pendingChallenge{ch: ch, eph: eph, issued: now, deadline: deadline}
 	return nil
 }
 
@@ -79,7 +95,7 @@ func (p *Pending) Issue(ch *Challenge, eph *ecdh.PrivateKey) error {
 // a replay is refused as ErrLate.
 func (p *Pending) forget(now time.Time) {
 	for n, e := range p.m {
-		if now.Sub(e.ch.IssuedAt) > p.deadline {
+		if now.Sub(e.issued) > e.deadline {
 			delete(p.m, n)
 		}
 	}
@@ -111,9 +127,9 @@ func (p *Pending) Open(nonce Nonce, raw []byte) (*Opened, error) {
 		p.mu.Unlock()
 		return nil, refuse(ErrReplayed, "challenge %s was already answered", nonce)
 	}
-	if age := now.Sub(e.ch.IssuedAt); age > p.deadline {
+	if age := now.Sub(e.issued); age > e.deadline {
 		p.mu.Unlock()
-		return nil, refuse(ErrLate, "answer to challenge %s came %v after it was issued, the deadline is %v", nonce, age, p.deadline)
+		return nil, refuse(ErrLate, "answer to challenge %s came %v after it was issued, the deadline is %v", nonce, age, e.deadline)
 	}
 	p.mu.Unlock()
 

@@ -117,3 +117,30 @@ func TestPendingUnknownNonce(t *testing.T) {
 	_, err := p.Open(Nonce{1}, []byte{typeResponse})
 	wantErr(t, err, ErrLate)
 }
+
+// TestPendingDeadlineIgnoresWireTime: the deadline runs on the reader's
+// own clock from the moment it issued the challenge, not from the time
+// written in it, so a wall clock set wrong (or jumping) neither stretches
+// nor shrinks it.
+func TestPendingDeadlineIgnoresWireTime(t *testing.T) {
+	f := newFixture(t)
+	clk := &clock{now: t0}
+	p := NewPending(clk.Now, time.Second)
+	ch, eph := f.challenge(t, 0, t0.AddDate(-1, 0, 0))
+	if err := p.IssueWithin(ch, eph, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := f.respond(t, ch, false)
+	clk.Advance(200 * time.Millisecond)
+	if _, err := p.Open(ch.Nonce, resp); err != nil {
+		t.Fatalf("in time on the reader's clock: %v", err)
+	}
+	ch2, eph2 := f.challenge(t, 0, clk.Now().Add(time.Hour))
+	if err := p.IssueWithin(ch2, eph2, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	resp2, _ := f.respond(t, ch2, false)
+	clk.Advance(400 * time.Millisecond)
+	_, err := p.Open(ch2.Nonce, resp2)
+	wantErr(t, err, ErrLate)
+}

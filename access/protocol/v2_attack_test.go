@@ -228,7 +228,7 @@ func TestAttackV2Tampering(t *testing.T) {
 		tickets := NewTickets(func() time.Time { return t0 }, 0)
 		keyID := PublicKeyID(&f.site.PublicKey)
 		var secret [SecretSize]byte
-		n, _ := tickets.Issue(nil, f.cred, secret, keyID)
+		n, _ := tickets.Issue(nil, f.cred, secret, keyID, [32]byte{})
 		k := f.hello(t, &KeyTicket{ID: n.ID, Secret: secret}, nil)
 		flipped(k.Bytes(), func(pos int, mask byte, m []byte) {
 			h, err := ParseHello(m)

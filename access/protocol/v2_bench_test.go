@@ -20,7 +20,7 @@ func BenchmarkV2Full(b *testing.B) {
 		if err := r.opened.Verify(&f.tap.PublicKey); err != nil {
 			b.Fatal(err)
 		}
-		next, _ := tickets.Issue(nil, f.cred, r.opened.Session.NextTicketSecret(), KeyID{})
+		next, _ := tickets.Issue(nil, f.cred, r.opened.Session.NextTicketSecret(), KeyID{}, [32]byte{})
 		sealed, err := SealResult2(r.opened.Session, Result{Granted: true, Reason: ReasonGranted}, &next)
 		if err != nil {
 			b.Fatal(err)
@@ -37,7 +37,7 @@ func BenchmarkV2Expedited(b *testing.B) {
 	f := newV2Fixture(b)
 	tickets := NewTickets(time.Now, 0)
 	var secret [SecretSize]byte
-	n, _ := tickets.Issue(nil, f.cred, secret, KeyID{})
+	n, _ := tickets.Issue(nil, f.cred, secret, KeyID{}, [32]byte{})
 	kt := &KeyTicket{ID: n.ID, Secret: secret}
 	for b.Loop() {
 		k, err := NewHello(nil, kt, nil)
@@ -56,7 +56,7 @@ func BenchmarkV2Expedited(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		next, _ := tickets.Issue(nil, e.Credential, sess.NextTicketSecret(), KeyID{})
+		next, _ := tickets.Issue(nil, e.Credential, sess.NextTicketSecret(), KeyID{}, [32]byte{})
 		sealed, err := SealResult2(sess, Result{Granted: true, Reason: ReasonGranted}, &next)
 		if err != nil {
 			b.Fatal(err)

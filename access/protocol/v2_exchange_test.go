@@ -22,7 +22,7 @@ func TestV2FullExchange(t *testing.T) {
 			t.Errorf("trust %+v, want the pinned key and nothing learned", r.trust)
 		}
 		tickets := NewTickets(func() time.Time { return t0 }, 0)
-		next, err := tickets.Issue(nil, f.cred, r.opened.Session.NextTicketSecret(), r.trust.Pin.KeyID)
+		next, err := tickets.Issue(nil, f.cred, r.opened.Session.NextTicketSecret(), r.trust.Pin.KeyID, [32]byte{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestV2Expedited(t *testing.T) {
 	tickets := NewTickets(func() time.Time { return t0 }, 0)
 	keyID := PublicKeyID(&f.site.PublicKey)
 	r := f.full(t, f.params(0), false)
-	next, _ := tickets.Issue(nil, f.cred, r.opened.Session.NextTicketSecret(), keyID)
+	next, _ := tickets.Issue(nil, f.cred, r.opened.Session.NextTicketSecret(), keyID, [32]byte{})
 	sealed, _ := SealResult2(r.opened.Session, Result{Granted: true, Reason: ReasonGranted}, &next)
 	_, kt, err := OpenResult2(r.keySess, sealed)
 	if err != nil {
@@ -73,7 +73,7 @@ func TestV2Expedited(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		next, _ := tickets.Issue(nil, e.Credential, sess.NextTicketSecret(), keyID)
+		next, _ := tickets.Issue(nil, e.Credential, sess.NextTicketSecret(), keyID, [32]byte{})
 		out, err := SealResult2(sess, Result{Reason: ReasonNoPermission, Message: "No permission for Lab"}, &next)
 		if err != nil {
 			t.Fatal(err)
@@ -104,7 +104,7 @@ func TestV2TicketsRefuse(t *testing.T) {
 	var secret [SecretSize]byte
 	rand.Read(secret[:])
 	issue := func() *KeyTicket {
-		n, err := tickets.Issue(nil, f.cred, secret, keyID)
+		n, err := tickets.Issue(nil, f.cred, secret, keyID, [32]byte{})
 		if err != nil {
 			t.Fatal(err)
 		}

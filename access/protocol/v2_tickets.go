@@ -24,6 +24,10 @@ type TicketEntry struct {
 	// every ticket issued before it.
 	KeyID   KeyID
 	Expires time.Time
+	// Holder is what the site bound the ticket to, opaque here: a digest
+	// of the credential's keys, so a ticket dies with the device it was
+	// issued to when the credential is re-registered.
+	Holder [32]byte
 }
 
 // Tickets is the site's memory of the expedited-path tickets it issued:
@@ -51,7 +55,7 @@ func NewTickets(now func() time.Time, lifetime time.Duration) *Tickets {
 // Issue makes the next ticket for a credential, replacing any it had, with
 // the secret the exchange derived (Session2.NextTicketSecret). It reads
 // the id from rnd (nil means crypto/rand).
-func (t *Tickets) Issue(rnd io.Reader, cred CredentialID, secret [SecretSize]byte, key KeyID) (NextTicket, error) {
+func (t *Tickets) Issue(rnd io.Reader, cred CredentialID, secret [SecretSize]byte, key KeyID, holder [32]byte) (NextTicket, error) {
 	var id TicketID
 	if err := readRand(rnd, id[:]); err != nil {
 		return NextTicket{}, err
@@ -65,7 +69,7 @@ func (t *Tickets) Issue(rnd io.Reader, cred CredentialID, secret [SecretSize]byt
 	if len(t.byID) >= MaxTickets {
 		t.evictLocked(now)
 	}
-	t.byID[id] = TicketEntry{Credential: cred, Secret: secret, KeyID: key, Expires: now.Add(t.lifetime)}
+	t.byID[id] = TicketEntry{Credential: cred, Secret: secret, KeyID: key, Expires: now.Add(t.lifetime), Holder: holder}
 	t.byCred[cred] = id
 	return NextTicket{ID: id, Lifetime: t.lifetime}, nil
 }

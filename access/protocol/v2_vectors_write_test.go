@@ -121,7 +121,7 @@ func writeVectorsV2(t *testing.T) {
 		e.SharedSecret = hx(z)
 		var next *NextTicket
 		if ex.ticket {
-			n, err := tickets.Issue(bytes.NewReader(ticketID), s.cred, sess.NextTicketSecret(), s.keyID)
+			n, err := tickets.Issue(bytes.NewReader(ticketID), s.cred, sess.NextTicketSecret(), s.keyID, [32]byte{})
 			if err != nil {
 				t.Fatal(err)
 			}
