@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
-	"postern/web"
 	"strconv"
 	"strings"
 	"time"
+
+	"postern/web"
 )
 
 // keyClient is the key's side of the key-facing API (web's /api/key/v1/):
@@ -70,9 +72,39 @@ func (k *keyClient) client() *http.Client {
 	return &http.Client{Timeout: 20 * time.Second}
 }
 
-// post sends one JSON request to the key API and decodes the answer.
+// errPlainHTTP refuses to send a code or a signed request in the clear.
+var errPlainHTTP = errors.New("the site's address is plain http://, which anyone on the way can read and change: use its https:// address (plain http is only for this machine itself)")
+
+// checkSiteURL refuses a site the key would reach over plain HTTP, except
+// on this machine (loopback), where nothing is on the way.
+func checkSiteURL(site string) error {
+	u, err := url.Parse(site)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not a web address such as https://doors.example.com", site)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+		return errPlainHTTP
+	}
+	return fmt.Errorf("%q is not a web address such as https://doors.example.com", site)
+}
+
+// post sends one JSON request to the key API (version 1 paths unless
+// path names its version) and decodes the answer.
 func (k *keyClient) post(ctx context.Context, path string, headers map[string]string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(k.Site, "/")+"/api/key/v1/"+path, bytes.NewReader(body))
+	if !strings.HasPrefix(path, "v2/") {
+		path = "v1/" + path
+	}
+	if err := checkSiteURL(k.Site); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(k.Site, "/")+"/api/key/"+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -116,14 +148,48 @@ func (k *keyClient) Register(ctx context.Context, req web.KeyRegisterRequest) (w
 // administrator, signed with the credential's tap key.
 func (k *keyClient) Share(ctx context.Context, req web.KeyShareRequest, sign func(body []byte, at time.Time) []byte, at time.Time) (web.KeyShareResponse, error) {
 	var out web.KeyShareResponse
+	return out, k.signedPost(ctx, "share", req, sign, at, &out)
+}
+
+// ShareV2 asks the home site for a version 2 share, signed with the
+// credential's user-verification key.
+func (k *keyClient) ShareV2(ctx context.Context, req web.KeyShareV2Request, sign func(body []byte, at time.Time) []byte, at time.Time) (web.KeyShareV2Response, error) {
+	var out web.KeyShareV2Response
+	return out, k.signedPost(ctx, "v2/share", req, sign, at, &out)
+}
+
+// signedPost sends a request signed over its body and time, as the share
+// requests are.
+func (k *keyClient) signedPost(ctx context.Context, path string, req any, sign func(body []byte, at time.Time) []byte, at time.Time, out any) error {
 	body, err := json.Marshal(req)
 	if err != nil {
-		return out, err
+		return err
 	}
 	at = time.UnixMilli(at.UnixMilli())
 	headers := map[string]string{
 		web.HeaderShareTime:      strconv.FormatInt(at.UnixMilli(), 10),
 		web.HeaderShareSignature: base64.StdEncoding.EncodeToString(sign(body, at)),
 	}
-	return out, k.post(ctx, "share", headers, body, &out)
+	return k.post(ctx, path, headers, body, out)
+}
+
+// RegisterV2 sends a version 2 registration; the answer is checked by the
+// caller against the request.
+func (k *keyClient) RegisterV2(ctx context.Context, req web.KeyRegisterV2Request) (web.KeySiteAnswer, error) {
+	var out web.KeySiteAnswer
+	body, err := json.Marshal(req)
+	if err != nil {
+		return out, err
+	}
+	return out, k.post(ctx, "v2/register", nil, body, &out)
+}
+
+// Migrate asks the home site to move a version 1 credential to version 2.
+func (k *keyClient) Migrate(ctx context.Context, req web.KeyMigrateRequest) (web.KeySiteAnswer, error) {
+	var out web.KeySiteAnswer
+	body, err := json.Marshal(req)
+	if err != nil {
+		return out, err
+	}
+	return out, k.post(ctx, "v2/migrate", nil, body, &out)
 }

@@ -244,7 +244,7 @@ func api(t *testing.T, base, token, method, path string, body any, out any) int 
 }
 
 var unbrokenCode = regexp.MustCompile(`\b\d{32}\b`)
-var registrationLink = regexp.MustCompile(`https?://\S+/key/register\?code=\d{32}`)
+var registrationLink = regexp.MustCompile(`https?://\S+/key/register\?code=\d{32}(&fp=[0-9a-f%A-F]+)?`)
 
 func TestServeFirstRunAndShutdown(t *testing.T) {
 	data := t.TempDir()
@@ -306,12 +306,12 @@ func TestSmartCredentialEndToEnd(t *testing.T) {
 	if code == "" || link == "" || !strings.Contains(link, code) {
 		t.Fatalf("the invitation lacks the code or the link:\n%s", msg.Text)
 	}
-	if !strings.HasPrefix(link, a.url) {
-		t.Errorf("got link %s, want it on the site %s", link, a.url)
+	if !strings.HasPrefix(link, a.url) || !strings.Contains(link, "&fp=") {
+		t.Errorf("got link %s, want it on the site %s with the site key's fingerprint", link, a.url)
 	}
 
 	pin := filepath.Join(t.TempDir(), "pin")
-	os.WriteFile(pin, []byte("4321\n"), 0o600)
+	os.WriteFile(pin, []byte("correct horse 4321\n"), 0o600)
 	state := filepath.Join(t.TempDir(), "ann.json")
 	out, errs, rc := postern(t, "", "key", "--state", state, "register", link, "--pin-file", pin)
 	if rc != 0 {
@@ -359,7 +359,9 @@ func TestSmartCredentialEndToEnd(t *testing.T) {
 func TestKeyErrors(t *testing.T) {
 	dir := t.TempDir()
 	pin := filepath.Join(dir, "pin")
-	os.WriteFile(pin, []byte("4321"), 0o600)
+	os.WriteFile(pin, []byte("correct horse 4321"), 0o600)
+	short := filepath.Join(dir, "short")
+	os.WriteFile(short, []byte("4321"), 0o600)
 	tests := []struct {
 		name     string
 		args     []string
@@ -370,6 +372,8 @@ func TestKeyErrors(t *testing.T) {
 		{"link without a site", []string{"register", "/key/register?code=12345678901234567890123456789012", "--pin-file", pin}, 1, "no site"},
 		{"short code", []string{"register", "1234", "--site", "http://127.0.0.1:1", "--pin-file", pin}, 1, "32 digits"},
 		{"unreachable site", []string{"register", "12345678901234567890123456789012", "--site", "http://" + freeAddr(t), "--pin-file", pin}, 2, "cannot be reached"},
+		{"plain http to another machine", []string{"register", "12345678901234567890123456789012", "--site", "http://doors.example", "--pin-file", pin}, 1, "plain http"},
+		{"a PIN is not a passphrase", []string{"register", "12345678901234567890123456789012", "--site", "http://" + freeAddr(t), "--pin-file", short}, 2, "at least 8"},
 		{"status without credential", []string{"status"}, 1, ""},
 	}
 	for _, tt := range tests {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -65,11 +63,7 @@ func logLines(t *testing.T, a *appliance, msg string) []map[string]any {
 func TestMetricsAndLogsEndToEnd(t *testing.T) {
 	data := t.TempDir()
 	a := startAppliance(t, data, "--log-format", "json")
-	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
-	s.pin = filepath.Join(s.dir, "pin")
-	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	s := newE2ESite(t, a)
 
 	front := s.accessPoint("Front door", "sim:front")
 	s.accessPoint("Back door", "sim:back")
@@ -106,7 +100,7 @@ func TestMetricsAndLogsEndToEnd(t *testing.T) {
 		{"postern_reader_up", map[string]string{"access_point": "Back door"}, 1},
 		{"postern_outbox_queued", nil, 1}, // the second invitation, waiting for an SMTP server
 		{"postern_http_requests_total", map[string]string{"route": "/api/v1/users", "method": "POST", "code": "201"}, 1},
-		{"postern_http_requests_total", map[string]string{"route": "/api/key/v1/register", "method": "POST", "code": "200"}, 1},
+		{"postern_http_requests_total", map[string]string{"route": "/api/key/v2/register", "method": "POST", "code": "200"}, 1},
 	}
 	for _, tt := range tests {
 		if got := sample(fams.Value(tt.name, tt.labels)); got != tt.want {

@@ -35,7 +35,7 @@ func newE2ESite(t *testing.T, a *appliance) *e2eSite {
 	t.Helper()
 	s := &e2eSite{t: t, a: a, token: adminToken(t, a.data, "admin@office.example"), dir: t.TempDir()}
 	s.pin = filepath.Join(s.dir, "pin")
-	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
+	if err := os.WriteFile(s.pin, []byte("battery staple 2468\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -100,7 +100,7 @@ func (s *e2eSite) register(userID int64, name string) e2eKey {
 // listening (the appliance polls its access points about once a second).
 func (s *e2eSite) present(k e2eKey, reader string, extra ...string) (string, string, int) {
 	s.t.Helper()
-	args := append([]string{"key", "--state", k.state, "present", "--air", s.a.air, "--reader", reader}, extra...)
+	args := append([]string{"key", "--state", k.state, "present", "--air", s.a.air, "--reader", reader, "--pin-file", s.pin}, extra...)
 	deadline := time.Now().Add(e2eGuard)
 	for {
 		out, errs, code := postern(s.t, "", args...)
@@ -215,7 +215,7 @@ func TestReaderEndToEnd(t *testing.T) {
 	out, errs, code = s.present(ann, "front", "--rssi", "-50", "--unlocked", "--pin-file", s.pin)
 	check("Ann's revoked credential", out, errs, code, 1, "Access denied: credential not active", decision{"access.denied", "credential not active", front, ann})
 
-	if out, errs, code := postern(t, "", "key", "--state", bob.state, "present", "--air", a.air, "--reader", "nowhere", "--rssi", "-50"); code != 2 || !strings.Contains(errs, "no reader named") {
+	if out, errs, code := postern(t, "", "key", "--state", bob.state, "present", "--air", a.air, "--reader", "nowhere", "--rssi", "-50", "--pin-file", s.pin); code != 2 || !strings.Contains(errs, "no reader named") {
 		t.Errorf("unknown reader: got exit %d, %q %q; want exit 2 and no reader named", code, out, errs)
 	}
 
@@ -312,7 +312,7 @@ func TestReaderTouchInput(t *testing.T) {
 		t.Fatalf("untouched: exit %d %q %q, want not taken up", code, out, errs)
 	}
 	// A touch on the reader's input line while the key is near.
-	cmd := exec.Command(binary, "key", "--state", ann.state, "present", "--air", a.air, "--reader", "lab", "--rssi", "-50", "--timeout", "15s")
+	cmd := exec.Command(binary, "key", "--state", ann.state, "present", "--air", a.air, "--reader", "lab", "--rssi", "-50", "--timeout", "15s", "--pin-file", s.pin)
 	var out strings.Builder
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,13 +137,20 @@ func TestServeTwoAdaptersServeTwoDoors(t *testing.T) {
 
 // phone is the registered soft key k on a phone of its own on the air:
 // go-ble's peripheral on a new software controller.
-func (s *e2eSite) phone(ctx context.Context, air *hcisim.Air, k e2eKey) (*ble.GATTKey, *hcisim.Controller, ble.KeyCredential) {
+func (s *e2eSite) phone(ctx context.Context, air *hcisim.Air, k e2eKey) (*ble.GATTKey, *hcisim.Controller, ble.KeyCredentialV2) {
 	s.t.Helper()
-	state, err := softkey.Load(k.state)
+	state, err := softkey.LoadV2(k.state)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	cred, err := (&softKey{path: k.state}).credential(ctx, state, s.pin)
+	pass, err := os.ReadFile(s.pin)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := state.Open(strings.TrimRight(string(pass), "\r\n")); err != nil {
+		s.t.Fatal(err)
+	}
+	cred, _, err := keyCredentialV2(state, time.Now(), func() error { return ble.ErrCannotUnlock })
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -155,20 +164,20 @@ func (s *e2eSite) phone(ctx context.Context, air *hcisim.Air, k e2eKey) (*ble.GA
 
 // presentOnce presents the key, retrying while the readers the appliance
 // has just been told of start up (it polls its access points every
-// second).
-func presentOnce(ctx context.Context, key *ble.GATTKey, d ble.Discovery, cred ble.KeyCredential) (ble.KeyOutcome, error) {
+// second). The key speaks version 2 over the GATT link: its hello first.
+func presentOnce(ctx context.Context, key *ble.GATTKey, d ble.Discovery, cred ble.KeyCredentialV2) (ble.KeyOutcomeV2, error) {
 	for {
 		try, cancel := context.WithTimeout(ctx, 3*time.Second)
 		l, err := key.Present(try, ble.Presence{Discovery: d})
 		if err == nil {
-			out, err := ble.PresentKey(try, l, cred, false)
+			out, err := ble.PresentKeyV2(try, l, cred)
 			l.Close()
 			cancel()
 			return out, err
 		}
 		cancel()
 		if !errors.Is(err, ble.ErrNotTakenUp) || ctx.Err() != nil {
-			return ble.KeyOutcome{}, err
+			return ble.KeyOutcomeV2{}, err
 		}
 	}
 }

@@ -78,7 +78,7 @@ func TestKeyEnvDefaults(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "k.json")
 	pin := filepath.Join(dir, "pin")
-	if err := os.WriteFile(pin, []byte("4321"), 0o600); err != nil {
+	if err := os.WriteFile(pin, []byte("correct horse 4321"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	const code = "12345678901234567890123456789012"
@@ -120,7 +120,7 @@ func TestKeyEnvDefaults(t *testing.T) {
 // exits 2, whatever it was waiting for.
 func TestKeyInterrupted(t *testing.T) {
 	pin := filepath.Join(t.TempDir(), "pin")
-	if err := os.WriteFile(pin, []byte("4321"), 0o600); err != nil {
+	if err := os.WriteFile(pin, []byte("correct horse 4321"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())

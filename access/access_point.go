@@ -264,7 +264,7 @@ func (a AccessPoint) Validate() error {
 	if a.UnlockWindow != 0 && (a.UnlockWindow < MinUnlockWindow || a.UnlockWindow > MaxUnlockWindow) {
 		errs.Add("unlock_window_seconds", "must be between 2 and 60 seconds")
 	}
-	if a.ResponseDeadline != 0 && (a.ResponseDeadline < MinResponseDeadline || a.ResponseDeadline > MaxResponseDeadline) {
+	if a.ResponseDeadline != 0 && (a.ResponseDeadline < MinResponseDeadline || a.ResponseDeadline > MaxResponseDeadline) || a.ResponseDeadline < 0 {
 		errs.Add("deadline_ms", "must be empty (the appliance's default) or between 100 and 10000 milliseconds")
 	}
 	if !a.State.Valid() {

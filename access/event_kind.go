@@ -33,5 +33,5 @@ var EventKinds = []string{
 	"mail.retried",
 
 	// Refused outsiders, and the summary of those past a window's share.
-	"admin.login_failed", "registration.failed", "refused.summary",
+	"admin.login_failed", "registration.failed", "credential.migration_failed", "refused.summary",
 }

@@ -192,6 +192,11 @@ func (x *SiteExchange) exchangeV1(ctx context.Context, ap access.AccessPoint, si
 	if err != nil {
 		return x.awaitFailed(ctx, ap, c, start, "v1", deadline, err)
 	}
+	if protocol.KindOf(raw) == protocol.KindHello {
+		// A version 2 key whose hello came after the wait (a slow link, a
+		// relay): it ignores the version 1 challenge, so answer its hello.
+		return x.exchangeV2(ctx, ap, site, c, link, start, raw)
+	}
 	opened, err := x.Pending.Open(ch.Nonce, raw)
 	if err != nil {
 		return x.reject(ctx, ap, c, start, "", "v1", err)

@@ -94,12 +94,17 @@ func PresentKey(ctx context.Context, link Link, k KeyCredential, unlocked bool) 
 	return out, err
 }
 
+// hungUp reports whether err is the reader closing the link on purpose.
+func hungUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe)
+}
+
 // noResult says why the key got no result for its answer: the reader hung
 // up (io.EOF, or a Send on a link it closed), which is how it refuses an
 // answer too late or not valid to reply to, or the link was lost or went
 // quiet, and nothing was decided.
 func noResult(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) {
+	if hungUp(err) {
 		return fmt.Errorf("%w: %v", ErrNoResult, err)
 	}
 	return fmt.Errorf("%w: %w", ErrNoAnswer, err)

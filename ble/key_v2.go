@@ -63,6 +63,11 @@ type KeyOutcomeV2 struct {
 	Introduced bool
 }
 
+// ErrCannotUnlock is what a KeySite's UV returns when the holder cannot be
+// asked to unlock now (no screen to prompt on): the key answers with its
+// tap key, and the reader says unlock is required.
+var ErrCannotUnlock = errors.New("the holder cannot be asked to unlock the key now")
+
 // ErrReaderTooOld is returned when the reader challenges as version 1:
 // its appliance predates the key's protocol.
 var ErrReaderTooOld = errors.New("this reader speaks only protocol version 1: its site must update its appliance")
@@ -82,11 +87,22 @@ func PresentKeyV2(ctx context.Context, link Link, k KeyCredentialV2) (KeyOutcome
 		return out, err
 	}
 	if err := link.Send(ctx, hello.Bytes()); err != nil {
-		return out, fmt.Errorf("saying hello: %w", err)
+		return out, fmt.Errorf("%w: saying hello: %w", ErrNoAnswer, err)
 	}
 	raw, err := link.Recv(ctx)
+	if protocol.KindOf(raw) == protocol.KindChallenge {
+		// A version 1 challenge: a reader that did not hear the hello in
+		// time challenges as version 1 and answers the hello once it
+		// arrives. A reader of version 1 alone never does.
+		if raw, err = link.Recv(ctx); err != nil {
+			if !hungUp(err) {
+				return out, fmt.Errorf("%w: waiting for the reader's answer to the hello: %w", ErrNoAnswer, err)
+			}
+			return out, fmt.Errorf("%w: the reader challenged as protocol version 1 and never answered the hello (a slow link or a relay, or a reader older than version 2): %v", ErrNoResult, err)
+		}
+	}
 	if err != nil {
-		return out, fmt.Errorf("waiting for the reader: %w", err)
+		return out, fmt.Errorf("%w: waiting for its challenge: %w", ErrNoAnswer, err)
 	}
 	switch protocol.KindOf(raw) {
 	case protocol.KindResultV2:
@@ -131,11 +147,11 @@ func PresentKeyV2(ctx context.Context, link Link, k KeyCredentialV2) (KeyOutcome
 		return out, err
 	}
 	if err := link.Send(ctx, resp); err != nil {
-		return out, fmt.Errorf("%w: %v", ErrNoResult, err)
+		return out, noResult(err)
 	}
 	raw, err = link.Recv(ctx)
 	if err != nil {
-		return out, fmt.Errorf("%w: %v", ErrNoResult, err)
+		return out, noResult(err)
 	}
 	out.Result, out.Next, err = protocol.OpenResult2(sess, raw)
 	return out, err
@@ -150,6 +166,9 @@ func chooseSigner(site KeySite, wantUV bool, window time.Duration) (*ecdsa.Priva
 	}
 	start := time.Now()
 	uv, err := site.UV()
+	if errors.Is(err, ErrCannotUnlock) {
+		return site.Tap, false, nil
+	}
 	if err != nil {
 		return nil, false, err
 	}

@@ -26,6 +26,9 @@ type InviteData struct {
 	// Link registers the key when opened on the phone; it carries the
 	// site URL and the code. Empty leaves out the link and its QR code.
 	Link string
+	// Fingerprint is the site key's fingerprint, which the key app shows
+	// when it registers: the holder compares the two. Empty leaves it out.
+	Fingerprint string
 	// ExpiresAt is when the code stops working; zero leaves it unsaid.
 	ExpiresAt time.Time
 	// Location is the site's time zone, for writing ExpiresAt; nil keeps
@@ -47,11 +50,12 @@ func Invitation(d InviteData) Message {
 	code := strings.Join(strings.Fields(d.Code), "")
 	link := oneLine(d.Link)
 	v := inviteView{
-		First:   clean(d.FirstName),
-		Site:    site,
-		SiteURL: oneLine(d.SiteURL),
-		Code:    code,
-		Grouped: groupDigits(code),
+		First:       clean(d.FirstName),
+		Site:        site,
+		SiteURL:     oneLine(d.SiteURL),
+		Code:        code,
+		Grouped:     groupDigits(code),
+		Fingerprint: oneLine(d.Fingerprint),
 	}
 	if !d.ExpiresAt.IsZero() {
 		v.Expires = when(d.ExpiresAt, d.Location)
@@ -81,6 +85,7 @@ func Invitation(d InviteData) Message {
 type inviteView struct {
 	First, Site, SiteURL string
 	Code, Grouped        string
+	Fingerprint          string
 	Expires              string
 	Link                 template.URL
 	QR                   string // Content-ID of the QR image, if any
@@ -110,6 +115,10 @@ func inviteText(v inviteView, link string) string {
 		expiry = " It expires on " + v.Expires + "; after that, ask for a new one."
 	}
 	t.para("The code works once, on one device: after it has registered a phone, it cannot register another." + expiry)
+	if v.Fingerprint != "" {
+		t.para("When your key registers, it shows the site's key fingerprint. It must be this one; if it is not, stop and tell the administrator:")
+		t.verbatim(v.Fingerprint)
+	}
 	t.para(problemsText(v.Site, link != ""))
 	t.para("If you did not expect this email, tell the administrator of " + v.Site + " and do not register the code.")
 	t.verbatim("-- ", footer(v.Site, v.SiteURL))
@@ -169,6 +178,10 @@ var inviteHTML = template.Must(template.New("invitation").Parse(`
 <span style="font-family:monospace;font-size:17px">{{.Grouped}}</span></p></li>
 </ol>
 <p>The code works once, on one device: after it has registered a phone, it cannot register another.{{if .Expires}} It expires on <strong>{{.Expires}}</strong>; after that, ask for a new one.{{end}}</p>
+{{- if .Fingerprint}}
+<p>When your key registers, it shows the site's key fingerprint. It must be this one; if it is not, stop and tell the administrator:<br>
+<span style="font-family:monospace;font-size:15px">{{.Fingerprint}}</span></p>
+{{- end}}
 <p>If you cannot find the Postern Key app for your phone, your phone may not be supported: ask the administrator of {{.Site}} for another kind of credential.{{if .Link}} The link only works on a phone that has the app installed; anywhere else, use the code.{{end}} If the app reports a registration error, the code has been used or has expired: ask the administrator for a new one.</p>
 <p>If you did not expect this email, tell the administrator of {{.Site}} and do not register the code.</p>
 `))

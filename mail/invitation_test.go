@@ -12,16 +12,17 @@ import (
 
 func inviteData() InviteData {
 	return InviteData{
-		SiteName:  "Acme Office",
-		SiteURL:   "https://acme.example",
-		FirstName: "Ada",
-		LastName:  "Lovelace",
-		To:        "ada@example.com",
-		From:      "postern@acme.example",
-		Code:      "40918273645546372819009182736455",
-		Link:      "https://acme.example/key/register?site=https%3A%2F%2Facme.example&code=40918273645546372819009182736455",
-		ExpiresAt: time.Date(2026, 3, 9, 16, 0, 0, 0, time.UTC),
-		Location:  time.FixedZone("CET", 3600),
+		SiteName:    "Acme Office",
+		SiteURL:     "https://acme.example",
+		FirstName:   "Ada",
+		LastName:    "Lovelace",
+		To:          "ada@example.com",
+		From:        "postern@acme.example",
+		Code:        "40918273645546372819009182736455",
+		Link:        "https://acme.example/key/register?site=https%3A%2F%2Facme.example&code=40918273645546372819009182736455",
+		ExpiresAt:   time.Date(2026, 3, 9, 16, 0, 0, 0, time.UTC),
+		Location:    time.FixedZone("CET", 3600),
+		Fingerprint: "60cf:ab20:3643:f7bb:1c79:88a2:93cf:54c6",
 	}
 }
 
@@ -86,6 +87,9 @@ func TestInvitationAsReceived(t *testing.T) {
 	if !hasLine(text, d.Link) {
 		t.Errorf("text has no line holding just the link %q", d.Link)
 	}
+	if !hasLine(text, d.Fingerprint) || !strings.Contains(text, "key fingerprint") {
+		t.Errorf("text has no line holding just the site key's fingerprint %q", d.Fingerprint)
+	}
 
 	html := string(p.leaf(t, "text/html").body)
 	m := imgCID.FindStringSubmatch(html)
@@ -109,7 +113,7 @@ func TestInvitationAsReceived(t *testing.T) {
 	if href := `href="` + strings.ReplaceAll(d.Link, "&", "&amp;") + `"`; !strings.Contains(html, href) {
 		t.Errorf("HTML lacks %s", href)
 	}
-	for _, s := range []string{d.Code, "4091 8273 6455 4637 2819 0091 8273 6455", "Monday 9 March 2026 at 17:00 CET"} {
+	for _, s := range []string{d.Code, "4091 8273 6455 4637 2819 0091 8273 6455", "Monday 9 March 2026 at 17:00 CET", d.Fingerprint} {
 		if !strings.Contains(html, s) {
 			t.Errorf("HTML lacks %q", s)
 		}

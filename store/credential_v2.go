@@ -87,3 +87,14 @@ func (s *Store) CompleteIntroduction(ctx context.Context, id access.CredentialID
 	}
 	return nil
 }
+
+// CountActiveByProtocol counts this site's active credentials whose
+// devices speak a protocol version: how many keys still need updating
+// before version 1 can be turned off.
+func (s *Store) CountActiveByProtocol(ctx context.Context, version int) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE status = 'active' AND protocol = ?`, version).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count credentials by protocol: %w", err)
+	}
+	return n, nil
+}

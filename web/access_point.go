@@ -36,6 +36,8 @@ type accessPointFormView struct {
 	UnlockSeconds   string
 	HeldOpenSeconds string
 	DebounceMS      string
+	UnlockWindow    string
+	DeadlineMS      string
 	Schedules       []access.TimeProfile // to choose the unlock schedule from
 	Door            *doorView            // the door now; nil on a new access point
 	Loc             *time.Location
@@ -63,6 +65,12 @@ func apForm(a access.AccessPoint) accessPointFormView {
 	}
 	if a.IO.Debounce != 0 {
 		v.DebounceMS = strconv.FormatInt(a.IO.Debounce.Milliseconds(), 10)
+	}
+	if a.UnlockWindow != 0 {
+		v.UnlockWindow = strconv.Itoa(int(a.UnlockWindow / time.Second))
+	}
+	if a.ResponseDeadline != 0 {
+		v.DeadlineMS = strconv.Itoa(int(a.ResponseDeadline / time.Millisecond))
 	}
 	return v
 }
@@ -110,7 +118,8 @@ func readAccessPointForm(c echo.Context, a *access.AccessPoint) accessPointFormV
 		a.State = access.State(s)
 	}
 	v := accessPointFormView{AP: *a, RSSI: strings.TrimSpace(c.FormValue("rssi_threshold")), RSSIOffset: strings.TrimSpace(c.FormValue("rssi_offset")),
-		UnlockSeconds: strings.TrimSpace(c.FormValue("unlock_seconds")), Errors: fieldErrors{}}
+		UnlockSeconds: strings.TrimSpace(c.FormValue("unlock_seconds")), UnlockWindow: strings.TrimSpace(c.FormValue("unlock_window_seconds")),
+		DeadlineMS: strings.TrimSpace(c.FormValue("deadline_ms")), Errors: fieldErrors{}}
 	a.RSSIThreshold = wholeNumber(v.RSSI, v.Errors, "rssi_threshold", "must be a whole number of dBm, such as -60")
 	a.RSSIOffset = wholeNumber(v.RSSIOffset, v.Errors, "rssi_offset", "must be a whole number of dB, such as 6 or -4")
 	a.UnlockDuration = 0
@@ -121,6 +130,8 @@ func readAccessPointForm(c echo.Context, a *access.AccessPoint) accessPointFormV
 		}
 		a.UnlockDuration = time.Duration(n) * time.Second
 	}
+	a.UnlockWindow = time.Duration(wholeNumber(v.UnlockWindow, v.Errors, "unlock_window_seconds", "must be a whole number of seconds")) * time.Second
+	a.ResponseDeadline = time.Duration(wholeNumber(v.DeadlineMS, v.Errors, "deadline_ms", "must be a whole number of milliseconds")) * time.Millisecond
 	readDoorForm(c, a, &v)
 	v.AP = *a
 	addFieldErrors(v.Errors, validateDraft(*a))

@@ -67,6 +67,13 @@ func (h *handler) apiRoutes(g *echo.Group) {
 
 	g.GET("/events", h.apiEventList)
 	g.GET("/outbox", h.apiOutbox)
+
+	g.GET("/shares", h.apiShareList)
+	g.POST("/shares/:token/withdraw", h.apiShareWithdraw)
+
+	g.GET("/settings/protocol", h.apiProtocolSettings)
+	g.PUT("/settings/protocol", h.apiProtocolSettingsSave)
+	g.POST("/site/key/roll", h.apiSiteKeyRoll)
 }
 
 // decodeJSON reads a request body strictly: one JSON object, no unknown

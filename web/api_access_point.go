@@ -25,6 +25,11 @@ type accessPointJSON struct {
 	UnlockedUntil    *time.Time `json:"unlocked_until"`
 	HeldOpenSeconds  int        `json:"held_open_seconds"`
 	DoorIO           doorIOJSON `json:"door_io"`
+	// UnlockWindowSeconds is how long the holder has to unlock the phone
+	// where it is required; DeadlineMS the response deadline, 0 for the
+	// appliance's default.
+	UnlockWindowSeconds int `json:"unlock_window_seconds"`
+	DeadlineMS          int `json:"deadline_ms"`
 }
 
 // doorIOJSON is an access point's GPIO lines, as the API shows and takes
@@ -55,13 +60,17 @@ type accessPointInput struct {
 	FirstPersonIn    *bool       `json:"first_person_in"`
 	HeldOpenSeconds  *int        `json:"held_open_seconds"`
 	DoorIO           *doorIOJSON `json:"door_io"`
+	// UnlockWindowSeconds and DeadlineMS: see accessPointJSON.
+	UnlockWindowSeconds *int `json:"unlock_window_seconds"`
+	DeadlineMS          *int `json:"deadline_ms"`
 }
 
 func toAccessPointJSON(a access.AccessPoint) accessPointJSON {
 	j := accessPointJSON{ID: a.ID, Name: a.Name, Reader: a.Reader, Mode: string(a.Mode), RSSIThreshold: a.RSSIThreshold,
 		RSSIOffset: a.RSSIOffset, RequireUnlock: a.RequireUnlock, UnlockSeconds: int(a.UnlockDuration / time.Second), State: string(a.State),
 		Exit: a.Exit, FirstPersonIn: a.FirstPersonIn, UnlockedUntil: apiTime(a.UnlockedUntil), HeldOpenSeconds: int(a.HeldOpenLimit / time.Second),
-		DoorIO: doorIOJSON{a.IO.Relay, a.IO.RelayActiveLow, a.IO.FailSafe, a.IO.Contact, a.IO.ContactOpenLow, a.IO.Exit, a.IO.ExitPressedLow, a.IO.ExitUnlocks, a.IO.Debounce.Milliseconds()}}
+		DoorIO:              doorIOJSON{a.IO.Relay, a.IO.RelayActiveLow, a.IO.FailSafe, a.IO.Contact, a.IO.ContactOpenLow, a.IO.Exit, a.IO.ExitPressedLow, a.IO.ExitUnlocks, a.IO.Debounce.Milliseconds()},
+		UnlockWindowSeconds: int(a.Window() / time.Second), DeadlineMS: int(a.ResponseDeadline / time.Millisecond)}
 	if a.UnlockProfileID != 0 {
 		j.UnlockScheduleID = &a.UnlockProfileID
 	}
@@ -119,6 +128,18 @@ func (in accessPointInput) apply(a *access.AccessPoint) {
 	if io := in.DoorIO; io != nil {
 		a.IO = access.DoorIO{Relay: io.Relay, RelayActiveLow: io.RelayActiveLow, FailSafe: io.FailSafe, Contact: io.Contact, ContactOpenLow: io.ContactOpenLow,
 			Exit: io.Exit, ExitPressedLow: io.ExitPressedLow, ExitUnlocks: io.ExitUnlocks, Debounce: time.Duration(io.DebounceMS) * time.Millisecond}
+	}
+	if in.UnlockWindowSeconds != nil {
+		a.UnlockWindow = time.Duration(*in.UnlockWindowSeconds) * time.Second
+		if *in.UnlockWindowSeconds <= 0 {
+			a.UnlockWindow = -1 // refused by Validate rather than defaulted
+		}
+	}
+	if in.DeadlineMS != nil {
+		a.ResponseDeadline = time.Duration(*in.DeadlineMS) * time.Millisecond
+		if *in.DeadlineMS < 0 {
+			a.ResponseDeadline = -1
+		}
 	}
 }
 

@@ -23,12 +23,14 @@ type eventJSON struct {
 	RSSI          int       `json:"rssi,omitempty"`
 	LatencyMS     float64   `json:"latency_ms,omitempty"`
 	Detail        string    `json:"detail,omitempty"`
+	// Protocol is how a presentation was made: v1, v2 or v2 expedited.
+	Protocol string `json:"protocol,omitempty"`
 }
 
 func toEventJSON(e access.Event) eventJSON {
 	return eventJSON{ID: e.ID, At: e.At.UTC(), Kind: e.Kind, Reason: e.Reason, Actor: e.Actor, UserID: optID(e.UserID),
 		AccessPointID: optID(e.AccessPointID), CredentialID: e.CredentialID, RSSI: e.RSSI,
-		LatencyMS: float64(e.Latency.Microseconds()) / 1000, Detail: e.Detail}
+		LatencyMS: float64(e.Latency.Microseconds()) / 1000, Detail: e.Detail, Protocol: e.Protocol}
 }
 
 func (h *handler) apiEventList(c echo.Context) error {

@@ -40,8 +40,14 @@ func (h *handler) codeLifetime(ctx context.Context) time.Duration {
 
 // RegistrationLink is the link an invitation carries: the site's public URL
 // and the code, which the key app (or `postern key register LINK`) reads.
-func RegistrationLink(publicURL, code string) string {
-	return publicURL + "/key/register?code=" + url.QueryEscape(code)
+// With the site key's fingerprint, the key checks the site's signed answer
+// against it.
+func RegistrationLink(publicURL, code, fingerprint string) string {
+	link := publicURL + "/key/register?code=" + url.QueryEscape(code)
+	if fingerprint != "" {
+		link += "&fp=" + url.QueryEscape(fingerprint)
+	}
+	return link
 }
 
 // inviter composes the invitation for a new code, inside the store's
@@ -58,8 +64,9 @@ func (h *handler) inviter(ctx context.Context, code string, expires time.Time) f
 			SiteName: site.Name, SiteURL: h.publicURL,
 			FirstName: u.FirstName, LastName: u.LastName,
 			To: u.Email, From: from,
-			Code: code, Link: RegistrationLink(h.publicURL, code),
-			ExpiresAt: expires, Location: loc,
+			Code: code, Link: RegistrationLink(h.publicURL, code, siteFingerprint(site)),
+			Fingerprint: siteFingerprint(site),
+			ExpiresAt:   expires, Location: loc,
 		})
 		return encodeMail("invitation", msg)
 	}

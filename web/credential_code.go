@@ -138,7 +138,11 @@ func (h *handler) codeShow(c echo.Context) error {
 	if !ok {
 		return render(c, http.StatusGone, codeGonePage(pageFor(c, "Registration code"), u))
 	}
-	v := codeView{User: u, Code: shelved.code, Link: RegistrationLink(h.publicURL, shelved.code),
+	site, err := h.store.Site(ctx)
+	if err != nil {
+		return err
+	}
+	v := codeView{User: u, Code: shelved.code, Link: RegistrationLink(h.publicURL, shelved.code, siteFingerprint(site)),
 		Expires: formatTime(shelved.expires, h.location(ctx)), Printed: shelved.printed}
 	v.QR = qrDataURL(v.Link)
 	return render(c, http.StatusOK, codePage(pageFor(c, "Registration code"), v))

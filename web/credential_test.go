@@ -395,8 +395,11 @@ func shownCode(t *testing.T, body string) string {
 	if !ok {
 		t.Fatalf("got registration code %q on the page, want 32 digits\n%s", text, body)
 	}
-	if link := byTestID(doc, "registration-link").Text(); link != smartURL+"/key/register?code="+code {
-		t.Errorf("got link %q, want %s/key/register?code=%s", link, smartURL, code)
+	// The link carries the code and the site key's fingerprint, which the
+	// key checks the site's signed answer against.
+	want := smartURL + "/key/register?code=" + code + "&fp="
+	if link := byTestID(doc, "registration-link").Text(); !strings.HasPrefix(link, want) || len(link) != len(want)+len("0000%3A")*7+4 {
+		t.Errorf("got link %q, want %s and a fingerprint", link, want)
 	}
 	return code
 }

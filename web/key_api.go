@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -107,7 +106,7 @@ func (h *handler) keyRegister(c echo.Context) error {
 		h.refusals.record(ctx, &access.Event{Kind: "registration.failed", Reason: "bad keys or proof", Actor: "key", Detail: err.Error()})
 		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "The device keys or their signatures are not valid: "+err.Error())
 	}
-	device := access.Clip(strings.TrimSpace(access.Printable(req.Device)), 200)
+	device := cleanDevice(req.Device)
 	cred, u, err := h.store.RegisterCredential(ctx, access.Registration{Code: code, TapKey: req.TapKey, UVKey: req.UVKey, DeviceInfo: device, At: h.now()})
 	if errors.Is(err, access.ErrRegistration) {
 		// The code itself is never logged: a used code may be a typo of a

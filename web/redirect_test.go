@@ -51,6 +51,8 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		{"/permissions", "/permissions", url.Values{"user_id": {bob}, "access_point_id": {back}, "return_to": {"/permissions"}}, `^/permissions\?flash=created$`},
 		{"/permissions/:id/delete", "/permissions/" + perm + "/delete", url.Values{"return_to": {"/groups/" + staff}}, `^/groups/` + staff + `\?flash=deleted$`},
 		{"/settings", "/settings", url.Values{"site_name": {"Main office"}, "time_zone": {"UTC"}, "code_days": {"7"}}, `^/settings\?flash=saved$`},
+		{"/settings/protocol", "/settings/protocol", url.Values{"accept_v1": {"on"}}, `^/settings\?flash=saved$`},
+		{"/settings/site-key/roll", "/settings/site-key/roll", url.Values{"overlap_days": {"30"}, "confirm": {"roll"}}, `^/settings\?flash=rolled$`},
 		{"/settings/test-email", "/settings/test-email", url.Values{"to": {"ann@example.com"}}, `^/outbox\?flash=test$`},
 		{"/access-points/:id/unlock", "/access-points/" + front + "/unlock", url.Values{"back": {"dashboard"}}, `^/\?flash=unlocked$`},
 		{"/access-points/:id/lock", "/access-points/" + front + "/lock", nil, `^/access-points/` + front + `\?flash=locked$`},
@@ -70,6 +72,9 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		// answers with the page that shows what the token holds.
 		{"/users/:id/credentials/import", "", nil, ""},
 		{"/users/:id/credentials/import/preview", "", nil, ""},
+		// Withdrawing a share needs one a version 2 key sent:
+		// TestSharesPage (it redirects to the shares page).
+		{"/shares/:token/withdraw", "", nil, ""},
 		// Calibrating needs a running reader: TestAccessPointCalibratePage
 		// (measured, it redirects; no phone heard shows the page and
 		// changes nothing).

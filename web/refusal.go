@@ -28,11 +28,12 @@ const (
 
 // refusalWords name each kind of refusal in a summary.
 var refusalWords = map[string]string{
-	"admin.login_failed":  "failed sign-ins",
-	"admin.login_limited": "sign-ins over the rate limit",
-	"registration.failed": "failed key registrations",
-	"share.failed":        "refused share requests",
-	"key.limited":         "key requests over the rate limit",
+	"admin.login_failed":          "failed sign-ins",
+	"admin.login_limited":         "sign-ins over the rate limit",
+	"registration.failed":         "failed key registrations",
+	"share.failed":                "refused share requests",
+	"credential.migration_failed": "refused key migrations",
+	"key.limited":                 "key requests over the rate limit",
 }
 
 // refusalLog logs refusals, or counts them once a window's share is used.

@@ -103,6 +103,9 @@ type handler struct {
 	metricsAllow    prefixes
 	fleetToken      func(readerID int64, secret string) (string, error)
 	fleetAddress    string
+	// client calls other sites: an importing site confirms a version 2
+	// token with the site that issued it.
+	client *http.Client
 
 	refusals *refusalLog
 	codes    *codeShelf // new registration codes waiting for their one view
@@ -128,6 +131,7 @@ func New(cfg Config) *echo.Echo {
 		metricsAllow:    cfg.MetricsAllow,
 		fleetToken:      cfg.FleetToken,
 		fleetAddress:    cfg.FleetAddress,
+		client:          &http.Client{Timeout: redeemTimeout},
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -184,13 +188,16 @@ func New(cfg Config) *echo.Echo {
 	h.readerRoutes(admin)
 	h.siteModeRoutes(admin)
 	h.alarmRoutes(admin)
+	h.shareRoutes(admin)
 
 	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken)
 	h.apiRoutes(api)
 	h.apiCredentialRoutes(api)
 
-	key := e.Group("/api/key/v1", h.bodyLimit(64<<10), h.keyRateLimit)
+	key := e.Group("/api/key/v1", h.bodyLimit(64<<10), h.keyRateLimit, h.refuseV1)
 	h.keyRoutes(key)
+	keyV2 := e.Group("/api/key/v2", h.bodyLimit(64<<10), h.keyRateLimit)
+	h.keyRoutesV2(keyV2)
 	return e
 }
 

@@ -17,6 +17,8 @@ func (h *handler) settingsRoutes(g *echo.Group) {
 	g.GET("/settings", h.settingsShow)
 	g.POST("/settings", h.settingsSave)
 	g.POST("/settings/test-email", h.settingsTestEmail)
+	g.POST("/settings/protocol", h.protocolSave)
+	g.POST("/settings/site-key/roll", h.siteKeyRoll)
 }
 
 type settingsView struct {
@@ -35,6 +37,7 @@ type settingsView struct {
 	QueuedEmails int
 	TLS          TLSStatus
 	Secure       bool // this page came over HTTPS
+	Protocol     protocolView
 }
 
 func (h *handler) settingsView(c echo.Context) (settingsView, error) {
@@ -59,7 +62,10 @@ func (h *handler) settingsView(c echo.Context) (settingsView, error) {
 	if s, ok := c.Get(ctxSession).(store.Session); ok {
 		v.TestTo = s.Email
 	}
-	v.QueuedEmails, err = h.store.CountQueuedMail(ctx)
+	if v.QueuedEmails, err = h.store.CountQueuedMail(ctx); err != nil {
+		return v, err
+	}
+	v.Protocol, err = h.protocolView(ctx)
 	return v, err
 }
 

@@ -79,65 +79,20 @@ func (h *handler) shareLifetime(ctx context.Context) time.Duration {
 
 func (h *handler) keyShare(c echo.Context) error {
 	ctx := c.Request().Context()
-	body, err := readBody(c)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return err // 413, as on every route
-	}
-	if err != nil {
-		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "the request body could not be read")
-	}
 	var req KeyShareRequest
-	if err := decodeJSON(c, &req); err != nil {
-		var br *badRequest
-		if errors.As(err, &br) {
-			return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, br.msg)
-		}
+	r, done, err := h.readShare(c, &req, &req)
+	if done {
 		return err
 	}
-	ms, err := strconv.ParseInt(c.Request().Header.Get(HeaderShareTime), 10, 64)
-	if err != nil {
-		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "the request has no "+HeaderShareTime+" header (unix milliseconds)")
-	}
-	at := time.UnixMilli(ms)
-	if d := h.now().Sub(at); d > shareSkew || d < -shareSkew {
-		return keyFail(c, http.StatusBadRequest, KeyErrClockSkew, "The request's time is too far from the site's clock. Check the phone's date and time.")
-	}
-	sig, err := base64.StdEncoding.DecodeString(c.Request().Header.Get(HeaderShareSignature))
-	if err != nil || len(sig) == 0 {
-		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "the request has no valid "+HeaderShareSignature+" header")
-	}
-	id, err := access.ParseCredentialID(req.CredentialID)
-	if err != nil {
-		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "credential_id must be 32 hex digits")
-	}
-	req.FirstName, req.LastName, req.AdminEmail = strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName), strings.TrimSpace(req.AdminEmail)
-	if err := access.ValidateEmail(req.AdminEmail); err != nil {
-		return keyFail(c, http.StatusUnprocessableEntity, KeyErrInvalidEmail, "The administrator's email address is not valid.")
-	}
-	if req.FirstName == "" && req.LastName == "" || len(req.FirstName) > protocol.MaxTokenName || len(req.LastName) > protocol.MaxTokenName {
-		return keyFail(c, http.StatusUnprocessableEntity, KeyErrBadRequest, "Give your first and last name, so the administrator knows who is asking (each at most 64 bytes: about 64 Latin letters, fewer in other scripts).")
-	}
-	// The token refuses control characters; refuse them here, where the
-	// holder can correct them, rather than fail while composing the mail.
-	if access.CheckLine(req.FirstName) != nil || access.CheckLine(req.LastName) != nil {
-		return keyFail(c, http.StatusUnprocessableEntity, KeyErrBadRequest, "Your name may not contain line breaks, control characters or invisible formatting characters.")
-	}
-	cred, err := h.store.CredentialByID(ctx, id)
-	if errors.Is(err, access.ErrNotFound) {
-		return keyFail(c, http.StatusNotFound, KeyErrUnknownCredential, "This site does not know this credential.")
-	}
-	if err != nil {
-		return err
-	}
-	pub, err := protocol.ParsePublicKey(cred.TapKey)
+	pub, err := protocol.ParsePublicKey(r.cred.TapKey)
 	if err != nil {
 		return keyFail(c, http.StatusConflict, KeyErrCredentialRevoked, "This credential has no registered device.")
 	}
-	if err := protocol.VerifyShare(protocol.CredentialID(id), body, at, sig, pub); err != nil {
-		h.refusals.record(ctx, &access.Event{Kind: "share.failed", Reason: "bad signature", Actor: "key", CredentialID: id.String(), Detail: "from " + c.RealIP()})
+	if err := protocol.VerifyShare(protocol.CredentialID(r.id), r.body, r.at, r.sig, pub); err != nil {
+		h.refusals.record(ctx, &access.Event{Kind: "share.failed", Reason: "bad signature", Actor: "key", CredentialID: r.id.String(), Detail: "from " + c.RealIP()})
 		return keyFail(c, http.StatusUnauthorized, KeyErrBadSignature, "The request is not signed by this credential's device.")
 	}
+	id, at := r.id, r.at
 	site, err := h.store.Site(ctx)
 	if err != nil {
 		return err
@@ -160,6 +115,85 @@ func (h *handler) keyShare(c echo.Context) error {
 			Token: tok, ExpiresAt: expires,
 		}))
 	})
+	if err != nil {
+		return shareFailed(c, err)
+	}
+	h.mailer.Wake()
+	return c.JSON(http.StatusAccepted, KeyShareResponse{Status: "queued", ExpiresAt: expires.UTC()})
+}
+
+// shareRequest is a share request that passed the checks every version
+// makes before its signature is verified.
+type shareRequest struct {
+	body []byte
+	at   time.Time
+	sig  []byte
+	id   access.CredentialID
+	cred access.Credential
+}
+
+// readShare decodes a share request into into, whose common fields are
+// req, and checks its time, its signature header, the names and the
+// address, and that the credential is known. When done is set the answer
+// has been written (err is what the handler returns).
+func (h *handler) readShare(c echo.Context, into any, req *KeyShareRequest) (r shareRequest, done bool, err error) {
+	ctx := c.Request().Context()
+	fail := func(status int, code, msg string) (shareRequest, bool, error) {
+		return r, true, keyFail(c, status, code, msg)
+	}
+	r.body, err = readBody(c)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return r, true, err // 413, as on every route
+	}
+	if err != nil {
+		return fail(http.StatusBadRequest, KeyErrBadRequest, "the request body could not be read")
+	}
+	if err := decodeJSON(c, into); err != nil {
+		var br *badRequest
+		if errors.As(err, &br) {
+			return fail(http.StatusBadRequest, KeyErrBadRequest, br.msg)
+		}
+		return r, true, err
+	}
+	ms, err := strconv.ParseInt(c.Request().Header.Get(HeaderShareTime), 10, 64)
+	if err != nil {
+		return fail(http.StatusBadRequest, KeyErrBadRequest, "the request has no "+HeaderShareTime+" header (unix milliseconds)")
+	}
+	r.at = time.UnixMilli(ms)
+	if d := h.now().Sub(r.at); d > shareSkew || d < -shareSkew {
+		return fail(http.StatusBadRequest, KeyErrClockSkew, "The request's time is too far from the site's clock. Check the phone's date and time.")
+	}
+	if r.sig, err = base64.StdEncoding.DecodeString(c.Request().Header.Get(HeaderShareSignature)); err != nil || len(r.sig) == 0 {
+		return fail(http.StatusBadRequest, KeyErrBadRequest, "the request has no valid "+HeaderShareSignature+" header")
+	}
+	if r.id, err = access.ParseCredentialID(req.CredentialID); err != nil {
+		return fail(http.StatusBadRequest, KeyErrBadRequest, "credential_id must be 32 hex digits")
+	}
+	req.FirstName, req.LastName, req.AdminEmail = strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName), strings.TrimSpace(req.AdminEmail)
+	if err := access.ValidateEmail(req.AdminEmail); err != nil || len(req.AdminEmail) > protocol.MaxTokenEmail {
+		return fail(http.StatusUnprocessableEntity, KeyErrInvalidEmail, "The administrator's email address is not valid.")
+	}
+	if req.FirstName == "" && req.LastName == "" || len(req.FirstName) > protocol.MaxTokenName || len(req.LastName) > protocol.MaxTokenName {
+		return fail(http.StatusUnprocessableEntity, KeyErrBadRequest, "Give your first and last name, so the administrator knows who is asking (each at most 64 bytes: about 64 Latin letters, fewer in other scripts).")
+	}
+	// The token refuses control characters; refuse them here, where the
+	// holder can correct them, rather than fail while composing the mail.
+	if access.CheckLine(req.FirstName) != nil || access.CheckLine(req.LastName) != nil {
+		return fail(http.StatusUnprocessableEntity, KeyErrBadRequest, "Your name may not contain line breaks, control characters or invisible formatting characters.")
+	}
+	r.cred, err = h.store.CredentialByID(ctx, r.id)
+	if errors.Is(err, access.ErrNotFound) {
+		return fail(http.StatusNotFound, KeyErrUnknownCredential, "This site does not know this credential.")
+	}
+	if err != nil {
+		return r, true, err
+	}
+	return r, false, nil
+}
+
+// shareFailed maps the store's share refusals to the key's answers.
+func shareFailed(c echo.Context, err error) error {
 	switch {
 	case errors.Is(err, store.ErrShareRevoked):
 		return keyFail(c, http.StatusConflict, KeyErrCredentialRevoked, "This credential is revoked and cannot be added to another site.")
@@ -169,11 +203,8 @@ func (h *handler) keyShare(c echo.Context) error {
 		return keyFail(c, http.StatusConflict, KeyErrReplayed, "This request was already sent.")
 	case errors.Is(err, store.ErrShareLimit):
 		return keyFail(c, http.StatusTooManyRequests, KeyErrRateLimited, "This credential has been sent to other sites too often today. Try again tomorrow.")
-	case err != nil:
-		return err
 	}
-	h.mailer.Wake()
-	return c.JSON(http.StatusAccepted, KeyShareResponse{Status: "queued", ExpiresAt: expires.UTC()})
+	return err
 }
 
 // tokenSiteName fits the site's name into a token: Settings allows longer
@@ -190,126 +221,6 @@ func tokenSiteName(name string) string {
 		name = name[:len(name)-size]
 	}
 	return strings.TrimSpace(name)
-}
-
-// ---- receiving side: "Add a credential"
-
-// importPreview is what the admin sees before confirming an import.
-type importPreview struct {
-	UserID      int64
-	Token       string
-	Holder      string
-	SiteName    string
-	SiteURL     string
-	Fingerprint string
-	Expires     string
-	Error       string
-}
-
-// readToken decodes a pasted token and refuses one this site issued.
-func (h *handler) readToken(ctx context.Context, text string) (*protocol.Token, error) {
-	tok, err := protocol.DecodeToken(text, h.now())
-	if err != nil {
-		return nil, access.Invalid("token", "%s", tokenMessage(err))
-	}
-	site, err := h.store.Site(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if tok.SiteID == protocol.SiteID(site.ID) {
-		return nil, access.Conflict("this credential was issued by this site: it is already one of ours")
-	}
-	return tok, nil
-}
-
-func tokenMessage(err error) string {
-	switch {
-	case errors.Is(err, protocol.ErrExpired):
-		return "this token has expired: ask the holder to send it again from their key"
-	case errors.Is(err, protocol.ErrBadSignature):
-		return "this token's signature does not verify: it was changed after the issuing site signed it"
-	}
-	return "this is not a complete credential token: paste the whole line that starts with postern-credential:"
-}
-
-func tokenCredential(tok *protocol.Token) access.Credential {
-	return access.Credential{
-		ID: access.CredentialID(tok.CredentialID), TapKey: tok.TapKey, UVKey: tok.UVKey,
-		DeviceInfo: "added from " + tok.SiteName,
-		Issuer:     access.IssuerSite{ID: tok.SiteID, Name: tok.SiteName, URL: tok.SiteURL, Key: tok.SiteKey},
-	}
-}
-
-func (h *handler) importPreviewPage(c echo.Context) error {
-	ctx := c.Request().Context()
-	id, err := paramID(c)
-	if err != nil {
-		return err
-	}
-	u, err := h.store.UserByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	v := importPreview{UserID: id, Token: strings.TrimSpace(c.FormValue("token"))}
-	tok, err := h.readToken(ctx, v.Token)
-	status := http.StatusOK
-	if err != nil {
-		status, _, v.Error = classify(err)
-		if status >= 500 {
-			return err
-		}
-	} else {
-		v.Holder = strings.TrimSpace(tok.FirstName + " " + tok.LastName)
-		v.SiteName, v.SiteURL, v.Fingerprint = tok.SiteName, tok.SiteURL, tok.SiteFingerprint()
-		v.Expires = formatTime(tok.ExpiresAt, h.location(ctx))
-	}
-	return render(c, status, importPage(pageFor(c, "Add a credential"), u, v))
-}
-
-func (h *handler) importConfirm(c echo.Context) error {
-	ctx := c.Request().Context()
-	id, err := paramID(c)
-	if err != nil {
-		return err
-	}
-	tok, err := h.readToken(ctx, c.FormValue("token"))
-	if err != nil {
-		return err
-	}
-	if err := h.store.ImportCredential(ctx, actor(c), id, tokenCredential(tok)); err != nil {
-		return err
-	}
-	return redirect(c, "/users/"+strconv.FormatInt(id, 10)+"?flash=imported")
-}
-
-func (h *handler) apiCredentialImport(c echo.Context) error {
-	ctx := c.Request().Context()
-	id, err := paramID(c)
-	if err != nil {
-		return err
-	}
-	var in struct {
-		Token string `json:"token"`
-	}
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	if _, err := h.store.UserByID(ctx, id); err != nil {
-		return err
-	}
-	tok, err := h.readToken(ctx, in.Token)
-	if err != nil {
-		return err
-	}
-	cred := tokenCredential(tok)
-	if err := h.store.ImportCredential(ctx, actor(c), id, cred); err != nil {
-		return err
-	}
-	got, err := h.store.CredentialByID(ctx, cred.ID)
-	if err != nil {
-		return err
-	}
-	return created(c, toCredentialJSON(got))
 }
 
 // readBody reads the whole body and puts it back, for handlers that verify

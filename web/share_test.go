@@ -119,6 +119,9 @@ func (site *shareSite) assigned(t *testing.T, first, last string) (shareHolder, 
 	t.Helper()
 	h := newHolderKeys(t, first, last)
 	host := strings.TrimPrefix(site.url, "https://")
+	if strings.HasPrefix(site.url, "http://") {
+		host = "site.example" // a test server on loopback
+	}
 	h.userID = site.shareUser(t, first, last, strings.ToLower(first+"."+last)+"@"+host)
 	code := access.NewRegistrationCode()
 	cred, err := site.s.AssignCredential(t.Context(), "setup", h.userID, code, site.clock.Now().Add(7*24*time.Hour), sharePlainInvite)

@@ -34,6 +34,8 @@ var flashes = map[string]string{
 	"revoked":       "Credential revoked. It is refused at every reader from now on.",
 	"reissued":      "A new registration code was issued; the old one no longer works.",
 	"imported":      "Credential added.",
+	"withdrawn":     "Share withdrawn. A site that checks with this one refuses its token from now on.",
+	"rolled":        "The site key was rolled. Keys learn the new one at their next presentation during the overlap.",
 	"test":          "Test email queued.",
 	"signedout":     "You are signed out.",
 	"calibrated":    "Calibrated: where the phone stood now reads as the threshold.",
@@ -84,6 +86,7 @@ var navItems = []struct{ Section, Label, Href string }{
 	{"alarms", "Alarms", "/alarms"},
 	{"readers", "Readers", "/readers"},
 	{"outbox", "Outbox", "/outbox"},
+	{"shares", "Shares", "/shares"},
 	{"settings", "Settings", "/settings"},
 }
 

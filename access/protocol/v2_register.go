@@ -116,6 +116,20 @@ func VerifyMigration(cred CredentialID, nonce, oldTapPub, oldUVPub, newTapPub, n
 	return d, nil
 }
 
+// VerifyMigrationNew checks only the new keys' signatures over a migration
+// digest: what a site can still check when a migration it has already
+// made is asked for again (the old keys are gone by then).
+func VerifyMigrationNew(d [32]byte, newTapPub, newUVPub, tapSig, uvSig []byte) error {
+	tap, uv, err := parsePair("migration new", newTapPub, newUVPub)
+	if err != nil {
+		return err
+	}
+	if !verify(tap, d[:], tapSig) || !verify(uv, d[:], uvSig) {
+		return refuse(ErrBadSignature, "migration: not signed by the new keys")
+	}
+	return nil
+}
+
 // SiteAnswer is a site's signed answer to a registration or migration:
 // who the key now is there, and the site key to pin.
 type SiteAnswer struct {

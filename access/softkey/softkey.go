@@ -1,7 +1,10 @@
 // Package softkey is the reference soft credential's state: what a phone app
 // keeps in its secure storage, kept here in one JSON file per credential.
-// The tap key is stored as it is; the user-verification key is sealed under
-// a PIN or passphrase, the soft key's stand-in for a phone's device unlock.
+//
+// A version 1 file (State) stores the tap key as it is and seals the
+// user-verification key under a PIN with PBKDF2; it is still read, so that
+// it can be presented and migrated. A version 2 file (StateV2) seals every
+// secret under a passphrase with argon2id (Vault).
 package softkey
 
 import (
@@ -186,16 +189,9 @@ func pinCipher(pin string, s Sealed) (cipher.AEAD, error) {
 
 // Load reads a state file.
 func Load(path string) (*State, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrNoCredential
-	}
-	if err != nil {
-		return nil, err
-	}
 	var s State
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("the state file %s is not a Postern key: %v", path, err)
+	if err := readState(path, &s); err != nil {
+		return nil, err
 	}
 	if s.Version != FormatVersion {
 		return nil, fmt.Errorf("the state file %s has format %d; this postern reads format %d", path, s.Version, FormatVersion)
@@ -206,10 +202,30 @@ func Load(path string) (*State, error) {
 	return &s, nil
 }
 
+// readState reads a state file of any format into v.
+func readState(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrNoCredential
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("the state file %s is not a Postern key: %v", path, err)
+	}
+	return nil
+}
+
 // Save writes the state file atomically, readable by its owner only.
 func (s *State) Save(path string) error {
 	s.Version = FormatVersion
-	b, err := json.MarshalIndent(s, "", "  ")
+	return writeState(path, s)
+}
+
+// writeState writes a state file atomically, readable by its owner only.
+func writeState(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
