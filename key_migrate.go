@@ -28,6 +28,7 @@ func (k *softKey) migrate(ctx context.Context, args []string) error {
 	pinFile := fs.String("pin-file", "", "file holding the version 1 key's PIN")
 	newPinFile := fs.String("new-pin-file", "", "file holding the passphrase that will seal the version 2 key (at least 8 characters; default: the PIN, if it is that long)")
 	fingerprint := fs.String("fingerprint", "", "the site key's fingerprint, when the site has rolled its key since this key registered")
+	certPin := fs.String("tls-fingerprint", "", "the SHA-256 fingerprint of the site's self-signed HTTPS certificate (its Settings page shows it)")
 	if err := parseKeyFlags(fs, args); err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func (k *softKey) migrate(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	client := &keyClient{Site: old.Home.URL}
+	client := &keyClient{Site: old.Home.URL, CertPin: *certPin}
 	resp, err := client.Migrate(ctx, web.KeyMigrateRequest{CredentialID: old.CredentialID, Nonce: nonce, TapKey: tapPub, UVKey: uvPub,
 		OldTapSig: proof.OldTapSig, OldUVSig: proof.OldUVSig, TapSig: proof.TapSig, UVSig: proof.UVSig, Device: "postern key " + versionString()})
 	var apiErr *keyAPIError
@@ -115,7 +116,7 @@ func (k *softKey) migrate(ctx context.Context, args []string) error {
 		return exitf(1, "Could not migrate: the answer names another site or credential")
 	}
 	*home = site
-	home.Home, home.AddedAt, home.Name = true, old.RegisteredAt, old.Home.Name
+	home.Home, home.AddedAt, home.Name, home.CertPin = true, old.RegisteredAt, old.Home.Name, *certPin
 	next.Migrating = false
 	if err := next.SetLegacy(nil); err != nil {
 		return exitf(2, "%v", err)

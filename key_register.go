@@ -26,6 +26,7 @@ func (k *softKey) register(ctx context.Context, args []string) error {
 	pinFile := fs.String("pin-file", "", "file holding the passphrase that seals the key (at least 8 characters)")
 	fingerprint := fs.String("fingerprint", "", "the site key's fingerprint from the invitation email, when giving a bare code")
 	version := fs.Int("protocol", 2, "protocol version: 2, or 1 to play a key of the previous app (to try a site's migration)")
+	certPin := fs.String("tls-fingerprint", "", "the SHA-256 fingerprint of the site's self-signed HTTPS certificate (its Settings page shows it), to trust that certificate")
 	if err := parseKeyFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func (k *softKey) register(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	client := &keyClient{Site: siteURL}
+	client := &keyClient{Site: siteURL, CertPin: *certPin}
 	if *version == 1 {
 		return k.registerV1(ctx, client, code, pin)
 	}
@@ -92,7 +93,7 @@ func (k *softKey) register(ctx context.Context, args []string) error {
 	if err != nil {
 		return exitf(1, "Registration Error: %v", err)
 	}
-	home.Home, home.AddedAt = true, time.Now().UTC()
+	home.Home, home.AddedAt, home.CertPin = true, time.Now().UTC(), *certPin
 	if err := state.AddSite(home, keys); err != nil {
 		return exitf(2, "%v", err)
 	}

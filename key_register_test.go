@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,7 +16,9 @@ import (
 	"testing"
 
 	"postern/access/protocol"
+	"postern/store"
 	"postern/web"
+	"postern/web/tlsconf"
 )
 
 // rogueSite answers registrations as a site that is not the one that sent
@@ -132,6 +135,40 @@ func TestRegistrationChecksTheInvitationsFingerprint(t *testing.T) {
 			err := key(t.Context(), []string{"--state", filepath.Join(t.TempDir(), "k.json"), "register", link, "--pin-file", pin}, stdio{in: strings.NewReader(""), out: &out, err: &errb})
 			if rc := exitCode(err, &errb); rc != tt.want {
 				t.Errorf("got exit %d %q %q, want %d", rc, out.String(), errb.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestRegistrationPinsASelfSignedCertificate: an appliance on a LAN serves
+// a certificate no CA vouches for; the key trusts it when told its
+// fingerprint (Settings shows it), and only that certificate.
+func TestRegistrationPinsASelfSignedCertificate(t *testing.T) {
+	st, err := store.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewTLSServer(web.New(web.Config{Store: st, Log: slog.New(slog.DiscardHandler), PublicURL: "https://doors.lan"}))
+	t.Cleanup(srv.Close)
+	pin := filepath.Join(t.TempDir(), "pin")
+	os.WriteFile(pin, []byte("correct horse 4321"), 0o600)
+	for _, tt := range []struct {
+		name, fingerprint string
+		want              int
+		wantErr           string
+	}{
+		{"no pin: the certificate is refused", "", 2, "cannot be reached"},
+		{"another certificate's fingerprint", strings.Repeat("AB:", 31) + "AB", 2, "another fingerprint"},
+		{"the certificate's fingerprint, as Settings shows it", tlsconf.Fingerprint(srv.Certificate().Raw), 0, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, code := assignSmart(t, st, "Ann", "Lee")
+			state := filepath.Join(t.TempDir(), "k.json")
+			var out, errb bytes.Buffer
+			err := key(t.Context(), []string{"--state", state, "register", code, "--site", srv.URL, "--pin-file", pin, "--tls-fingerprint", tt.fingerprint}, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+			if rc := exitCode(err, &errb); rc != tt.want || !strings.Contains(errb.String(), tt.wantErr) {
+				t.Fatalf("got exit %d %q %q, want %d mentioning %q", rc, out.String(), errb.String(), tt.want, tt.wantErr)
 			}
 		})
 	}

@@ -100,7 +100,7 @@ func (k *softKey) shareV2(ctx context.Context, req web.KeyShareRequest, pinFile 
 	if err := state.Save(k.path); err != nil {
 		return exitf(2, "%v", err)
 	}
-	client := &keyClient{Site: home.URL}
+	client := &keyClient{Site: home.URL, CertPin: home.CertPin}
 	resp, err := client.ShareV2(ctx, v2, func(body []byte, at time.Time) []byte {
 		sig, _ := protocol.SignShare2(protocol.CredentialID(homeID), body, at, homeKeys.UV)
 		return sig

@@ -16,15 +16,18 @@ const FormatVersion2 = 2
 // pinned there and the identity it made for that site alone. Its private
 // keys are in the vault, under CredentialID.
 type SiteV2 struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	URL          string    `json:"url,omitempty"`
-	KeyID        string    `json:"key_id"`
-	PublicKey    []byte    `json:"public_key"`
-	CredentialID string    `json:"credential_id"`
-	Home         bool      `json:"home,omitempty"`
-	AddedAt      time.Time `json:"added_at"`
-	LastUsed     time.Time `json:"last_used,omitzero"`
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	URL          string `json:"url,omitempty"`
+	KeyID        string `json:"key_id"`
+	PublicKey    []byte `json:"public_key"`
+	CredentialID string `json:"credential_id"`
+	Home         bool   `json:"home,omitempty"`
+	// CertPin is the fingerprint of the home site's self-signed HTTPS
+	// certificate, when the key was told to trust it at registration.
+	CertPin  string    `json:"tls_fingerprint,omitempty"`
+	AddedAt  time.Time `json:"added_at"`
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
 // PendingShare is a share sent from the home site and not yet met at the
