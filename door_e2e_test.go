@@ -47,12 +47,7 @@ func startDoorSiteFlags(t *testing.T, env, flags []string) *doorSite {
 	data := t.TempDir()
 	record := filepath.Join(t.TempDir(), "door.log")
 	a := startApplianceEnv(t, data, append([]string{"TZ=UTC"}, env...), append([]string{"--door", recordingDoor + record}, flags...)...)
-	s := &e2eSite{t: t, a: a, token: adminToken(t, data, "admin@office.example"), dir: t.TempDir()}
-	s.pin = filepath.Join(s.dir, "pin")
-	if err := os.WriteFile(s.pin, []byte("2468\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &doorSite{e2eSite: s, record: record}
+	return &doorSite{e2eSite: newE2ESite(t, a), record: record}
 }
 
 // restart stops the appliance and starts it again on the same data with

@@ -135,13 +135,18 @@ func smartRemote() string {
 // smartRegister posts to the key API's register from remote ("" for a
 // fresh address). body is sent as it is when a string, else as JSON.
 func (env *env) smartRegister(body any, remote string) *httptest.ResponseRecorder {
+	return env.smartPost("/api/key/v1/register", body, remote)
+}
+
+// smartPost posts body to a key API path, as smartRegister does.
+func (env *env) smartPost(path string, body any, remote string) *httptest.ResponseRecorder {
 	var b []byte
 	if s, ok := body.(string); ok {
 		b = []byte(s)
 	} else {
 		b, _ = json.Marshal(body)
 	}
-	r := httptest.NewRequest(http.MethodPost, "/api/key/v1/register", bytes.NewReader(b))
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(b))
 	r.Header.Set("Content-Type", "application/json")
 	if remote == "" {
 		remote = smartRemote()

@@ -37,13 +37,15 @@ func TestCSRFTokenNotFromQuery(t *testing.T) {
 	}
 }
 
-// TestKeyAPIRefusesHugeBodies: both key routes answer a 10 MB body with
-// 413 and the key API's error shape, without reading it all.
+// TestKeyAPIRefusesHugeBodies: every key route, of both protocol
+// versions, answers a 10 MB body with 413 and the key API's error shape,
+// without reading it all.
 func TestKeyAPIRefusesHugeBodies(t *testing.T) {
 	t.Parallel()
 	env := newAdminEnv(t)
 	huge := `{"code":"` + strings.Repeat("1", 10<<20) + `"}`
-	for _, route := range []string{"/api/key/v1/register", "/api/key/v1/share"} {
+	for _, route := range []string{"/api/key/v1/register", "/api/key/v1/share",
+		"/api/key/v2/register", "/api/key/v2/migrate", "/api/key/v2/share", "/api/key/v2/shares/redeem"} {
 		t.Run(route, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, route, strings.NewReader(huge))
 			r.Header.Set("Content-Type", "application/json")

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -91,19 +92,40 @@ func TestKeyRegisterDeviceInfo(t *testing.T) {
 	}
 	env := newAdminEnv(t, withSmartURL)
 	uid := env.smartUser(t, "Al", "al@example.com")
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			id, code := env.smartAssign(t, uid)
-			req := newSmartDevice(t).request(t, code)
-			req.Device = tt.device
-			if w := env.smartRegister(req, ""); w.Code != http.StatusOK {
-				t.Fatalf("got status %d, want 200\n%s", w.Code, w.Body)
-			}
-			if got := env.smartCredential(t, id).DeviceInfo; got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
+	for _, version := range []int{1, 2} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("v%d %s", version, tt.name), func(t *testing.T) {
+				id, code := env.smartAssign(t, uid)
+				d := newSmartDevice(t)
+				var body any
+				if version == 1 {
+					req := d.request(t, code)
+					req.Device = tt.device
+					body = req
+				} else {
+					body = d.requestV2(t, code, tt.device)
+				}
+				if w := env.smartPost(fmt.Sprintf("/api/key/v%d/register", version), body, ""); w.Code != http.StatusOK {
+					t.Fatalf("got status %d, want 200\n%s", w.Code, w.Body)
+				}
+				if got := env.smartCredential(t, id).DeviceInfo; got != tt.want {
+					t.Errorf("got %q, want %q", got, tt.want)
+				}
+			})
+		}
 	}
+}
+
+// requestV2 is what a version 2 key sends to register with code.
+func (d smartDevice) requestV2(t testing.TB, code, device string) web.KeyRegisterV2Request {
+	t.Helper()
+	nonce := make([]byte, protocol.NonceSize)
+	rand.Read(nonce)
+	tapSig, uvSig, err := protocol.SignRegistration2(code, nonce, d.tap, d.uv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return web.KeyRegisterV2Request{Code: code, Nonce: nonce, TapKey: d.tapPub, UVKey: d.uvPub, TapSig: tapSig, UVSig: uvSig, Device: device}
 }
 
 // TestKeyRegisterGroupedCode sends the code as the email groups it. The
