@@ -114,7 +114,8 @@ func (r *remoteReader) revoked(id string) bool {
 
 // presentAt presents k at the reader and returns the exit code.
 func (s *e2eSite) presentAt(k e2eKey, r *remoteReader, door string) int {
-	_, _, code := postern(s.t, "", "key", "--state", k.state, "present", "--air", r.air, "--reader", door)
+	// A version 2 key's secrets are sealed under its passphrase.
+	_, _, code := postern(s.t, "", "key", "--state", k.state, "present", "--air", r.air, "--reader", door, "--pin-file", s.pin)
 	return code
 }
 
