@@ -53,6 +53,10 @@ func run(args []string, std stdio) int {
 		cmd = service
 	case "door":
 		cmd = door
+	case "backup":
+		cmd = backupCmd
+	case "restore":
+		cmd = restoreCmd
 	case "version", "--version", "-v":
 		cmd = printVersion
 	case "help", "-h", "--help":
@@ -136,6 +140,10 @@ Usage:
                                              print a new API token
   postern admin tokens | revoke-token --id N list or revoke API tokens
   postern key --state FILE COMMAND           the reference soft key (register, present, share, status, delete)
+  postern backup --data D --out FILE [--encrypt | --passphrase-file F]
+                                             write a backup while serve runs or not
+  postern restore --data D --in FILE [--passphrase-file F]
+                                             restore a backup into an empty data folder
   postern service print [--binary P] [--data D]  print a hardened systemd unit
   postern door --reader NAME open|close|exit a simulated door contact or exit button on the simulated air
   postern version

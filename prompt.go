@@ -68,10 +68,20 @@ func readPassword(ctx context.Context, std stdio) (string, error) {
 	if fd, ok := terminal(std.in); ok {
 		return askSecret(ctx, fd, std.err, "Password: ")
 	}
+	line, err := readLine(ctx, std.in)
+	if err != nil && ctx.Err() == nil {
+		return "", errors.New("give the password on standard input")
+	}
+	return line, err
+}
+
+// readLine reads the first line of in, without its line ending; a last
+// line without one counts.
+func readLine(ctx context.Context, in io.Reader) (string, error) {
 	return interruptible(ctx, func() (string, error) {
-		line, err := bufio.NewReader(std.in).ReadString('\n')
+		line, err := bufio.NewReader(in).ReadString('\n')
 		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-			return "", errors.New("give the password on standard input")
+			return "", err
 		}
 		return strings.TrimRight(line, "\r\n"), nil
 	})
