@@ -134,3 +134,34 @@ func assertFileMode(t *testing.T, path string, want os.FileMode) {
 		t.Errorf("%s: mode %04o, want %04o", path, got, want)
 	}
 }
+
+// TestScheduledBackupThroughServe: serve with --backup-dir writes its
+// first backup at once, logs it as an event, and the file restores.
+func TestScheduledBackupThroughServe(t *testing.T) {
+	data, dir := t.TempDir(), filepath.Join(t.TempDir(), "backups")
+	if _, errs, code := postern(t, "", "serve", "--data", data, "--backup-dir", "relative"); code == 0 || !strings.Contains(errs, "absolute") {
+		t.Errorf("a relative --backup-dir: exit %d %q, want a refusal", code, errs)
+	}
+	a := startAppliance(t, data, "--backup-dir", dir, "--backup-every", "1h", "--backup-keep", "2")
+	token := adminToken(t, data, "admin@office.example")
+	deadline := time.Now().Add(e2eGuard)
+	var events struct {
+		Events []struct{ Kind, Detail string }
+	}
+	for len(events.Events) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no backup.created event\n%s", a.output())
+		}
+		time.Sleep(100 * time.Millisecond)
+		api(t, a.url, token, "GET", "/api/v1/events?kind=backup.created", nil, &events)
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil || len(files) != 1 || !strings.HasPrefix(files[0].Name(), "postern-") {
+		t.Fatalf("backup folder holds %v (%v), want one backup", files, err)
+	}
+	assertFileMode(t, dir, 0o700)
+	assertFileMode(t, filepath.Join(dir, files[0].Name()), 0o600)
+	if out, errs, code := postern(t, "", "restore", "--data", filepath.Join(t.TempDir(), "r"), "--in", filepath.Join(dir, files[0].Name())); code != 0 {
+		t.Errorf("restore the scheduled backup: exit %d %q %q", code, out, errs)
+	}
+}

@@ -36,6 +36,7 @@ type serveConfig struct {
 	door         string
 	observe      observeFlags
 	deadline     time.Duration
+	backups      scheduleFlags
 	faults       ble.Faults
 	// fleetListen is the remote readers' listener, opened once the site
 	// has one.
@@ -72,6 +73,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	fs.StringVar(&cfg.mailFrom, "mail-from", "", "From address of the emails Postern sends")
 	fs.StringVar(&cfg.door, "door", "log", "door output: log, or exec:COMMAND run on each grant")
 	cfg.observe.register(fs)
+	cfg.backups.register(fs)
 	fs.DurationVar(&cfg.deadline, "deadline", 800*time.Millisecond, "how long after its challenge a reader accepts a key's response")
 	fs.StringVar(&cfg.fleetListen, "fleet-listen", ":7422", "address remote readers connect to (TLS), opened once a reader is added on the Readers page")
 	fs.DurationVar(&cfg.faults.Latency, "air-latency", 0, "simulated air: delay added to every message (fault tests)")
@@ -89,6 +91,10 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		return fmt.Errorf("--trusted-proxy: %w", err)
 	}
 	metricsAllow, err := cfg.observe.allowed()
+	if err != nil {
+		return err
+	}
+	backupPass, err := cfg.backups.check()
 	if err != nil {
 		return err
 	}
@@ -200,6 +206,9 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	alarms := web.NewAlarms(web.AlarmsConfig{Store: st, Mailer: mailer, Webhooks: hooks, PublicURL: cfg.publicURL, Now: now, Log: log})
 	background.Go(func() { hooks.Run(workers) })
 	background.Go(func() { alarms.Run(workers) })
+	background.Go(func() {
+		runBackups(workers, st, cfg.backups.BackupSchedule, store.BackupOptions{Passphrase: backupPass, Version: versionString()}, now, log)
+	})
 
 	doors := ble.NewDoors(ble.DoorsOptions{Output: output, Lines: ble.ChardevLines(), Clock: clock, Logger: log,
 		Events: func(ctx context.Context, e *access.Event) error { return st.AppendEvent(ctx, e) }})
@@ -226,7 +235,8 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	e := web.New(web.Config{Store: st, Log: log, PublicURL: cfg.publicURL, SetupToken: setupToken, Now: now, Mailer: mailer,
 		Touch: touch, Calibrate: calibrateWith(readers), DoorInput: doorInput, Readers: readers, Stopping: stopping, Background: &background,
 		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies, Metrics: metrics, MetricsAllow: metricsAllow,
-		FleetToken: fleetToken(cfg.data), FleetAddress: fleetAddress(cfg.publicURL, cfg.fleetListen)})
+		FleetToken: fleetToken(cfg.data), FleetAddress: fleetAddress(cfg.publicURL, cfg.fleetListen),
+		Version: versionString(), BackupFlags: cfg.backups.BackupSchedule})
 	exempt := proxyAddr(proxies)
 	srv := newHTTPServer(e, defaultHTTPLimits, exempt, log)
 	srv.TLSConfig = tlsSet.config

@@ -25,6 +25,7 @@ var EventKinds = []string{
 	"api_token.created", "api_token.revoked",
 	"site.renamed", "site.key_rolled", "setting.changed", "alarm_rules.changed", "webhook.created", "webhook.deleted",
 	"reader.created", "reader.token", "reader.enrolled", "reader.deleted",
+	"backup.created", "backup.failed", "backup.downloaded", "backup.scheduled",
 
 	// Mail: each kind of email (invitation, share, test) queued, sent or failed.
 	"invitation.queued", "invitation.sent", "invitation.failed",

@@ -76,6 +76,10 @@ var eventWords = map[string]string{
 	"alarm_rules.changed":        "Alarm emails changed",
 	"webhook.created":            "Webhook added",
 	"webhook.deleted":            "Webhook deleted",
+	"backup.created":             "Scheduled backup written",
+	"backup.failed":              "Scheduled backup failed",
+	"backup.downloaded":          "Backup downloaded",
+	"backup.scheduled":           "Backup schedule changed",
 
 	"invitation.queued": "Invitation email queued",
 	"invitation.sent":   "Invitation email sent",

@@ -63,6 +63,10 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		{"/webhooks", "/webhooks", url.Values{"url": {"https://hooks.example.com/postern"}, "kinds": {"door.forced"}}, `^/alarms\?flash=created$`},
 		{"/webhooks/:id/delete", "/webhooks/1/delete", nil, `^/alarms\?flash=deleted$`},
 		{"/outbox/:id/retry", "", nil, ""}, // a failed email only: TestInvitationRefusedForGood
+		{"/settings/backup/schedule", "/settings/backup/schedule", url.Values{"backup_dir": {""}}, `^/settings/backup\?flash=saved$`},
+		// A download changes nothing: it answers with the file
+		// (TestBackupDownload).
+		{"/settings/backup/download", "", nil, ""},
 		{"/time-profiles/:id/delete", "/time-profiles/" + late + "/delete", nil, `^/time-profiles\?flash=deleted$`},
 		{"/access-points/:id/delete", "/access-points/" + back + "/delete", nil, `^/access-points\?flash=deleted$`},
 		{"/groups/:id/delete", "/groups/" + temps + "/delete", nil, `^/groups\?flash=deleted$`},

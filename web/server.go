@@ -69,6 +69,11 @@ type Config struct {
 	// readers cannot be added here.
 	FleetToken   func(readerID int64, secret string) (string, error)
 	FleetAddress string
+	// Version is this Postern's, recorded in the backups it writes.
+	Version string
+	// BackupFlags is the backup schedule serve's flags set; when it is
+	// on, it is the schedule and the page shows it instead of its own.
+	BackupFlags store.BackupSchedule
 }
 
 // TLSStatus says how the appliance serves its pages.
@@ -105,7 +110,9 @@ type handler struct {
 	fleetAddress    string
 	// client calls other sites: an importing site confirms a version 2
 	// token with the site that issued it.
-	client *http.Client
+	client      *http.Client
+	version     string
+	backupFlags store.BackupSchedule
 
 	refusals *refusalLog
 	codes    *codeShelf // new registration codes waiting for their one view
@@ -132,6 +139,8 @@ func New(cfg Config) *echo.Echo {
 		fleetToken:      cfg.FleetToken,
 		fleetAddress:    cfg.FleetAddress,
 		client:          &http.Client{Timeout: redeemTimeout},
+		version:         cfg.Version,
+		backupFlags:     cfg.BackupFlags,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -183,6 +192,7 @@ func New(cfg Config) *echo.Echo {
 	h.eventRoutes(admin)
 	h.credentialRoutes(admin)
 	h.settingsRoutes(admin)
+	h.backupRoutes(admin)
 	h.adminAccountRoutes(admin)
 	h.outboxRoutes(admin)
 	h.readerRoutes(admin)
