@@ -43,7 +43,8 @@ func TestAPIRequiresToken(t *testing.T) {
 		routes[r.method+" "+r.path] = true
 	}
 	for _, r := range env.e.Routes() {
-		if strings.HasPrefix(r.Path, "/api/v1/") && !strings.HasSuffix(r.Path, "*") && r.Method != "echo_route_not_found" {
+		// The API's description is public (TestOpenAPIScenario).
+		if strings.HasPrefix(r.Path, "/api/v1/") && !strings.HasSuffix(r.Path, "*") && r.Method != "echo_route_not_found" && r.Path != "/api/v1/openapi.json" {
 			routes[r.Method+" "+r.Path] = true
 		}
 	}

@@ -200,6 +200,7 @@ func New(cfg Config) *echo.Echo {
 	h.alarmRoutes(admin)
 	h.shareRoutes(admin)
 
+	h.openAPIRoutes(e)
 	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken)
 	h.apiRoutes(api)
 	h.apiCredentialRoutes(api)
