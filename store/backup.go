@@ -77,7 +77,7 @@ var (
 // keeps working: VACUUM INTO reads one snapshot under WAL, so doors go on
 // opening and their events go on being written while it runs.
 func (s *Store) Backup(ctx context.Context, w io.Writer, opt BackupOptions) (Manifest, error) {
-	return backup(ctx, s.read, w, opt, s.now())
+	return backup(ctx, s.read, filepath.Dir(s.path), w, opt, s.now())
 }
 
 // BackupFolder backs up the database in the data folder dir, whether or not
@@ -93,7 +93,7 @@ func BackupFolder(ctx context.Context, dir string, w io.Writer, opt BackupOption
 		return Manifest{}, fmt.Errorf("store: backup: %w", err)
 	}
 	defer db.Close()
-	return backup(ctx, db, w, opt, time.Now())
+	return backup(ctx, db, dir, w, opt, time.Now())
 }
 
 // dsn is the connection string of the file at path with extra parameters.
@@ -101,10 +101,12 @@ func dsn(path, params string) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(ON)" + params
 }
 
-func backup(ctx context.Context, db *sql.DB, w io.Writer, opt BackupOptions, now time.Time) (Manifest, error) {
-	// The copy is as secret as the database: it goes into a folder only
-	// this account can enter, and is gone when the backup is written.
-	tmp, err := os.MkdirTemp("", "postern-backup-")
+// backup copies the database into a temporary folder inside dir, the data
+// folder: the copy is as secret as the database, and as big, so it goes
+// where only this account may read and where the database itself fits
+// (often not a RAM-backed /tmp). It is gone when the backup is written.
+func backup(ctx context.Context, db *sql.DB, dir string, w io.Writer, opt BackupOptions, now time.Time) (Manifest, error) {
+	tmp, err := os.MkdirTemp(dir, ".postern-backup-")
 	if err != nil {
 		return Manifest{}, fmt.Errorf("store: backup: %w", err)
 	}

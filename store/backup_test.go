@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -151,6 +152,13 @@ func TestRestoreRefusesANewerSchema(t *testing.T) {
 	}
 	if m.SchemaVersion != store.SchemaVersion()+1 {
 		t.Fatalf("manifest schema %d, want %d", m.SchemaVersion, store.SchemaVersion()+1)
+	}
+	// The copy was made inside the data folder and is gone.
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), store.FileName) {
+			t.Errorf("the backup left %s in the data folder", e.Name())
+		}
 	}
 	target := filepath.Join(t.TempDir(), "data")
 	_, err = store.Restore(t.Context(), target, &buf, "")

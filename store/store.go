@@ -22,6 +22,7 @@ type Store struct {
 	db   *sql.DB // writer: one connection
 	read *sql.DB // readers
 	now  func() time.Time
+	path string // the database file
 }
 
 // Open opens (creating if needed) the database in dir and migrates it. The
@@ -54,7 +55,7 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{db: w, read: r, now: time.Now}
+	s := &Store{db: w, read: r, now: time.Now, path: path}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
