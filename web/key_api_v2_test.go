@@ -217,7 +217,7 @@ func TestShareV2(t *testing.T) {
 	if tok.AdminEmail != bravoAdmin || tok.CredentialID != protocol.CredentialID(atB.id) || !bytes.Equal(tok.TapKey, atB.tapPub) {
 		t.Errorf("token %+v, want B's own identity, bound to %s", tok, bravoAdmin)
 	}
-	shares := a.mustAPI(t, "GET", "/api/v1/shares", "", http.StatusOK)["shares"].([]any)
+	shares := a.documentedAPI(t, "GET", "/api/v1/shares", http.StatusOK)["shares"].([]any)
 	if len(shares) != 1 || shares[0].(map[string]any)["status"] != "sent" {
 		t.Fatalf("shares %v, want the one sent", shares)
 	}
@@ -242,7 +242,7 @@ func TestShareV2(t *testing.T) {
 		t.Errorf("imported %+v, want protocol 2, its introduction pending, confirmed by A", c)
 	}
 	wantConflict(b.api("POST", importURL(visitor), importBody(token)), "imported once")
-	if sh := a.mustAPI(t, "GET", "/api/v1/shares", "", http.StatusOK)["shares"].([]any)[0].(map[string]any); sh["status"] != "imported" {
+	if sh := a.documentedAPI(t, "GET", "/api/v1/shares", http.StatusOK)["shares"].([]any)[0].(map[string]any); sh["status"] != "imported" {
 		t.Errorf("A's share after B imported it: %v", sh)
 	}
 
@@ -253,7 +253,9 @@ func TestShareV2(t *testing.T) {
 	}
 	_, second := shareMessage(t, a.shareMails(t)[0])
 	tok2, _ := protocol.DecodeTokenV2(second, a.clock.Now())
-	a.mustAPI(t, "POST", "/api/v1/shares/"+hex.EncodeToString(tok2.ID[:])+"/withdraw", "", http.StatusOK)
+	if sh := a.documentedAPI(t, "POST", "/api/v1/shares/"+hex.EncodeToString(tok2.ID[:])+"/withdraw", http.StatusOK); sh["status"] != "withdrawn" {
+		t.Errorf("the share withdrawn: %v", sh)
+	}
 	wantConflict(b.api("POST", importURL(visitor), importBody(second)), "withdrawn")
 
 	// And a token taken to a third site after B imported it is refused.

@@ -109,7 +109,7 @@ func TestOpenAPIScenario(t *testing.T) {
 		{name: "create an access point", method: "POST", path: "/api/v1/access-points", body: `{"name":"Front door","reader":"sim:front","mode":"touch"}`, wantStatus: 201, save: "ap"},
 		{name: "list access points", method: "GET", path: "/api/v1/access-points", wantStatus: 200},
 		{name: "read the access point", method: "GET", path: "/api/v1/access-points/{ap}", wantStatus: 200},
-		{name: "change the access point", method: "PATCH", path: "/api/v1/access-points/{ap}", body: `{"unlock_seconds":7,"held_open_seconds":45}`, wantStatus: 200},
+		{name: "change the access point", method: "PATCH", path: "/api/v1/access-points/{ap}", body: `{"unlock_seconds":7,"held_open_seconds":45,"unlock_window_seconds":15,"deadline_ms":800}`, wantStatus: 200},
 		{name: "touch with no reader running", method: "POST", path: "/api/v1/access-points/{ap}/touch", wantStatus: 409},
 		{name: "calibrate with no reader running", method: "POST", path: "/api/v1/access-points/{ap}/calibrate", wantStatus: 409},
 		{name: "a door input with no doors", method: "POST", path: "/api/v1/access-points/{ap}/door", body: `{"input":"open"}`, wantStatus: 409},
@@ -133,6 +133,14 @@ func TestOpenAPIScenario(t *testing.T) {
 		{name: "lockdown", method: "POST", path: "/api/v1/site/mode", body: `{"mode":"lockdown"}`, wantStatus: 200},
 		{name: "the site's mode", method: "GET", path: "/api/v1/site/mode", wantStatus: 200},
 		{name: "back to normal", method: "POST", path: "/api/v1/site/mode", body: `{"mode":"normal"}`, wantStatus: 200},
+		{name: "the protocol settings", method: "GET", path: "/api/v1/settings/protocol", wantStatus: 200},
+		{name: "stop letting version 1 keys in", method: "PUT", path: "/api/v1/settings/protocol", body: `{"accept_v1":false}`, wantStatus: 200},
+		{name: "protocol settings without accept_v1", method: "PUT", path: "/api/v1/settings/protocol", body: `{}`, wantStatus: 422},
+		{name: "roll the site key", method: "POST", path: "/api/v1/site/key/roll", body: `{"overlap_days":7}`, wantStatus: 200},
+		{name: "an overlap too long", method: "POST", path: "/api/v1/site/key/roll", body: `{"overlap_days":400}`, wantStatus: 422},
+		{name: "shares sent", method: "GET", path: "/api/v1/shares", wantStatus: 200},
+		{name: "withdraw a share that is not one", method: "POST", path: "/api/v1/shares/00000000000000000000000000000009/withdraw", wantStatus: 404},
+		{name: "withdraw with a bad token", method: "POST", path: "/api/v1/shares/nothex/withdraw", wantStatus: 400},
 		{name: "alarm rules", method: "GET", path: "/api/v1/alarm-rules", wantStatus: 200},
 		{name: "set alarm rules", method: "PUT", path: "/api/v1/alarm-rules", body: `{"rules":[{"kind":"door.forced","recipients":["ann@example.com"]}],"digest_seconds":120}`, wantStatus: 200},
 		{name: "add a webhook", method: "POST", path: "/api/v1/webhooks", body: `{"url":"https://hooks.example.com/postern","kinds":["door.forced"]}`, wantStatus: 201, save: "hook"},
@@ -213,4 +221,33 @@ func validateResponse(t *testing.T, name string, in *openapi3filter.RequestValid
 	if err := openapi3filter.ValidateResponse(t.Context(), out); err != nil {
 		t.Errorf("%s: the answer (%d) does not match the description: %v\n%s", name, w.Code, err, w.Body)
 	}
+}
+
+// documentedAPI is mustAPI that also holds the request and its answer to
+// the description, for answers the scenario cannot make (a share needs a
+// key that sent one).
+func (env *env) documentedAPI(t *testing.T, method, target string, want int) map[string]any {
+	t.Helper()
+	router, err := gorillamux.NewRouter(loadOpenAPI(t, env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(method, target, nil)
+	r.Header.Set("Authorization", "Bearer "+env.token)
+	route, params, err := router.FindRoute(r)
+	if err != nil {
+		t.Fatalf("%s %s is not in the description: %v", method, target, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+	w := env.serve(r)
+	if w.Code != want {
+		t.Fatalf("%s %s: got status %d, want %d\n%s", method, target, w.Code, want, w.Body)
+	}
+	validateResponse(t, method+" "+target, in, w)
+	var m map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+		t.Fatalf("%s %s: body is not a JSON object: %v\n%s", method, target, err, w.Body)
+	}
+	return m
 }
