@@ -40,7 +40,7 @@ func TestBackupDuringAStormAndRestore(t *testing.T) {
 	for _, k := range keys {
 		wg.Go(func() {
 			for !stop.Load() {
-				out, errs, code := postern(t, "", "key", "--state", k.state, "present", "--air", a.air, "--reader", "front", "--rssi", "-50")
+				out, errs, code := postern(t, "", "key", "--state", k.state, "present", "--air", a.air, "--reader", "front", "--rssi", "-50", "--pin-file", s.pin)
 				if code == 0 {
 					granted.Add(1)
 				} else {
