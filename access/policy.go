@@ -1,0 +1,237 @@
+package access
+
+import (
+	"sync"
+	"time"
+)
+
+// Policy is the part of a site's state that decisions read, held in
+// memory: credentials, users, group memberships, permissions, time profiles,
+// access points and the site's time zone. A reader builds a Request from it
+// with no database lookup; whoever owns the data keeps it in step with
+// Apply (the store after each committed change, a remote reader from its
+// copy of the site's policy).
+//
+// A Policy is safe for concurrent use: Apply replaces what an update names
+// under one lock, so a Request sees each update whole or not at all.
+type Policy struct {
+	mu           sync.RWMutex
+	credentials  map[CredentialID]Credential
+	users        map[int64]User
+	groupsOf     map[int64][]int64 // user → groups
+	permissions  map[int64]Permission
+	doors        map[int64]*doorGrants // access point → who may pass
+	profiles     map[int64]*TimeProfile
+	accessPoints map[int64]AccessPoint
+	location     *time.Location
+}
+
+// doorGrants indexes the permissions at one access point by who holds them.
+type doorGrants struct {
+	users  map[int64][]grantRef
+	groups map[int64][]grantRef
+}
+
+type grantRef struct {
+	permissionID int64
+	profileID    int64 // 0: at any time
+}
+
+// PolicyUpdate is a batch of changes to a Policy: rows to put (replacing
+// any with the same key) and keys to drop. A load is one update that puts
+// everything.
+type PolicyUpdate struct {
+	Credentials        []Credential
+	DropCredentials    []CredentialID
+	Users              []User
+	DropUsers          []int64
+	Memberships        map[int64][]int64 // user → every group they are in now
+	Permissions        []Permission
+	DropPermissions    []int64
+	TimeProfiles       []TimeProfile
+	DropTimeProfiles   []int64
+	AccessPoints       []AccessPoint
+	DropAccessPoints   []int64
+	Location           *time.Location // nil: unchanged
+	ReplaceMemberships bool           // Memberships lists every user's groups: forget the rest
+}
+
+// NewPolicy returns an empty policy in loc's time zone (nil: UTC).
+func NewPolicy(loc *time.Location) *Policy {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Policy{
+		credentials:  map[CredentialID]Credential{},
+		users:        map[int64]User{},
+		groupsOf:     map[int64][]int64{},
+		permissions:  map[int64]Permission{},
+		doors:        map[int64]*doorGrants{},
+		profiles:     map[int64]*TimeProfile{},
+		accessPoints: map[int64]AccessPoint{},
+		location:     loc,
+	}
+}
+
+// Apply makes the changes in u. Drops come after puts of the same kind, so
+// an update may name a key in both when it is gone by the end.
+func (p *Policy) Apply(u PolicyUpdate) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range u.Credentials {
+		// Only what a decision reads: the rest (device, dates, issuer)
+		// would cost memory at every credential of a large site.
+		p.credentials[c.ID] = Credential{ID: c.ID, UserID: c.UserID, Kind: c.Kind, Status: c.Status, TapKey: c.TapKey, UVKey: c.UVKey}
+	}
+	for _, id := range u.DropCredentials {
+		delete(p.credentials, id)
+	}
+	for _, usr := range u.Users {
+		p.users[usr.ID] = User{ID: usr.ID, FirstName: usr.FirstName, LastName: usr.LastName, Enabled: usr.Enabled, ValidFrom: usr.ValidFrom, ValidUntil: usr.ValidUntil}
+	}
+	for _, id := range u.DropUsers {
+		delete(p.users, id)
+	}
+	if u.ReplaceMemberships {
+		p.groupsOf = map[int64][]int64{}
+	}
+	for user, groups := range u.Memberships {
+		if len(groups) == 0 {
+			delete(p.groupsOf, user)
+			continue
+		}
+		p.groupsOf[user] = append([]int64(nil), groups...)
+	}
+	for _, perm := range u.Permissions {
+		p.dropPermission(perm.ID)
+		p.permissions[perm.ID] = Permission{ID: perm.ID, UserID: perm.UserID, GroupID: perm.GroupID, AccessPointID: perm.AccessPointID, TimeProfileID: perm.TimeProfileID}
+		d := p.doors[perm.AccessPointID]
+		if d == nil {
+			d = &doorGrants{users: map[int64][]grantRef{}, groups: map[int64][]grantRef{}}
+			p.doors[perm.AccessPointID] = d
+		}
+		ref := grantRef{permissionID: perm.ID, profileID: perm.TimeProfileID}
+		if perm.UserID != 0 {
+			d.users[perm.UserID] = append(d.users[perm.UserID], ref)
+		} else {
+			d.groups[perm.GroupID] = append(d.groups[perm.GroupID], ref)
+		}
+	}
+	for _, id := range u.DropPermissions {
+		p.dropPermission(id)
+	}
+	for _, tp := range u.TimeProfiles {
+		p.profiles[tp.ID] = &tp
+	}
+	for _, id := range u.DropTimeProfiles {
+		delete(p.profiles, id)
+	}
+	for _, ap := range u.AccessPoints {
+		p.accessPoints[ap.ID] = ap
+	}
+	for _, id := range u.DropAccessPoints {
+		delete(p.accessPoints, id)
+	}
+	if u.Location != nil {
+		p.location = u.Location
+	}
+}
+
+// dropPermission forgets a permission and its place in the door index.
+func (p *Policy) dropPermission(id int64) {
+	old, ok := p.permissions[id]
+	if !ok {
+		return
+	}
+	delete(p.permissions, id)
+	d := p.doors[old.AccessPointID]
+	if d == nil {
+		return
+	}
+	index, holder := d.groups, old.GroupID
+	if old.UserID != 0 {
+		index, holder = d.users, old.UserID
+	}
+	refs := index[holder]
+	for i, r := range refs {
+		if r.permissionID == id {
+			refs = append(refs[:i:i], refs[i+1:]...)
+			break
+		}
+	}
+	if len(refs) == 0 {
+		delete(index, holder)
+	} else {
+		index[holder] = refs
+	}
+	if len(d.users) == 0 && len(d.groups) == 0 {
+		delete(p.doors, old.AccessPointID)
+	}
+}
+
+// Request gathers what a decision on credential id at ap needs: the
+// credential (nil when the site does not know it), its user, the grants
+// reaching the user at ap, and the site's time zone. The caller fills in
+// Now and UserVerified.
+func (p *Policy) Request(id CredentialID, ap AccessPoint) Request {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	r := Request{AccessPoint: ap, Location: p.location}
+	c, ok := p.credentials[id]
+	if !ok {
+		return r
+	}
+	r.Credential = &c
+	u, ok := p.users[c.UserID]
+	if !ok {
+		return r
+	}
+	r.User = &u
+	d := p.doors[ap.ID]
+	if d == nil {
+		return r
+	}
+	for _, ref := range d.users[u.ID] {
+		r.Grants = append(r.Grants, p.grant(ref))
+	}
+	for _, g := range p.groupsOf[u.ID] {
+		for _, ref := range d.groups[g] {
+			r.Grants = append(r.Grants, p.grant(ref))
+		}
+	}
+	return r
+}
+
+func (p *Policy) grant(ref grantRef) Grant {
+	g := Grant{PermissionID: ref.permissionID}
+	if ref.profileID != 0 {
+		g.Profile = p.profiles[ref.profileID]
+		if g.Profile == nil {
+			// A schedule this copy does not hold yet opens nothing.
+			g.Profile = &TimeProfile{ID: ref.profileID}
+		}
+	}
+	return g
+}
+
+// AccessPoint returns one access point.
+func (p *Policy) AccessPoint(id int64) (AccessPoint, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	ap, ok := p.accessPoints[id]
+	return ap, ok
+}
+
+// Location returns the site's time zone.
+func (p *Policy) Location() *time.Location {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.location
+}
+
+// Users returns how many users the policy holds.
+func (p *Policy) Users() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.users)
+}

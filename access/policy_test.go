@@ -1,0 +1,79 @@
+package access
+
+import (
+	"testing"
+	"time"
+)
+
+// TestPolicy reads a small site's policy as a door would, after each
+// update: who the credential is, and whether it opens.
+func TestPolicy(t *testing.T) {
+	// Wednesday 2026-03-11 10:00 UTC.
+	now := time.Date(2026, 3, 11, 10, 0, 0, 0, time.UTC)
+	annCred, bobCred := CredentialID{1}, CredentialID{2}
+	front := AccessPoint{ID: 1, Name: "Front", State: StateNormal}
+	back := AccessPoint{ID: 2, Name: "Back", State: StateNormal}
+	mornings := TimeProfile{ID: 7, Name: "mornings", Windows: []Window{{Days: []time.Weekday{1, 2, 3, 4, 5}, Start: 6 * 60, End: 9 * 60}}}
+	site := PolicyUpdate{
+		Credentials:  []Credential{{ID: annCred, UserID: 10, Status: CredentialActive}, {ID: bobCred, UserID: 11, Status: CredentialActive}},
+		Users:        []User{{ID: 10, FirstName: "Ann", Enabled: true}, {ID: 11, FirstName: "Bob", Enabled: true}},
+		Memberships:  map[int64][]int64{11: {100}},
+		Permissions:  []Permission{{ID: 1, UserID: 10, AccessPointID: 1}, {ID: 2, GroupID: 100, AccessPointID: 2, TimeProfileID: 7}},
+		TimeProfiles: []TimeProfile{mornings},
+		AccessPoints: []AccessPoint{front, back},
+	}
+	tests := []struct {
+		name   string
+		update PolicyUpdate // applied after the site's
+		cred   CredentialID
+		ap     AccessPoint
+		want   Reason
+	}{
+		{"Ann's own permission opens the front", PolicyUpdate{}, annCred, front, ReasonGranted},
+		{"Ann has none at the back", PolicyUpdate{}, annCred, back, ReasonNoPermission},
+		{"Bob's group reaches the back, in the mornings only", PolicyUpdate{}, bobCred, back, ReasonOutsideSchedule},
+		{"a credential the site does not know", PolicyUpdate{}, CredentialID{9}, front, ReasonUnknownCredential},
+		{"mornings stretched to noon", PolicyUpdate{TimeProfiles: []TimeProfile{{ID: 7, Windows: []Window{{Days: []time.Weekday{3}, Start: 6 * 60, End: 12 * 60}}}}}, bobCred, back, ReasonGranted},
+		{"the schedule is gone: its permission opens nothing", PolicyUpdate{DropTimeProfiles: []int64{7}}, bobCred, back, ReasonOutsideSchedule},
+		{"Bob leaves the group", PolicyUpdate{Memberships: map[int64][]int64{11: nil}}, bobCred, back, ReasonNoPermission},
+		{"the group's permission moves to the front, at any time", PolicyUpdate{Permissions: []Permission{{ID: 2, GroupID: 100, AccessPointID: 1}}}, bobCred, front, ReasonGranted},
+		{"and is no longer at the back", PolicyUpdate{Permissions: []Permission{{ID: 2, GroupID: 100, AccessPointID: 1}}}, bobCred, back, ReasonNoPermission},
+		{"Ann's permission is dropped", PolicyUpdate{DropPermissions: []int64{1}}, annCred, front, ReasonNoPermission},
+		{"Ann's credential is revoked", PolicyUpdate{Credentials: []Credential{{ID: annCred, UserID: 10, Status: CredentialRevoked}}}, annCred, front, ReasonCredentialNotActive},
+		{"Ann is disabled", PolicyUpdate{Users: []User{{ID: 10, FirstName: "Ann"}}}, annCred, front, ReasonUserDisabled},
+		{"Ann is gone: her credential names no one", PolicyUpdate{DropUsers: []int64{10}}, annCred, front, ReasonUnknownCredential},
+		{"Ann's credential is gone", PolicyUpdate{DropCredentials: []CredentialID{annCred}}, annCred, front, ReasonUnknownCredential},
+		{"memberships replaced whole", PolicyUpdate{ReplaceMemberships: true, Memberships: map[int64][]int64{10: {100}}}, bobCred, back, ReasonNoPermission},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := NewPolicy(time.UTC)
+			p.Apply(site)
+			p.Apply(tt.update)
+			r := p.Request(tt.cred, tt.ap)
+			r.Now = now
+			if got := Decide(r).Reason; got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPolicyIndexForgetsMovedPermissions: a permission edited many times
+// leaves one entry in the door index, and none once dropped.
+func TestPolicyIndexForgetsMovedPermissions(t *testing.T) {
+	p := NewPolicy(nil)
+	for i := range 10 {
+		p.Apply(PolicyUpdate{Permissions: []Permission{{ID: 1, UserID: 10, AccessPointID: int64(i%2 + 1)}}})
+	}
+	if got := len(p.doors); got != 1 {
+		t.Fatalf("%d doors indexed, want 1", got)
+	}
+	if refs := p.doors[2].users[10]; len(refs) != 1 {
+		t.Fatalf("door 2 lists %d grants for user 10, want 1", len(refs))
+	}
+	p.Apply(PolicyUpdate{DropPermissions: []int64{1}})
+	if len(p.doors) != 0 || len(p.permissions) != 0 {
+		t.Fatalf("after the drop: %d doors, %d permissions; want none", len(p.doors), len(p.permissions))
+	}
+}
