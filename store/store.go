@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
+
+	"postern/access"
 )
 
 // FileName is the database file inside the data folder.
@@ -23,6 +27,16 @@ type Store struct {
 	read *sql.DB // readers
 	now  func() time.Time
 	path string // the database file
+
+	changes changeLog // what the writer's transactions change
+	feed    feed      // publishes committed changes
+	policy  atomic.Pointer[access.Policy]
+
+	decisions     chan *pendingDecision // to the decision writer
+	decisionStats decisionStats
+	closing       chan struct{}
+	closeOnce     sync.Once
+	decisionsDone chan struct{}
 }
 
 // Open opens (creating if needed) the database in dir and migrates it. The
@@ -44,18 +58,18 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	// gone from the file once its email is sent or cancelled, not left in
 	// a free page.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
-	w, err := sql.Open("sqlite", dsn)
+	connector, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(4)
-	s := &Store{db: w, read: r, now: time.Now, path: path}
+	s := &Store{now: time.Now, path: path, decisions: make(chan *pendingDecision, maxDecisionBatch), closing: make(chan struct{}), decisionsDone: make(chan struct{})}
+	// The writer's connection reports every row it changes to the change
+	// log; readers change nothing.
+	s.db = sql.OpenDB(hookedConnector{Connector: connector, log: &s.changes})
+	s.db.SetMaxOpenConns(1)
+	s.read = sql.OpenDB(connector)
+	s.read.SetMaxOpenConns(4)
+	go s.writeDecisions()
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -68,6 +82,10 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 // Close closes the database, checkpointing the WAL.
 func (s *Store) Close() error {
+	// Decisions already queued are written first: each was promised a
+	// commit before its key is answered.
+	s.closeOnce.Do(func() { close(s.closing) })
+	<-s.decisionsDone
 	return errors.Join(s.read.Close(), s.db.Close())
 }
 
@@ -105,6 +123,7 @@ func (s *Store) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) er
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: %s: commit: %w", op, err)
 	}
+	s.publish(ctx)
 	return nil
 }
 

@@ -1,0 +1,310 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"postern/access"
+	"postern/store"
+)
+
+// sqlRequest gathers a decision's inputs with SQL lookups, as the reader
+// did before it read the in-memory policy: the oracle the policy must agree
+// with.
+func sqlRequest(t *testing.T, s *store.Store, id access.CredentialID, ap access.AccessPoint) access.Request {
+	t.Helper()
+	ctx := t.Context()
+	r := access.Request{AccessPoint: ap, Location: time.Local}
+	if tz, err := s.Setting(ctx, "time_zone", ""); err == nil && tz != "" {
+		if loc, err := time.LoadLocation(tz); err == nil {
+			r.Location = loc
+		}
+	}
+	c, err := s.CredentialByID(ctx, id)
+	if errors.Is(err, access.ErrNotFound) {
+		return r
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Credential = &c
+	u, err := s.UserByID(ctx, c.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.User = &u
+	if r.Grants, err = s.Grants(ctx, u.ID, ap.ID); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// summary is what of a Request a decision and its event read, in words.
+func summary(r access.Request) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tz %s", r.Location)
+	if c := r.Credential; c != nil {
+		active := c.Status == access.CredentialActive
+		fmt.Fprintf(&b, "; credential %s of user %d, active %v, tap %x, uv %x", c.ID, c.UserID, active, c.TapKey, c.UVKey)
+	}
+	if u := r.User; u != nil {
+		fmt.Fprintf(&b, "; user %q enabled %v from %v until %v", u.Name(), u.Enabled, u.ValidFrom.UTC(), u.ValidUntil.UTC())
+	}
+	var grants []string
+	for _, g := range r.Grants {
+		s := fmt.Sprintf("permission %d", g.PermissionID)
+		if g.Profile != nil {
+			s += fmt.Sprintf(" within %d %v %v", g.Profile.ID, g.Profile.Windows, g.Profile.Holidays)
+		}
+		grants = append(grants, s)
+	}
+	slices.Sort(grants)
+	fmt.Fprintf(&b, "; grants %v", grants)
+	return b.String()
+}
+
+// TestPolicyFollowsEveryWrite makes every kind of change an admin, a key or
+// a reader can make, and after each compares what the in-memory policy
+// gives a decision with what SQL lookups give, for every credential at
+// every access point.
+func TestPolicyFollowsEveryWrite(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	front := createAccessPoint(t, s, "Front", "sim:front")
+	back := createAccessPoint(t, s, "Back", "sim:back")
+	hours := createTimeProfile(t, s, "Office hours")
+	staff := createGroup(t, s, "Staff")
+	night := createGroup(t, s, "Night")
+	ann := createUser(t, s, "Ann", "Lee", "ann@example.com")
+	bob := createUser(t, s, "Bob", "Ray", "bob@example.com")
+	cy := createUser(t, s, "Cy", "Oh", "cy@example.com")
+	setUserGroups(t, s, bob.ID, staff)
+	setUserGroups(t, s, cy.ID, staff, night)
+	createPermission(t, s, access.Permission{UserID: ann.ID, AccessPointID: front.ID})
+	createPermission(t, s, access.Permission{GroupID: staff.ID, AccessPointID: front.ID, TimeProfileID: hours.ID})
+	nightBack := createPermission(t, s, access.Permission{GroupID: night.ID, AccessPointID: back.ID})
+	annCred := assign(t, s, ann.ID, "code-ann")
+	if _, err := register(s, t, "code-ann", 1); err != nil {
+		t.Fatal(err)
+	}
+	bobCred := assign(t, s, bob.ID, "code-bob")
+	if _, err := register(s, t, "code-bob", 3); err != nil {
+		t.Fatal(err)
+	}
+	cyCred := assign(t, s, cy.ID, "code-cy") // invited, never registered
+
+	// Loaded now: everything after this reaches it only through the feed.
+	if _, err := s.LoadPolicy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	creds := []access.CredentialID{annCred.ID, bobCred.ID, cyCred.ID, {0xff}}
+	aps := []access.AccessPoint{front, back}
+
+	var imported access.CredentialID
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"nothing yet", func() error { return nil }},
+		{"revoke Ann's credential", func() error { return s.RevokeCredential(ctx, actor, annCred.ID) }},
+		{"disable Bob", func() error {
+			u := bob
+			u.Enabled = false
+			return s.UpdateUser(ctx, actor, &u)
+		}},
+		{"enable Bob within dates", func() error {
+			u := bob
+			u.ValidFrom, u.ValidUntil = testNow.Add(-time.Hour), testNow.Add(time.Hour)
+			return s.UpdateUser(ctx, actor, &u)
+		}},
+		{"Cy registers", func() error { _, err := register(s, t, "code-cy", 5); return err }},
+		{"Cy leaves the night group", func() error { return s.SetUserGroups(ctx, actor, cy.ID, []int64{staff.ID}) }},
+		{"Cy joins it again", func() error { return s.SetUserGroups(ctx, actor, cy.ID, []int64{staff.ID, night.ID}) }},
+		{"Ann gets a back door permission within hours", func() error {
+			return s.CreatePermission(ctx, actor, &access.Permission{UserID: ann.ID, AccessPointID: back.ID, TimeProfileID: hours.ID})
+		}},
+		{"the night group's permission moves to the front", func() error {
+			p := nightBack
+			p.AccessPointID = front.ID
+			return s.UpdatePermission(ctx, actor, &p)
+		}},
+		{"office hours close at noon", func() error {
+			p := hours
+			p.Windows = []access.Window{{Days: []time.Weekday{1, 2, 3, 4, 5}, Start: 8 * 60, End: 12 * 60}}
+			p.Holidays = []access.Date{date(2026, 3, 11)}
+			return s.UpdateTimeProfile(ctx, actor, &p)
+		}},
+		{"the site moves to Tokyo", func() error { return s.SetSetting(ctx, actor, "time_zone", "Asia/Tokyo") }},
+		{"a refused change changes nothing", func() error {
+			err := s.CreatePermission(ctx, actor, &access.Permission{UserID: ann.ID, AccessPointID: front.ID})
+			if !isConflict(err) {
+				return fmt.Errorf("got %v, want a conflict", err)
+			}
+			return nil
+		}},
+		{"Bob's credential is reissued and a new phone registers", func() error {
+			exp := testNow.Add(time.Hour)
+			if err := s.NewRegistrationCode(ctx, actor, bobCred.ID, "reissued", "code-bob-2", exp, invitation("code-bob-2", exp)); err != nil {
+				return err
+			}
+			_, err := register(s, t, "code-bob-2", 7)
+			return err
+		}},
+		{"a credential from another site is added to Ann", func() error {
+			imported = access.NewCredentialID()
+			creds = append(creds, imported)
+			tap, uv := keysOf(9)
+			return s.ImportCredential(ctx, actor, ann.ID, access.Credential{ID: imported, TapKey: tap, UVKey: uv, Issuer: access.IssuerSite{ID: [16]byte{1}, Name: "Elsewhere"}})
+		}},
+		{"a decision is recorded", func() error {
+			return s.RecordDecision(ctx, &access.Event{Kind: "access.granted", AccessPointID: front.ID}, &imported, testNow)
+		}},
+		{"the front door is locked down", func() error {
+			a := front
+			a.State = access.StateLockdown
+			if err := s.UpdateAccessPoint(ctx, actor, &a); err != nil {
+				return err
+			}
+			aps[0] = a
+			return nil
+		}},
+		{"the staff group is deleted", func() error { return s.DeleteGroup(ctx, actor, staff.ID) }},
+		{"Cy is deleted", func() error { return s.DeleteUser(ctx, actor, cy.ID) }},
+		{"the back door is deleted", func() error { return s.DeleteAccessPoint(ctx, actor, back.ID) }},
+		{"office hours are deleted, no longer used", func() error { return s.DeleteTimeProfile(ctx, actor, hours.ID) }},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		p, err := s.Policy(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range creds {
+			for _, ap := range aps {
+				got, want := summary(p.Request(id, ap)), summary(sqlRequest(t, s, id, ap))
+				if got != want {
+					t.Errorf("after %q, credential %s at %s:\n got %s\nwant %s", st.name, id, ap.Name, got, want)
+				}
+			}
+		}
+		if got, err := s.AccessPointByID(ctx, aps[0].ID); err != nil || got.State != aps[0].State {
+			t.Errorf("after %q: access point %+v, %v; want %+v", st.name, got, err, aps[0])
+		}
+	}
+	if _, err := s.AccessPointByID(ctx, back.ID); !errors.Is(err, access.ErrNotFound) {
+		t.Errorf("deleted access point: got %v, want ErrNotFound", err)
+	}
+}
+
+// TestRevocationDeniesAtOnce: the revoke call returns only once the policy
+// a reader decides from refuses the credential.
+func TestRevocationDeniesAtOnce(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	front := createAccessPoint(t, s, "Front", "sim:front")
+	ann := createUser(t, s, "Ann", "Lee", "ann@example.com")
+	createPermission(t, s, access.Permission{UserID: ann.ID, AccessPointID: front.ID})
+	c := assign(t, s, ann.ID, "code-ann")
+	if _, err := register(s, t, "code-ann", 1); err != nil {
+		t.Fatal(err)
+	}
+	decide := func() access.Decision {
+		r, err := s.PresentationInputs(ctx, c.ID, front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Now = testNow
+		return access.Decide(r)
+	}
+	if d := decide(); !d.Granted {
+		t.Fatalf("before the revocation: got %v, want granted", d.Reason)
+	}
+	if err := s.RevokeCredential(ctx, actor, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d := decide(); d.Granted || d.Reason != access.ReasonCredentialNotActive {
+		t.Fatalf("right after the revocation: got %+v, want denied as not active", d)
+	}
+}
+
+// TestChangeFeed: each write tells subscribers what it changed, by key,
+// before it returns; cascades are named; a refused write and a decision
+// name nothing.
+func TestChangeFeed(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	var got []store.Change
+	cancel := s.Subscribe(func(c store.Change) { got = append(got, c) })
+	defer cancel()
+	front := createAccessPoint(t, s, "Front", "sim:front")
+	staff := createGroup(t, s, "Staff")
+	ann := createUser(t, s, "Ann", "Lee", "ann@example.com")
+	hours := createTimeProfile(t, s, "Hours")
+	got = nil
+
+	var perm access.Permission
+	var cred access.Credential
+	tests := []struct {
+		name string
+		do   func() error
+		want func() store.Change
+	}{
+		{"an access point is edited", func() error {
+			a := front
+			a.Name = "Front door"
+			return s.UpdateAccessPoint(ctx, actor, &a)
+		}, func() store.Change { return store.Change{AccessPoints: []int64{front.ID}} }},
+		{"a user joins a group", func() error { return s.SetUserGroups(ctx, actor, ann.ID, []int64{staff.ID}) },
+			func() store.Change { return store.Change{Members: []int64{ann.ID}} }},
+		{"a permission is made", func() error {
+			perm = access.Permission{GroupID: staff.ID, AccessPointID: front.ID, TimeProfileID: hours.ID}
+			return s.CreatePermission(ctx, actor, &perm)
+		}, func() store.Change { return store.Change{Permissions: []int64{perm.ID}} }},
+		{"a credential is assigned", func() error {
+			exp := testNow.Add(time.Hour)
+			var err error
+			cred, err = s.AssignCredential(ctx, actor, ann.ID, "code", exp, invitation("code", exp))
+			return err
+		}, func() store.Change { return store.Change{Credentials: []access.CredentialID{cred.ID}} }},
+		{"a refused write", func() error {
+			if err := s.CreateGroup(ctx, actor, &access.Group{Name: "Staff"}); !isConflict(err) {
+				return fmt.Errorf("got %v, want a conflict", err)
+			}
+			return nil
+		}, nil},
+		{"a decision", func() error {
+			return s.RecordDecision(ctx, &access.Event{Kind: "access.denied"}, &cred.ID, testNow)
+		}, nil},
+		{"a setting", func() error { return s.SetSetting(ctx, actor, "time_zone", "Europe/Paris") },
+			func() store.Change { return store.Change{Settings: true} }},
+		{"a group is deleted, with its members and permissions", func() error { return s.DeleteGroup(ctx, actor, staff.ID) },
+			func() store.Change {
+				return store.Change{Groups: []int64{staff.ID}, Members: []int64{ann.ID}, Permissions: []int64{perm.ID}}
+			}},
+		{"a user is deleted, with their credentials", func() error { return s.DeleteUser(ctx, actor, ann.ID) },
+			func() store.Change {
+				return store.Change{Users: []int64{ann.ID}, Credentials: []access.CredentialID{cred.ID}}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got = nil
+			if err := tt.do(); err != nil {
+				t.Fatal(err)
+			}
+			var want []store.Change
+			if tt.want != nil {
+				want = []store.Change{tt.want()}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("got %+v, want %+v", got, want)
+			}
+		})
+	}
+}
