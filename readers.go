@@ -54,10 +54,11 @@ func (s readerSite) ours(ap access.AccessPoint) bool {
 // airLn is set, on the simulated air serving it (whose door inputs go to
 // doors); the readers are kept in step with the access points as admins
 // edit them.
-func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios map[string]ble.Radio, airLn net.Listener, doors *ble.Doors, now func() time.Time, log *slog.Logger) *ble.Manager {
+func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios map[string]ble.Radio, airLn net.Listener, doors *ble.Doors, now func() time.Time, log *slog.Logger) *readerSet {
 	st := site.store
+	var air *ble.Air
 	if airLn != nil {
-		air := ble.NewAir(ble.AirOptions{Faults: cfg.faults, IdleLimit: cfg.airIdle, Logger: log})
+		air = ble.NewAir(ble.AirOptions{Faults: cfg.faults, IdleLimit: cfg.airIdle, Logger: log})
 		air.SetDoorInputs(simDoorInputs(site, doors))
 		go air.Serve(airLn)
 		go func() {
@@ -88,10 +89,11 @@ func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios 
 			}
 		},
 	}})
-	// Access points change in the browser; a second's poll of a table of
-	// tens of rows keeps the readers in step without a hook in every handler.
-	// The manager stops the poll, and waits for it, before its readers.
-	mgr.Follow(time.Second, func(ctx context.Context) ([]ble.ReaderConfig, error) {
+	// The store's change feed brings the readers in step with an access
+	// point as the call that changed it returns; the slow poll restarts a
+	// reader whose radio failed. The manager stops both, and waits for
+	// them, before its readers.
+	mgr.Follow(readerRetry, func(ctx context.Context) ([]ble.ReaderConfig, error) {
 		aps, err := site.st.AllAccessPoints(ctx)
 		if err != nil {
 			return nil, err
@@ -118,7 +120,45 @@ func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios 
 		}
 		return cfgs, nil
 	})
-	return mgr
+	unsubscribe := site.st.Subscribe(func(c store.Change) {
+		if len(c.AccessPoints) == 0 {
+			return
+		}
+		mgr.Refresh()
+		if air != nil {
+			waitOnAir(ctx, air, mgr.Running())
+		}
+	})
+	return &readerSet{Manager: mgr, unsubscribe: unsubscribe}
+}
+
+// readerRetry is how often the readers are checked against the access
+// points without a change to prompt it.
+const readerRetry = 5 * time.Second
+
+// readerSet is the running readers, following the store's changes.
+type readerSet struct {
+	*ble.Manager
+	unsubscribe func()
+}
+
+// Close stops following the store, then stops the readers.
+func (r *readerSet) Close() error {
+	r.unsubscribe()
+	return r.Manager.Close()
+}
+
+// waitOnAir waits, briefly, until each reader on the simulated air has
+// joined it: a reader is started on a goroutine of its own, and a key
+// presented as soon as the admin's call returns must find it.
+func waitOnAir(ctx context.Context, air *ble.Air, running []ble.ReaderConfig) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	for _, rc := range running {
+		if b, err := ble.ParseBinding(rc.Binding); err == nil && b.Radio == ble.RadioSim {
+			air.WaitReader(ctx, b.Reader)
+		}
+	}
 }
 
 // radioPlan is what --radio asks for.
@@ -202,7 +242,7 @@ func openRadios(ctx context.Context, cfg serveConfig, log *slog.Logger) (map[str
 // calibrateWith is web's Calibrate on the running readers: what cannot be
 // measured now (no reader, no phone heard, a phone not at the door) is a
 // conflict, told to the installer as it is.
-func calibrateWith(readers *ble.Manager) func(id int64) (web.Calibration, error) {
+func calibrateWith(readers *readerSet) func(id int64) (web.Calibration, error) {
 	return func(id int64) (web.Calibration, error) {
 		r := readers.Reader(id)
 		if r == nil {

@@ -135,6 +135,10 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 	if _, err := st.Site(ctx); err != nil {
 		return err
 	}
+	// Load what readers decide from now, not at the first presentation.
+	if _, err := st.LoadPolicy(ctx); err != nil {
+		return err
+	}
 	events, err := newEventLog(ctx, st, log, metrics.Event)
 	if err != nil {
 		return err
@@ -225,7 +229,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 
 	readers := startReaders(workers, cfg, localSite(st), radios, lns.air, doors, now, log)
 	defer readers.Close()
-	readerMetrics(metrics, readers)
+	readerMetrics(metrics, readers.Manager)
 
 	touch := func(id int64) bool {
 		r := readers.Reader(id)

@@ -16,24 +16,17 @@ import (
 
 var tokenLine = regexp.MustCompile(`(?m)^postern-credential:[A-Za-z0-9_.-]+$`)
 
-// presentUntil presents the key at a reader, retrying while the reader is
-// not up yet (readers start within a second of their access point).
-func presentUntil(t *testing.T, state, pin, air, reader string, extra ...string) (string, string, int) {
+// presentAt presents the key at a reader, which is listening by the
+// time the call that created its access point returned.
+func presentAt(t *testing.T, state, pin, air, reader string, extra ...string) (string, string, int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		out, errs, code := postern(t, "", append([]string{"key", "--state", state, "present", "--air", air, "--reader", reader, "--rssi", "-50", "--pin-file", pin}, extra...)...)
-		if code != 2 || !strings.Contains(errs, "no reader named") || time.Now().After(deadline) {
-			return out, errs, code
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return postern(t, "", append([]string{"key", "--state", state, "present", "--air", air, "--reader", reader, "--rssi", "-50", "--pin-file", pin}, extra...)...)
 }
 
 // presentJSON presents with --json and reads the line it prints.
-func presentJSONUntil(t *testing.T, state, pin, air, reader string) (presentJSON, int) {
+func presentJSONAt(t *testing.T, state, pin, air, reader string) (presentJSON, int) {
 	t.Helper()
-	out, errs, code := presentUntil(t, state, pin, air, reader, "--json")
+	out, errs, code := presentAt(t, state, pin, air, reader, "--json")
 	var j presentJSON
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatalf("present --json printed %q (%s): %v", out, errs, err)
@@ -82,7 +75,7 @@ func TestShareToAnotherSite(t *testing.T) {
 
 	// Before anything was shared the key answers B nothing: it has not
 	// pinned B, and B has nothing to introduce itself with.
-	if _, errs, rc := presentUntil(t, state, pin, b.air, "gate"); rc != 1 || !strings.Contains(errs, "does not know") {
+	if _, errs, rc := presentAt(t, state, pin, b.air, "gate"); rc != 1 || !strings.Contains(errs, "does not know") {
 		t.Fatalf("at B before sharing: exit %d %q, want refused as unknown", rc, errs)
 	}
 
@@ -131,13 +124,13 @@ func TestShareToAnotherSite(t *testing.T) {
 
 	// The first presentation at B: B introduces itself, the key pins it,
 	// and the door opens. The next is expedited.
-	if out, errs, rc := presentUntil(t, state, pin, b.air, "gate"); rc != 0 || !strings.Contains(out, "Access granted") {
+	if out, errs, rc := presentAt(t, state, pin, b.air, "gate"); rc != 0 || !strings.Contains(out, "Access granted") {
 		t.Fatalf("at B: exit %d %q %q\n%s", rc, out, errs, b.output())
 	}
-	if j, rc := presentJSONUntil(t, state, pin, b.air, "gate"); rc != 0 || j.Protocol != "v2 expedited" || j.RoundTrips != 1 {
+	if j, rc := presentJSONAt(t, state, pin, b.air, "gate"); rc != 0 || j.Protocol != "v2 expedited" || j.RoundTrips != 1 {
 		t.Errorf("at B again: exit %d %+v, want granted, expedited, in one round trip", rc, j)
 	}
-	if out, errs, rc := presentUntil(t, state, pin, a.air, "front"); rc != 0 || !strings.Contains(out, "Access granted") {
+	if out, errs, rc := presentAt(t, state, pin, a.air, "front"); rc != 0 || !strings.Contains(out, "Access granted") {
 		t.Fatalf("at A: exit %d %q %q", rc, out, errs)
 	}
 	out, _, _ := postern(t, "", "key", "--state", state, "status")
@@ -169,18 +162,18 @@ func TestShareToAnotherSite(t *testing.T) {
 	// The key offers the ticket of the site it used last: A's, which B
 	// does not know, so this presentation at B is in full and leaves B's
 	// ticket with the key.
-	if j, rc := presentJSONUntil(t, state, pin, b.air, "gate"); rc != 0 || j.Protocol != "v2" {
+	if j, rc := presentJSONAt(t, state, pin, b.air, "gate"); rc != 0 || j.Protocol != "v2" {
 		t.Errorf("at B after A: exit %d %+v, want granted in full", rc, j)
 	}
 	// Revoking at B is B's business alone: B refuses on both paths, A
 	// still opens.
 	api(t, b.url, tokB, "POST", "/api/v1/credentials/"+imported.ID+"/revoke", nil, nil)
 	for _, path := range []string{"v2 expedited", "v2"} {
-		if j, rc := presentJSONUntil(t, state, pin, b.air, "gate"); rc != 1 || j.Result != "denied" || j.Protocol != path {
+		if j, rc := presentJSONAt(t, state, pin, b.air, "gate"); rc != 1 || j.Result != "denied" || j.Protocol != path {
 			t.Errorf("at B after revoking there: exit %d %+v, want denied on the %s path", rc, j, path)
 		}
 	}
-	if out, _, rc := presentUntil(t, state, pin, a.air, "front"); rc != 0 {
+	if out, _, rc := presentAt(t, state, pin, a.air, "front"); rc != 0 {
 		t.Errorf("at A after revoking at B: exit %d %q, want still granted", rc, out)
 	}
 }

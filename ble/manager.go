@@ -78,6 +78,10 @@ type Manager struct {
 	followCtx  context.Context
 	stopFollow context.CancelFunc
 	following  sync.WaitGroup
+	// refreshing makes Follow's polls and Refresh take turns; configs is
+	// what Follow was given.
+	refreshing sync.Mutex
+	configs    func(context.Context) ([]ReaderConfig, error)
 
 	mu      sync.Mutex
 	readers map[int64]*managedReader
@@ -119,13 +123,17 @@ func NewManager(opts ManagerOptions) *Manager {
 	}
 }
 
-// Follow syncs the readers to what configs returns, once before it returns
-// and then every interval until Close. An error from configs is logged and
-// leaves the readers as they are; so are the configs Sync cannot run.
-// configs gets a context that Close ends. Call Follow at most once, before
-// Close.
+// Follow syncs the readers to what configs returns, once before it
+// returns, whenever Refresh is called, and every interval until Close: the
+// poll restarts readers whose radio failed. An error from configs is logged
+// and leaves the readers as they are; so are the configs Sync cannot run.
+// configs gets a context that Close ends, and is never called twice at
+// once. Call Follow at most once, before Close.
 func (m *Manager) Follow(every time.Duration, configs func(context.Context) ([]ReaderConfig, error)) {
-	m.refresh(configs)
+	m.refreshing.Lock()
+	m.configs = configs
+	m.refreshing.Unlock()
+	m.Refresh()
 	m.following.Go(func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -134,19 +142,23 @@ func (m *Manager) Follow(every time.Duration, configs func(context.Context) ([]R
 			case <-m.followCtx.Done():
 				return
 			case <-t.C:
-				m.refresh(configs)
+				m.Refresh()
 			}
 		}
 	})
 }
 
-// refresh is one poll of Follow. Once Close has begun it polls nothing and
-// changes nothing: a tick may be ready at the same time as Close.
-func (m *Manager) refresh(configs func(context.Context) ([]ReaderConfig, error)) {
-	if m.followCtx.Err() != nil {
+// Refresh syncs the readers to Follow's configs now, without waiting for
+// the next poll: call it when an access point has changed. When it returns,
+// the reader of a new access point has started and a removed one's has
+// stopped. Before Follow, or once Close has begun, it does nothing.
+func (m *Manager) Refresh() {
+	m.refreshing.Lock()
+	defer m.refreshing.Unlock()
+	if m.configs == nil || m.followCtx.Err() != nil {
 		return
 	}
-	cfgs, err := configs(m.followCtx)
+	cfgs, err := m.configs(m.followCtx)
 	if m.followCtx.Err() != nil {
 		return
 	}
@@ -275,11 +287,13 @@ func (m *Manager) Running() []ReaderConfig {
 	return out
 }
 
-// Close stops following (and waits for a poll in flight), then stops every
-// reader and waits for their exchanges to end.
+// Close stops following (and waits for a poll or Refresh in flight), then
+// stops every reader and waits for their exchanges to end.
 func (m *Manager) Close() error {
 	m.stopFollow()
 	m.following.Wait()
+	m.refreshing.Lock() // a Refresh in flight finishes; later ones do nothing
+	m.refreshing.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true

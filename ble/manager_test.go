@@ -219,3 +219,39 @@ func TestManagerReaderState(t *testing.T) {
 		})
 	}
 }
+
+// TestManagerRefreshFollowsAtOnce: Refresh brings the readers in line with
+// the access points before it returns, without waiting for Follow's poll.
+func TestManagerRefreshFollowsAtOnce(t *testing.T) {
+	sim := newFakeRadio()
+	m := NewManager(ManagerOptions{Radios: map[string]Radio{RadioSim: sim}, Exchanger: echoExchanger})
+	t.Cleanup(func() { m.Close() })
+	var aps []ReaderConfig // changed only between Refresh calls
+	m.Follow(time.Hour, func(context.Context) ([]ReaderConfig, error) { return aps, nil })
+	running := func() []int64 {
+		var ids []int64
+		for _, rc := range m.Running() {
+			ids = append(ids, rc.ID)
+		}
+		return ids
+	}
+
+	aps = []ReaderConfig{{ID: 1, Name: "Front", Binding: "sim:front"}}
+	m.Refresh()
+	if got := running(); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("after adding the front door: running %v, want [1]", got)
+	}
+	aps = []ReaderConfig{{ID: 1, Name: "Front", Binding: "sim:front", Mode: access.ModeTouch}, {ID: 2, Name: "Back", Binding: "sim:back"}}
+	m.Refresh()
+	if got := running(); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("after adding the back door: running %v, want [1 2]", got)
+	}
+	if mode := m.Reader(1).Config().Mode; mode != access.ModeTouch {
+		t.Errorf("front door's mode %q, want touch", mode)
+	}
+	aps = aps[1:]
+	m.Refresh()
+	if got := running(); !slices.Equal(got, []int64{2}) {
+		t.Fatalf("after removing the front door: running %v, want [2]", got)
+	}
+}

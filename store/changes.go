@@ -226,6 +226,7 @@ func (s *Store) publish(ctx context.Context) {
 	if c.Empty() {
 		return
 	}
+	s.published.Add(1) // before the policy is read: see LoadPolicy
 	s.applyToPolicy(context.WithoutCancel(ctx), c)
 	for _, fn := range s.feed.subs {
 		fn(c)

@@ -19,24 +19,38 @@ func (s *Store) Policy(ctx context.Context) (*access.Policy, error) {
 	if p := s.policy.Load(); p != nil {
 		return p, nil
 	}
+	s.loadMu.Lock()
+	p := s.policy.Load()
+	s.loadMu.Unlock()
+	if p != nil {
+		return p, nil // another caller loaded it meanwhile
+	}
 	return s.LoadPolicy(ctx)
 }
 
 // LoadPolicy reads the policy afresh from the database and makes it the
 // one decisions read. Serve calls it at start-up, so the first presentation
 // does not pay for the load.
+//
+// It does not wait for the change feed, whose subscribers may be waiting
+// for a presentation that is loading the policy. Instead it reads again if
+// any change was published while it read: a change committed before its
+// read began is in what it read, and one published after it installed the
+// policy is applied to it.
 func (s *Store) LoadPolicy(ctx context.Context) (*access.Policy, error) {
-	s.feed.mu.Lock()
-	defer s.feed.mu.Unlock()
-	// Everything committed so far is in what is read below; a write
-	// committed meanwhile is published after this, and read again then.
-	s.changes.take()
-	p, err := s.readPolicy(ctx)
-	if err != nil {
-		return nil, err
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	for {
+		gen := s.published.Load()
+		p, err := s.readPolicy(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.policy.Store(p)
+		if s.published.Load() == gen {
+			return p, nil
+		}
 	}
-	s.policy.Store(p)
-	return p, nil
 }
 
 // readPolicy reads every table a decision depends on, in one read

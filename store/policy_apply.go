@@ -109,6 +109,9 @@ func (s *Store) ApplyPolicy(ctx context.Context, epoch string, seq uint64, recs 
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("store: apply policy: commit: %w", err)
 	}
+	// A remote reader's readers follow its copy's access points by the
+	// change feed, as the appliance's follow its own.
+	s.publish(ctx)
 	return true, nil
 }
 

@@ -31,6 +31,10 @@ type Store struct {
 	changes changeLog // what the writer's transactions change
 	feed    feed      // publishes committed changes
 	policy  atomic.Pointer[access.Policy]
+	// published counts publications, so a load can tell one happened
+	// while it read; loadMu makes loads take turns.
+	published atomic.Uint64
+	loadMu    sync.Mutex
 
 	decisions     chan *pendingDecision // to the decision writer
 	decisionStats decisionStats
