@@ -292,7 +292,9 @@ func (m *Manager) Running() []ReaderConfig {
 func (m *Manager) Close() error {
 	m.stopFollow()
 	m.following.Wait()
-	m.refreshing.Lock() // a Refresh in flight finishes; later ones do nothing
+	// A Refresh in flight finishes first; later ones find nothing to do.
+	m.refreshing.Lock()
+	m.configs = nil
 	m.refreshing.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
