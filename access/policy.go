@@ -1,6 +1,8 @@
 package access
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,6 +21,7 @@ type Policy struct {
 	credentials  map[CredentialID]Credential
 	users        map[int64]User
 	groupsOf     map[int64][]int64 // user → groups
+	groupSizes   map[int64]int     // group → members
 	permissions  map[int64]Permission
 	doors        map[int64]*doorGrants // access point → who may pass
 	profiles     map[int64]*TimeProfile
@@ -65,6 +68,7 @@ func NewPolicy(loc *time.Location) *Policy {
 		credentials:  map[CredentialID]Credential{},
 		users:        map[int64]User{},
 		groupsOf:     map[int64][]int64{},
+		groupSizes:   map[int64]int{},
 		permissions:  map[int64]Permission{},
 		doors:        map[int64]*doorGrants{},
 		profiles:     map[int64]*TimeProfile{},
@@ -93,9 +97,17 @@ func (p *Policy) Apply(u PolicyUpdate) {
 		delete(p.users, id)
 	}
 	if u.ReplaceMemberships {
-		p.groupsOf = map[int64][]int64{}
+		p.groupsOf, p.groupSizes = map[int64][]int64{}, map[int64]int{}
 	}
 	for user, groups := range u.Memberships {
+		for _, g := range p.groupsOf[user] {
+			if p.groupSizes[g]--; p.groupSizes[g] <= 0 {
+				delete(p.groupSizes, g)
+			}
+		}
+		for _, g := range groups {
+			p.groupSizes[g]++
+		}
 		if len(groups) == 0 {
 			delete(p.groupsOf, user)
 			continue
@@ -234,4 +246,46 @@ func (p *Policy) Users() int {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return len(p.users)
+}
+
+// GroupSize returns how many users are in a group.
+func (p *Policy) GroupSize(id int64) int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.groupSizes[id]
+}
+
+// AccessPoints returns every access point, sorted by name as SQLite's
+// NOCASE collation sorts (ASCII letters folded), then by id.
+func (p *Policy) AccessPoints() []AccessPoint {
+	p.mu.RLock()
+	out := make([]AccessPoint, 0, len(p.accessPoints))
+	for _, ap := range p.accessPoints {
+		out = append(out, ap)
+	}
+	p.mu.RUnlock()
+	slices.SortFunc(out, func(a, b AccessPoint) int {
+		if c := compareNoCase(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// compareNoCase compares as SQLite's NOCASE does: byte by byte, with A-Z
+// read as a-z.
+func compareNoCase(a, b string) int {
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if c := cmp.Compare(lower(a[i]), lower(b[i])); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(a), len(b))
 }

@@ -77,3 +77,19 @@ func TestPolicyIndexForgetsMovedPermissions(t *testing.T) {
 		t.Fatalf("after the drop: %d doors, %d permissions; want none", len(p.doors), len(p.permissions))
 	}
 }
+
+// TestPolicyGroupSizes: the member counts follow memberships as they change.
+func TestPolicyGroupSizes(t *testing.T) {
+	p := NewPolicy(nil)
+	p.Apply(PolicyUpdate{Memberships: map[int64][]int64{1: {10, 20}, 2: {10}, 3: {20}}})
+	p.Apply(PolicyUpdate{Memberships: map[int64][]int64{1: {20}, 3: nil}})
+	for _, tt := range []struct{ group, want int64 }{{10, 1}, {20, 1}, {30, 0}} {
+		if got := p.GroupSize(tt.group); int64(got) != tt.want {
+			t.Errorf("group %d: got %d members, want %d", tt.group, got, tt.want)
+		}
+	}
+	p.Apply(PolicyUpdate{ReplaceMemberships: true, Memberships: map[int64][]int64{5: {30}}})
+	if p.GroupSize(10) != 0 || p.GroupSize(30) != 1 {
+		t.Errorf("after a replace: %d in 10, %d in 30; want 0 and 1", p.GroupSize(10), p.GroupSize(30))
+	}
+}

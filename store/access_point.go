@@ -177,9 +177,13 @@ func (s *Store) AccessPoints(ctx context.Context, o ListOptions) (Page[access.Ac
 	return paginate(aps, limit, func(a access.AccessPoint) nameCursor { return nameCursor{A: a.Name, ID: a.ID} }), nil
 }
 
-// AllAccessPoints returns every access point; the reader manager uses it to
-// bind readers, and a site has tens of them, not thousands.
+// AllAccessPoints returns every access point, sorted by name; the reader
+// manager uses it to bind readers. Once the policy is loaded it answers
+// from there.
 func (s *Store) AllAccessPoints(ctx context.Context) ([]access.AccessPoint, error) {
+	if p := s.policy.Load(); p != nil {
+		return p.AccessPoints(), nil
+	}
 	var all []access.AccessPoint
 	o := ListOptions{Limit: MaxLimit}
 	for {

@@ -3,9 +3,12 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"postern/access"
@@ -141,23 +144,106 @@ func (s *Store) LastEventID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// LastDecisions returns the newest access decision at each access point.
-func (s *Store) LastDecisions(ctx context.Context) (map[int64]access.Event, error) {
-	aps, err := s.AllAccessPoints(ctx)
+// LastDecisions returns the newest access event at each of the access
+// points ids.
+//
+// The dashboard asks for it on every load, and a site may have a thousand
+// doors: the store keeps the id of each door's newest access event, folds
+// in the events written since it last looked (an id range, since the log
+// is append-only, whoever wrote them) and reads only the events asked for.
+func (s *Store) LastDecisions(ctx context.Context, ids []int64) (map[int64]access.Event, error) {
+	newest, err := s.lastDecisions.refresh(ctx, s.read)
 	if err != nil {
 		return nil, err
 	}
-	out := map[int64]access.Event{}
-	for _, ap := range aps {
-		evs, _, err := s.Events(ctx, access.EventFilter{AccessPointID: ap.ID, Kind: "access.", Limit: 1})
-		if err != nil {
-			return nil, err
-		}
-		if len(evs) == 1 {
-			out[ap.ID] = evs[0]
+	var want []int64
+	for _, id := range ids {
+		if e, ok := newest[id]; ok {
+			want = append(want, e)
 		}
 	}
+	out := map[int64]access.Event{}
+	if len(want) == 0 {
+		return out, nil
+	}
+	events, err := queryAll(ctx, s.read, "list last decisions", scanEvent, eventSelect+` WHERE id IN `+inJSON, jsonIDs(want))
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		out[e.AccessPointID] = e
+	}
 	return out, nil
+}
+
+// LastDecisionIDs returns, for every access point with one, the id of its
+// newest access event; a larger id is a more recent decision.
+func (s *Store) LastDecisionIDs(ctx context.Context) (map[int64]int64, error) {
+	newest, err := s.lastDecisions.refresh(ctx, s.read)
+	if err != nil {
+		return nil, err
+	}
+	return newest, nil
+}
+
+// lastDecisions is the id of the newest access event at each access point,
+// as of event upTo.
+type lastDecisions struct {
+	mu     sync.Mutex
+	upTo   int64
+	newest map[int64]int64 // access point → event id; nil until first read
+}
+
+// refresh folds in the access events written since the last call and
+// returns a copy of the map.
+func (l *lastDecisions) refresh(ctx context.Context, db *sql.DB) (map[int64]int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// The newest event first, then what came before it: events are
+	// appended in id order by one writer, so nothing can fall between.
+	var upTo int64
+	if err := db.QueryRowContext(ctx, `SELECT ifnull(max(id), 0) FROM events`).Scan(&upTo); err != nil {
+		return nil, fmt.Errorf("store: list last decisions: %w", err)
+	}
+	var rows *sql.Rows
+	var err error
+	if l.newest == nil {
+		// Each door's newest access event: a walk down its index that
+		// stops at the first.
+		rows, err = db.QueryContext(ctx, `SELECT a.id, (SELECT e.id FROM events e WHERE e.access_point_id = a.id AND e.family = 'access.' AND e.id <= ? ORDER BY e.id DESC LIMIT 1)
+			FROM access_points a`, upTo)
+	} else {
+		rows, err = db.QueryContext(ctx, `SELECT access_point_id, id FROM events WHERE id > ? AND id <= ? AND family = 'access.' AND access_point_id IS NOT NULL ORDER BY id`, l.upTo, upTo)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: list last decisions: %w", err)
+	}
+	newest := l.newest
+	if newest == nil {
+		newest = map[int64]int64{}
+	}
+	if err := scanPairs(rows, newest); err != nil {
+		return nil, fmt.Errorf("store: list last decisions: %w", err)
+	}
+	l.newest, l.upTo = newest, upTo
+	return maps.Clone(newest), nil
+}
+
+// scanPairs reads (access point, event id) rows into m, later rows winning;
+// a NULL event id is no decision yet.
+func scanPairs(rows *sql.Rows, m map[int64]int64) error {
+	defer rows.Close()
+	for rows.Next() {
+		var ap int64
+		var id sql.NullInt64
+		if err := rows.Scan(&ap, &id); err != nil {
+			return err
+		}
+		if id.Valid {
+			m[ap] = id.Int64
+		}
+	}
+	return rows.Err()
 }
 
 const eventSelect = `SELECT id, at, kind, reason, actor, ifnull(user_id, 0), ifnull(access_point_id, 0), credential_id, rssi, latency_us, detail, ifnull(uid, ''), protocol,

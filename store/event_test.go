@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -169,5 +170,54 @@ func TestEventNames(t *testing.T) {
 				t.Errorf("got %q at %q, want %q at %q", u, a, tt.wantUser, tt.wantAP)
 			}
 		})
+	}
+}
+
+// TestLastDecisions: each door's newest access event, followed as events
+// are written by any path after the first read, and never an admin change.
+func TestLastDecisions(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	front := createAccessPoint(t, s, "Front", "sim:front")
+	back := createAccessPoint(t, s, "Back", "sim:back")
+	side := createAccessPoint(t, s, "Side", "sim:side")
+	ids := []int64{front.ID, back.ID, side.ID}
+	appendAt := func(ap int64, kind string) int64 {
+		t.Helper()
+		e := access.Event{Kind: kind, AccessPointID: ap}
+		if err := s.AppendEvent(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+	check := func(when string, want map[int64]int64) {
+		t.Helper()
+		got, err := s.LastDecisions(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotIDs := map[int64]int64{}
+		for ap, e := range got {
+			gotIDs[ap] = e.ID
+		}
+		if fmt.Sprint(gotIDs) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v", when, gotIDs, want)
+		}
+	}
+	f1 := appendAt(front.ID, "access.granted")
+	appendAt(back.ID, "access_point.updated") // an admin change, not a decision
+	check("first read", map[int64]int64{front.ID: f1})
+
+	b1 := appendAt(back.ID, "access.rejected")
+	e := access.Event{Kind: "access.denied", AccessPointID: front.ID}
+	if err := s.RecordDecision(ctx, &e, nil, testNow); err != nil {
+		t.Fatal(err)
+	}
+	appendAt(front.ID, "access_point.updated")
+	check("after more events", map[int64]int64{front.ID: e.ID, back.ID: b1})
+
+	got, err := s.LastDecisions(ctx, []int64{back.ID})
+	if err != nil || len(got) != 1 || got[back.ID].Kind != "access.rejected" || got[back.ID].AccessPointName != "Back" {
+		t.Errorf("one door asked for: got %+v, %v; want back's rejection, with the door's name", got, err)
 	}
 }

@@ -193,6 +193,25 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 				}
 			}
 		}
+		members := map[int64]int{}
+		for _, u := range []access.User{ann, bob, cy} {
+			gs, err := s.UserGroups(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range gs {
+				members[g.ID]++
+			}
+		}
+		groups, err := s.Groups(ctx, store.ListOptions{Limit: store.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range groups.Items {
+			if g.Members != members[g.ID] {
+				t.Errorf("after %q: group %s has %d members, want %d", st.name, g.Name, g.Members, members[g.ID])
+			}
+		}
 		if got, err := s.AccessPointByID(ctx, aps[0].ID); err != nil || got.State != aps[0].State {
 			t.Errorf("after %q: access point %+v, %v; want %+v", st.name, got, err, aps[0])
 		}
@@ -306,5 +325,32 @@ func TestChangeFeed(t *testing.T) {
 				t.Errorf("got %+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+// TestAllAccessPointsFromThePolicy: the loaded policy lists access points in
+// the order SQL does.
+func TestAllAccessPointsFromThePolicy(t *testing.T) {
+	s := openStore(t)
+	for i, name := range []string{"back", "Annex", "annex 2", "Äußere Tür", "_store", "Zone 9", "zone 10", "B"} {
+		createAccessPoint(t, s, name, fmt.Sprintf("sim:door%d", i))
+	}
+	names := func() string {
+		aps, err := s.AllAccessPoints(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, ap := range aps {
+			out = append(out, ap.Name)
+		}
+		return strings.Join(out, ", ")
+	}
+	fromSQL := names()
+	if _, err := s.LoadPolicy(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); got != fromSQL {
+		t.Errorf("from the policy: %s\nfrom SQL:        %s", got, fromSQL)
 	}
 }

@@ -36,6 +36,8 @@ type Store struct {
 	published atomic.Uint64
 	loadMu    sync.Mutex
 
+	lastDecisions lastDecisions // for the dashboard
+
 	decisions     chan *pendingDecision // to the decision writer
 	decisionStats decisionStats
 	closing       chan struct{}

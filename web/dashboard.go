@@ -1,7 +1,9 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,9 +20,10 @@ type Readers interface {
 // dashboardView is the dashboard: counts, a tile per access point and the
 // newest events.
 type dashboardView struct {
-	Users  int
-	Tiles  []accessPointTile
-	Events []access.Event
+	Users            int
+	AccessPointCount int
+	Tiles            []accessPointTile // the access points shown
+	Events           []access.Event
 	// All shows every event; the dashboard shows door events unless asked.
 	All       bool
 	Loc       *time.Location
@@ -48,6 +51,11 @@ func showAll(c echo.Context) bool {
 	return c.QueryParam("show") == "all"
 }
 
+// dashboardDoors bounds the access points the dashboard shows, the most
+// recently used first: at a site with a thousand doors the page stays a
+// page's work, and the access points page lists them all.
+const dashboardDoors = 24
+
 func (h *handler) dashboard(c echo.Context) error {
 	ctx := c.Request().Context()
 	users, err := h.store.CountUsers(ctx)
@@ -58,7 +66,18 @@ func (h *handler) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := dashboardView{Users: users, All: showAll(c), Loc: h.location(ctx), PlainHTTP: h.tls.PlainOnNetwork && !h.secure(c)}
+	recent, err := h.store.LastDecisionIDs(ctx)
+	if err != nil {
+		return err
+	}
+	v := dashboardView{Users: users, AccessPointCount: len(aps), All: showAll(c), Loc: h.location(ctx), PlainHTTP: h.tls.PlainOnNetwork && !h.secure(c)}
+	// Stable: doors never used keep their order by name.
+	slices.SortStableFunc(aps, func(a, b access.AccessPoint) int { return cmp.Compare(recent[b.ID], recent[a.ID]) })
+	aps = aps[:min(len(aps), dashboardDoors)]
+	ids := make([]int64, len(aps))
+	for i, ap := range aps {
+		ids[i] = ap.ID
+	}
 	f := access.EventFilter{Limit: 20, Kinds: doorFamilies}
 	if v.All {
 		f.Kinds = nil
@@ -66,7 +85,7 @@ func (h *handler) dashboard(c echo.Context) error {
 	if v.Events, _, err = h.store.Events(ctx, f); err != nil {
 		return err
 	}
-	last, err := h.store.LastDecisions(ctx)
+	last, err := h.store.LastDecisions(ctx, ids)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -78,10 +79,11 @@ func TestDashboardTiles(t *testing.T) {
 	byTestID(doc, "ap-card").Each(func(_ int, s *goquery.Selection) {
 		got = append(got, words(s))
 	})
+	// The most recently used door first.
 	want := []string{
+		"Gate Locked down Reader: no radio Refused: answered too late at 2026-03-11 10:00:00",
 		"Back Locked Unlock now Reader: stopped Granted Ann Lee at 2026-03-11 10:00:00",
 		"Front Held open Unlock now Reader: listening Denied: outside schedule Ann Lee at 2026-03-11 10:00:00",
-		"Gate Locked down Reader: no radio Refused: answered too late at 2026-03-11 10:00:00",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("tiles:\ngot  %q\nwant %q", got, want)
@@ -194,4 +196,42 @@ func words(s *goquery.Selection) string {
 	}
 	walk(s)
 	return strings.Join(strings.Fields(strings.Join(texts, " ")), " ")
+}
+
+// TestDashboardBoundsItsDoors: at a site with more doors than the dashboard
+// shows, it shows the most recently used ones first, each with its last
+// result, and links to them all.
+func TestDashboardBoundsItsDoors(t *testing.T) {
+	t.Parallel()
+	env := newLoggedInEnv(t)
+	var ids []int64
+	for i := range 30 {
+		ids = append(ids, env.create(t, "access-points", fmt.Sprintf(`{"name":"Door %02d","reader":"sim:door%d"}`, i, i)))
+	}
+	// Door 20 was used before door 07, which was used last.
+	for _, ap := range []int64{ids[20], ids[7]} {
+		if err := env.s.AppendEvent(t.Context(), &access.Event{Kind: "access.granted", AccessPointID: ap}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := env.get("/")
+	doc := parse(t, w.Body.String())
+	cards := byTestID(doc, "ap-card")
+	if cards.Length() != 24 {
+		t.Fatalf("%d access points shown, want 24", cards.Length())
+	}
+	var first []string
+	cards.Slice(0, 3).Each(func(_ int, s *goquery.Selection) { first = append(first, s.Find("a").First().Text()) })
+	if got, want := strings.Join(first, ", "), "Door 07, Door 20, Door 00"; got != want {
+		t.Errorf("first doors shown: %s; want %s (the most recently used, then by name)", got, want)
+	}
+	if got := byTestID(doc, "ap-last-"+itoa(ids[7])).Find(`[data-testid="last-result"]`).Text(); got != "Granted" {
+		t.Errorf("door 07's last result %q, want Granted", got)
+	}
+	if got := byTestID(doc, "all-access-points").Text(); got != "All 30 access points" {
+		t.Errorf("link to the rest %q, want All 30 access points", got)
+	}
+	if got := byTestID(doc, "access-point-count").Text(); got != "30" {
+		t.Errorf("access point count %q, want 30", got)
+	}
 }

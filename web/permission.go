@@ -49,7 +49,7 @@ func (h *handler) permissionChoices(c echo.Context, v permissionFormView) (permi
 	if err != nil {
 		return v, err
 	}
-	aps, err := h.store.AccessPoints(ctx, all)
+	aps, err := h.store.AllAccessPoints(ctx)
 	if err != nil {
 		return v, err
 	}
@@ -57,7 +57,7 @@ func (h *handler) permissionChoices(c echo.Context, v permissionFormView) (permi
 	if err != nil {
 		return v, err
 	}
-	v.Groups, v.AccessPoints, v.TimeProfiles = groups.Items, aps.Items, tps.Items
+	v.Groups, v.AccessPoints, v.TimeProfiles = groups.Items, aps, tps.Items
 	if v.ReturnTo == "" {
 		switch {
 		case v.Permission.UserID != 0:

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +75,9 @@ type Config struct {
 	// BackupFlags is the backup schedule serve's flags set; when it is
 	// on, it is the schedule and the page shows it instead of its own.
 	BackupFlags store.BackupSchedule
+	// PageSlots is how many admin pages and API calls are worked on at
+	// once; 0: half the CPUs (see pageSlots).
+	PageSlots int
 }
 
 // TLSStatus says how the appliance serves its pages.
@@ -116,6 +120,9 @@ type handler struct {
 
 	refusals *refusalLog
 	codes    *codeShelf // new registration codes waiting for their one view
+
+	// pageSlots bounds the admin pages and API calls worked on at once.
+	pageSlots chan struct{}
 }
 
 // New returns the HTTP handler for the whole appliance.
@@ -157,6 +164,11 @@ func New(cfg Config) *echo.Echo {
 		wg.Go(func() { h.refusals.run(cfg.Stopping) })
 	}
 	h.codes = newCodeShelf(h.now)
+	slots := cfg.PageSlots
+	if slots <= 0 {
+		slots = pageSlots()
+	}
+	h.pageSlots = make(chan struct{}, slots)
 	if h.mailer == nil {
 		h.mailer, _ = mail.NewMailer(MailOutbox(h.store), h.store, mail.MailerConfig{Log: h.log})
 	}
@@ -181,7 +193,7 @@ func New(cfg Config) *echo.Echo {
 	pages.POST("/login", h.loginSave, h.checkOrigin)
 	pages.GET("/key/register", h.keyRegisterPage)
 
-	admin := pages.Group("", h.requireSession, h.checkCSRF, h.withEmergency)
+	admin := pages.Group("", h.requireSession, h.checkCSRF, h.withEmergency, h.boundPages)
 	admin.POST("/logout", h.logout)
 	admin.GET("/", h.dashboard)
 	h.userRoutes(admin)
@@ -201,7 +213,7 @@ func New(cfg Config) *echo.Echo {
 	h.shareRoutes(admin)
 
 	h.openAPIRoutes(e)
-	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken)
+	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken, h.boundPages)
 	h.apiRoutes(api)
 	h.apiCredentialRoutes(api)
 
@@ -220,6 +232,31 @@ func (h *handler) healthz(c echo.Context) error {
 		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
 	}
 	return c.String(http.StatusOK, "ok\n")
+}
+
+// pageSlots is how many admin pages and API calls are worked on at once:
+// half the CPUs, at least one. The doors' decisions run on the same
+// machine, and admins browsing a large site must not take all of it from
+// them; a page waits its turn instead, which an admin barely notices.
+func pageSlots() int {
+	return max(1, runtime.GOMAXPROCS(0)/2)
+}
+
+// boundPages runs a request in one of the page slots, waiting for one to
+// free up. The live event stream holds no slot: it waits, mostly.
+func (h *handler) boundPages(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Path() == "/events/stream" {
+			return next(c)
+		}
+		select {
+		case h.pageSlots <- struct{}{}:
+		case <-c.Request().Context().Done():
+			return c.Request().Context().Err()
+		}
+		defer func() { <-h.pageSlots }()
+		return next(c)
+	}
 }
 
 // render writes a templ component with a status.
