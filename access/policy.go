@@ -9,7 +9,8 @@ import (
 
 // Policy is the part of a site's state that decisions read, held in
 // memory: credentials, users, group memberships, permissions, time profiles,
-// access points and the site's time zone. A reader builds a Request from it
+// access points and the site's time zone. It keeps of each credential and
+// user only what a decision and its event read (see credEntry). A reader builds a Request from it
 // with no database lookup; whoever owns the data keeps it in step with
 // Apply (the store after each committed change, a remote reader from its
 // copy of the site's policy).
@@ -18,14 +19,16 @@ import (
 // under one lock, so a Request sees each update whole or not at all.
 type Policy struct {
 	mu           sync.RWMutex
-	credentials  map[CredentialID]Credential
-	users        map[int64]User
-	groupsOf     map[int64][]int64 // user → groups
-	groupSizes   map[int64]int     // group → members
+	credentials  map[CredentialID]credEntry
+	oddKeys      map[CredentialID][2][]byte // keys of a length credEntry cannot hold
+	users        map[int64]userEntry
+	groupsOf     map[int64]groupList // user → groups
+	groupSizes   map[int64]int       // group → members
 	permissions  map[int64]Permission
 	doors        map[int64]*doorGrants // access point → who may pass
 	profiles     map[int64]*TimeProfile
 	accessPoints map[int64]AccessPoint
+	byName       []AccessPoint // accessPoints sorted, built on demand
 	location     *time.Location
 }
 
@@ -65,9 +68,10 @@ func NewPolicy(loc *time.Location) *Policy {
 		loc = time.UTC
 	}
 	return &Policy{
-		credentials:  map[CredentialID]Credential{},
-		users:        map[int64]User{},
-		groupsOf:     map[int64][]int64{},
+		credentials:  map[CredentialID]credEntry{},
+		oddKeys:      map[CredentialID][2][]byte{},
+		users:        map[int64]userEntry{},
+		groupsOf:     map[int64]groupList{},
 		groupSizes:   map[int64]int{},
 		permissions:  map[int64]Permission{},
 		doors:        map[int64]*doorGrants{},
@@ -82,29 +86,36 @@ func NewPolicy(loc *time.Location) *Policy {
 func (p *Policy) Apply(u PolicyUpdate) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Only what a decision reads is kept: the rest (device, dates,
+	// issuer, email) would cost memory at every credential and user of a
+	// large site.
 	for _, c := range u.Credentials {
-		// Only what a decision reads: the rest (device, dates, issuer)
-		// would cost memory at every credential of a large site.
-		p.credentials[c.ID] = Credential{ID: c.ID, UserID: c.UserID, Kind: c.Kind, Status: c.Status, TapKey: c.TapKey, UVKey: c.UVKey}
+		e, odd := newCredEntry(c)
+		p.credentials[c.ID] = e
+		delete(p.oddKeys, c.ID)
+		if odd {
+			p.oddKeys[c.ID] = [2][]byte{c.TapKey, c.UVKey}
+		}
 	}
 	for _, id := range u.DropCredentials {
 		delete(p.credentials, id)
+		delete(p.oddKeys, id)
 	}
 	for _, usr := range u.Users {
-		p.users[usr.ID] = User{ID: usr.ID, FirstName: usr.FirstName, LastName: usr.LastName, Enabled: usr.Enabled, ValidFrom: usr.ValidFrom, ValidUntil: usr.ValidUntil}
+		p.users[usr.ID] = newUserEntry(usr)
 	}
 	for _, id := range u.DropUsers {
 		delete(p.users, id)
 	}
 	if u.ReplaceMemberships {
-		p.groupsOf, p.groupSizes = map[int64][]int64{}, map[int64]int{}
+		p.groupsOf, p.groupSizes = map[int64]groupList{}, map[int64]int{}
 	}
 	for user, groups := range u.Memberships {
-		for _, g := range p.groupsOf[user] {
+		p.groupsOf[user].each(func(g int64) {
 			if p.groupSizes[g]--; p.groupSizes[g] <= 0 {
 				delete(p.groupSizes, g)
 			}
-		}
+		})
 		for _, g := range groups {
 			p.groupSizes[g]++
 		}
@@ -112,7 +123,7 @@ func (p *Policy) Apply(u PolicyUpdate) {
 			delete(p.groupsOf, user)
 			continue
 		}
-		p.groupsOf[user] = append([]int64(nil), groups...)
+		p.groupsOf[user] = newGroupList(groups)
 	}
 	for _, perm := range u.Permissions {
 		p.dropPermission(perm.ID)
@@ -143,6 +154,9 @@ func (p *Policy) Apply(u PolicyUpdate) {
 	}
 	for _, id := range u.DropAccessPoints {
 		delete(p.accessPoints, id)
+	}
+	if len(u.AccessPoints) > 0 || len(u.DropAccessPoints) > 0 {
+		p.byName = nil
 	}
 	if u.Location != nil {
 		p.location = u.Location
@@ -189,15 +203,17 @@ func (p *Policy) Request(id CredentialID, ap AccessPoint) Request {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	r := Request{AccessPoint: ap, Location: p.location}
-	c, ok := p.credentials[id]
+	ce, ok := p.credentials[id]
 	if !ok {
 		return r
 	}
+	c := ce.credential(id, p.oddKeys[id])
 	r.Credential = &c
-	u, ok := p.users[c.UserID]
+	ue, ok := p.users[c.UserID]
 	if !ok {
 		return r
 	}
+	u := ue.user(c.UserID)
 	r.User = &u
 	d := p.doors[ap.ID]
 	if d == nil {
@@ -206,11 +222,11 @@ func (p *Policy) Request(id CredentialID, ap AccessPoint) Request {
 	for _, ref := range d.users[u.ID] {
 		r.Grants = append(r.Grants, p.grant(ref))
 	}
-	for _, g := range p.groupsOf[u.ID] {
+	p.groupsOf[u.ID].each(func(g int64) {
 		for _, ref := range d.groups[g] {
 			r.Grants = append(r.Grants, p.grant(ref))
 		}
-	}
+	})
 	return r
 }
 
@@ -256,21 +272,30 @@ func (p *Policy) GroupSize(id int64) int {
 }
 
 // AccessPoints returns every access point, sorted by name as SQLite's
-// NOCASE collation sorts (ASCII letters folded), then by id.
+// NOCASE collation sorts (ASCII letters folded), then by id. The order is
+// kept until an access point changes.
 func (p *Policy) AccessPoints() []AccessPoint {
 	p.mu.RLock()
-	out := make([]AccessPoint, 0, len(p.accessPoints))
-	for _, ap := range p.accessPoints {
-		out = append(out, ap)
-	}
+	sorted := p.byName
 	p.mu.RUnlock()
-	slices.SortFunc(out, func(a, b AccessPoint) int {
-		if c := compareNoCase(a.Name, b.Name); c != 0 {
-			return c
+	if sorted == nil {
+		p.mu.Lock()
+		if p.byName == nil {
+			p.byName = make([]AccessPoint, 0, len(p.accessPoints))
+			for _, ap := range p.accessPoints {
+				p.byName = append(p.byName, ap)
+			}
+			slices.SortFunc(p.byName, func(a, b AccessPoint) int {
+				if c := compareNoCase(a.Name, b.Name); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.ID, b.ID)
+			})
 		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	return out
+		sorted = p.byName
+		p.mu.Unlock()
+	}
+	return slices.Clone(sorted)
 }
 
 // compareNoCase compares as SQLite's NOCASE does: byte by byte, with A-Z

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"bytes"
 	"testing"
 	"time"
 )
@@ -91,5 +92,44 @@ func TestPolicyGroupSizes(t *testing.T) {
 	p.Apply(PolicyUpdate{ReplaceMemberships: true, Memberships: map[int64][]int64{5: {30}}})
 	if p.GroupSize(10) != 0 || p.GroupSize(30) != 1 {
 		t.Errorf("after a replace: %d in 10, %d in 30; want 0 and 1", p.GroupSize(10), p.GroupSize(30))
+	}
+}
+
+// TestPolicyKeepsWhatDecisionsRead: a credential and a user come back from
+// the compact forms the policy keeps them in as they went in, keys of any
+// length and every status included.
+func TestPolicyKeepsWhatDecisionsRead(t *testing.T) {
+	key := func(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
+	from := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	tests := []struct {
+		name string
+		cred Credential
+		user User
+	}{
+		{"active, with both keys", Credential{Status: CredentialActive, TapKey: key(65, 1), UVKey: key(65, 2)}, User{FirstName: "Ann", LastName: "Lee", Enabled: true}},
+		{"invited, no keys yet", Credential{Status: CredentialInvited}, User{FirstName: "Bo"}},
+		{"revoked", Credential{Status: CredentialRevoked, TapKey: key(65, 3)}, User{LastName: "Ray", ValidFrom: from, ValidUntil: from.Add(time.Hour)}},
+		{"expired", Credential{Status: CredentialExpired}, User{FirstName: "Émile", LastName: "Zola"}},
+		{"keys of another length", Credential{Status: CredentialActive, TapKey: key(33, 4), UVKey: key(65, 5)}, User{FirstName: "Cy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := NewPolicy(nil)
+			tt.cred.ID, tt.cred.UserID, tt.user.ID = CredentialID{7}, 9, 9
+			p.Apply(PolicyUpdate{Credentials: []Credential{tt.cred}, Users: []User{tt.user}})
+			r := p.Request(tt.cred.ID, AccessPoint{ID: 1})
+			if r.Credential == nil || r.User == nil {
+				t.Fatalf("got %+v, want the credential and its user", r)
+			}
+			c := *r.Credential
+			if c.ID != tt.cred.ID || c.UserID != 9 || c.Status != tt.cred.Status || !bytes.Equal(c.TapKey, tt.cred.TapKey) || !bytes.Equal(c.UVKey, tt.cred.UVKey) {
+				t.Errorf("credential: got %+v, want %+v", c, tt.cred)
+			}
+			u := *r.User
+			if u.ID != 9 || u.FirstName != tt.user.FirstName || u.LastName != tt.user.LastName || u.Enabled != tt.user.Enabled ||
+				!u.ValidFrom.Equal(tt.user.ValidFrom) || !u.ValidUntil.Equal(tt.user.ValidUntil) || u.ValidFrom.IsZero() != tt.user.ValidFrom.IsZero() {
+				t.Errorf("user: got %+v, want %+v", u, tt.user)
+			}
+		})
 	}
 }

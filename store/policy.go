@@ -69,7 +69,7 @@ func (s *Store) readPolicy(ctx context.Context) (*access.Policy, error) {
 	if u.TimeProfiles, err = queryAll(ctx, tx, "load policy: time profiles", scanTimeProfile, `SELECT id, name, windows, holidays FROM time_profiles`); err != nil {
 		return nil, err
 	}
-	if u.Users, err = queryAll(ctx, tx, "load policy: users", scanUser, `SELECT `+userColumns+` FROM users`); err != nil {
+	if u.Users, err = queryAll(ctx, tx, "load policy: users", scanPolicyUser, policyUserSelect); err != nil {
 		return nil, err
 	}
 	if u.Credentials, err = queryAll(ctx, tx, "load policy: credentials", scanPolicyCredential, policyCredentialSelect); err != nil {
@@ -123,7 +123,7 @@ func (s *Store) policyUpdate(ctx context.Context, c Change) (access.PolicyUpdate
 		u.DropTimeProfiles = gone(c.TimeProfiles, u.TimeProfiles, func(p access.TimeProfile) int64 { return p.ID })
 	}
 	if len(c.Users) > 0 {
-		if u.Users, err = queryAll(ctx, tx, "update policy: users", scanUser, `SELECT `+userColumns+` FROM users WHERE id IN `+inJSON, jsonIDs(c.Users)); err != nil {
+		if u.Users, err = queryAll(ctx, tx, "update policy: users", scanPolicyUser, policyUserSelect+` WHERE id IN `+inJSON, jsonIDs(c.Users)); err != nil {
 			return u, err
 		}
 		u.DropUsers = gone(c.Users, u.Users, func(u access.User) int64 { return u.ID })
@@ -204,6 +204,17 @@ func scanPolicyCredential(sc scanner) (access.Credential, error) {
 	err := sc.Scan(&id, &c.UserID, &c.Kind, &c.Status, &c.TapKey, &c.UVKey)
 	copy(c.ID[:], id)
 	return c, err
+}
+
+// policyUserSelect reads a user as decisions and their events see them.
+const policyUserSelect = `SELECT id, first_name, last_name, enabled, valid_from, valid_until FROM users`
+
+func scanPolicyUser(sc scanner) (access.User, error) {
+	var u access.User
+	var from, until sql.NullInt64
+	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Enabled, &from, &until)
+	u.ValidFrom, u.ValidUntil = fromMS(from), fromMS(until)
+	return u, err
 }
 
 const policyPermissionSelect = `SELECT id, ifnull(user_id, 0), ifnull(group_id, 0), access_point_id, ifnull(time_profile_id, 0) FROM permissions`
