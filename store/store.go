@@ -43,6 +43,8 @@ type Store struct {
 	closing       chan struct{}
 	closeOnce     sync.Once
 	decisionsDone chan struct{}
+	// checkpointsDone is closed when the background checkpoints stop.
+	checkpointsDone chan struct{}
 }
 
 // Open opens (creating if needed) the database in dir and migrates it. The
@@ -60,8 +62,9 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 func DataSourceName(path string) string {
 	// secure_delete zeroes deleted content, so an invitation's code is
 	// gone from the file once its email is sent or cancelled, not left in
-	// a free page.
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
+	// a free page. The write-ahead log is folded back in the background
+	// (see checkpoints), not by whichever commit takes it past a size.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 }
 
 // OpenFile opens the database at path and migrates it. The file and its
@@ -74,7 +77,8 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{now: time.Now, path: path, decisions: make(chan *pendingDecision, maxDecisionBatch), closing: make(chan struct{}), decisionsDone: make(chan struct{})}
+	s := &Store{now: time.Now, path: path, decisions: make(chan *pendingDecision, maxDecisionBatch), closing: make(chan struct{}),
+		decisionsDone: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	// The writer's connection reports every row it changes to the change
 	// log; readers change nothing.
 	s.db = sql.OpenDB(hookedConnector{Connector: connector, log: &s.changes})
@@ -82,6 +86,7 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	s.read = sql.OpenDB(connector)
 	s.read.SetMaxOpenConns(4)
 	go s.writeDecisions()
+	go s.checkpoints()
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -98,6 +103,7 @@ func (s *Store) Close() error {
 	// commit before its key is answered.
 	s.closeOnce.Do(func() { close(s.closing) })
 	<-s.decisionsDone
+	<-s.checkpointsDone
 	return errors.Join(s.read.Close(), s.db.Close())
 }
 
