@@ -48,7 +48,7 @@ var benchPages = []struct{ name, url string }{
 	{"users search htmx", "/users?q=first1"},
 	{"access points", "/access-points"},
 	{"events", "/events"},
-	{"events denied at a door", "/events?access_point=7&result=denied"},
+	{"events denied at a door", "/events?access_point=11&result=denied"},
 	{"api users page", "/api/v1/users?limit=50"},
 }
 

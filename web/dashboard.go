@@ -71,12 +71,18 @@ func (h *handler) dashboard(c echo.Context) error {
 		return err
 	}
 	v := dashboardView{Users: users, AccessPointCount: len(aps), All: showAll(c), Loc: h.location(ctx), PlainHTTP: h.tls.PlainOnNetwork && !h.secure(c)}
-	// Stable: doors never used keep their order by name.
-	slices.SortStableFunc(aps, func(a, b access.AccessPoint) int { return cmp.Compare(recent[b.ID], recent[a.ID]) })
-	aps = aps[:min(len(aps), dashboardDoors)]
-	ids := make([]int64, len(aps))
-	for i, ap := range aps {
-		ids[i] = ap.ID
+	// The most recently used first, then the others in their order by
+	// name; positions are sorted, not the access points themselves.
+	order := make([]int, len(aps))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(recent[aps[b].ID], recent[aps[a].ID]) })
+	var shown []access.AccessPoint
+	var ids []int64
+	for _, i := range order[:min(len(order), dashboardDoors)] {
+		shown = append(shown, aps[i])
+		ids = append(ids, aps[i].ID)
 	}
 	f := access.EventFilter{Limit: 20, Kinds: doorFamilies}
 	if v.All {
@@ -97,7 +103,7 @@ func (h *handler) dashboard(c echo.Context) error {
 	for i := range doors {
 		byAP[doors[i].AP.ID] = &doors[i]
 	}
-	for _, ap := range aps {
+	for _, ap := range shown {
 		t := accessPointTile{AP: ap, Door: byAP[ap.ID], Last: last[ap.ID]}
 		if h.readers != nil {
 			t.Reader = h.readers.ReaderState(ap)

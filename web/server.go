@@ -236,14 +236,17 @@ func (h *handler) healthz(c echo.Context) error {
 
 // pageSlots is how many admin pages and API calls are worked on at once:
 // half the CPUs, at least one. The doors' decisions run on the same
-// machine, and admins browsing a large site must not take all of it from
-// them; a page waits its turn instead, which an admin barely notices.
+// machine, and admins browsing a large site must not take it from them; a
+// page waits its turn instead, which an admin barely notices.
 func pageSlots() int {
 	return max(1, runtime.GOMAXPROCS(0)/2)
 }
 
 // boundPages runs a request in one of the page slots, waiting for one to
-// free up. The live event stream holds no slot: it waits, mostly.
+// free up. After a request the slot rests as long as the request took, so
+// however many admins click however fast, their pages get at most half of
+// the slots' time and the doors the rest. The live event stream holds no
+// slot: it waits, mostly.
 func (h *handler) boundPages(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Path() == "/events/stream" {
@@ -254,7 +257,8 @@ func (h *handler) boundPages(next echo.HandlerFunc) echo.HandlerFunc {
 		case <-c.Request().Context().Done():
 			return c.Request().Context().Err()
 		}
-		defer func() { <-h.pageSlots }()
+		start := time.Now()
+		defer func() { time.AfterFunc(time.Since(start), func() { <-h.pageSlots }) }()
 		return next(c)
 	}
 }
