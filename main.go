@@ -57,6 +57,8 @@ func run(args []string, std stdio) int {
 		cmd = backupCmd
 	case "restore":
 		cmd = restoreCmd
+	case "bench":
+		cmd = bench
 	case "version", "--version", "-v":
 		cmd = printVersion
 	case "help", "-h", "--help":
@@ -146,6 +148,8 @@ Usage:
                                              restore a backup into an empty data folder
   postern service print [--binary P] [--data D]  print a hardened systemd unit
   postern door --reader NAME open|close|exit a simulated door contact or exit button on the simulated air
+  postern bench [--keys N --readers M --duration D --browse B]
+                                             load test on a made-up site: decisions per second and latency
   postern version
 
 Run "postern COMMAND -h" for a command's flags.

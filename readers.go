@@ -129,7 +129,11 @@ func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios 
 			waitOnAir(ctx, air, mgr.Running())
 		}
 	})
-	return &readerSet{Manager: mgr, unsubscribe: unsubscribe}
+	rs := &readerSet{Manager: mgr, unsubscribe: unsubscribe}
+	if airLn != nil {
+		rs.airAddr = airLn.Addr().String()
+	}
+	return rs
 }
 
 // readerRetry is how often the readers are checked against the access
@@ -140,6 +144,7 @@ const readerRetry = 5 * time.Second
 type readerSet struct {
 	*ble.Manager
 	unsubscribe func()
+	airAddr     string // where the simulated air listens; "" without one
 }
 
 // Close stops following the store, then stops the readers.

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"postern/access/protocol"
+	"postern/store/storetest"
+)
+
+// BenchmarkDecisionsUnderAdminLoad: on the large site, two keys present one
+// after the other at two readers over the simulated air, as people walk up,
+// for b.N decisions with no admin about and b.N while four admin clients
+// browse the heaviest pages (dashboard, a user's page, permissions), in
+// alternating rounds so both see the machine alike. It reports the p50
+// and p99 of each, at the key (joining the air to the answer, the durable
+// write included) and as logged (challenge to decision), x-idle (the p99
+// under load over the p99 idle, at the key) and the pages' p95 under load.
+func BenchmarkDecisionsUnderAdminLoad(b *testing.B) {
+	ctx := b.Context()
+	st, _ := storetest.Open(b, storetest.Large)
+	rig, err := newBenchRig(ctx, st, benchConfig{keys: 2, readers: 2, deadline: protocol.DefaultDeadline})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(rig.close)
+	var idle, busy benchResult
+	var pages []time.Duration
+	add := func(to *benchResult, r benchResult) {
+		if r.failed > 0 {
+			b.Fatalf("%d presentations failed: %v", r.failed, r.firstFailure)
+		}
+		to.atKey = append(to.atKey, r.atKey...)
+		to.logged = append(to.logged, r.logged...)
+	}
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(b.N-done, 100)
+		r, err := rig.run(ctx, benchRun{keys: 2, decisions: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		add(&idle, r)
+		if r, err = rig.run(ctx, benchRun{keys: 2, browse: 4, decisions: n}); err != nil {
+			b.Fatal(err)
+		}
+		add(&busy, r)
+		for _, ds := range r.pages {
+			pages = append(pages, ds...)
+		}
+		done += n
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	metric := func(name string, d time.Duration) { b.ReportMetric(ms(d), strings.ReplaceAll(name, " ", "-")) }
+	metric("idle p50-ms", percentile(idle.atKey, 0.50))
+	metric("idle p99-ms", percentile(idle.atKey, 0.99))
+	metric("browsed p50-ms", percentile(busy.atKey, 0.50))
+	metric("browsed p99-ms", percentile(busy.atKey, 0.99))
+	metric("idle logged-p99-ms", percentile(idle.logged, 0.99))
+	metric("browsed logged-p99-ms", percentile(busy.logged, 0.99))
+	metric("pages p95-ms", percentile(pages, 0.95))
+	b.ReportMetric(float64(percentile(busy.atKey, 0.99))/float64(percentile(idle.atKey, 0.99)), "x-idle")
+}
+
+// TestBenchCommand runs `postern bench` briefly: keys are granted at the
+// readers over the simulated air while an admin browses, and it says so.
+func TestBenchCommand(t *testing.T) {
+	out, errs, code := postern(t, "", "bench", "--keys", "3", "--readers", "2", "--duration", "1s", "--browse", "1", "--users", "50", "--events", "100")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	m := regexp.MustCompile(`decisions:  (\d+) in [0-9.]+s = [0-9.]+/s \((\d+) granted, (\d+) denied\), (\d+) failed`).FindStringSubmatch(out)
+	if m == nil || m[1] == "0" || m[1] != m[2] || m[3] != "0" || m[4] != "0" {
+		t.Fatalf("want every decision granted and none failed:\n%s%s", out, errs)
+	}
+	for _, want := range []string{"at the key: p50 ", "logged:     p50 ", "pages:      ", "dashboard p95"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}
