@@ -100,6 +100,7 @@ type floor struct {
 	readerID protocol.ReaderID
 	tap      *ecdsa.PrivateKey
 	cred     protocol.CredentialID
+	user, ap int64   // the event names them, as a decision's does
 	db       *sql.DB // a connection of its own, synchronous=FULL
 	crypto   time.Duration
 	append   time.Duration
@@ -119,7 +120,7 @@ func newFloor(b *testing.B, env benchSite) *floor {
 	}
 	h := env.holders[0]
 	return &floor{b: b, siteKey: env.site.Key, siteID: protocol.SiteID(env.site.ID), readerID: ReaderID(env.site.ID, env.ap.Reader),
-		tap: h.keys.Tap, cred: protocol.CredentialID(h.cred.ID), db: db}
+		tap: h.keys.Tap, cred: protocol.CredentialID(h.cred.ID), user: h.user.ID, ap: env.ap.ID, db: db}
 }
 
 // measure runs the floor once: the reader's signature on a challenge, the
@@ -151,7 +152,7 @@ func (f *floor) measure() {
 	}
 	t3 := time.Now()
 	if _, err := f.db.ExecContext(b.Context(), `INSERT INTO events (at, kind, reason, actor, user_id, access_point_id, credential_id, rssi, latency_us, detail)
-		VALUES (?, 'access.granted', 'granted', 'reader:floor', NULL, NULL, ?, -50, 1000, 'floor')`, t3.UnixMilli(), fmt.Sprintf("%x", f.cred)); err != nil {
+		VALUES (?, 'access.granted', 'granted', 'reader:floor', ?, ?, ?, -50, 1000, 'Bench Holder')`, t3.UnixMilli(), f.user, f.ap, fmt.Sprintf("%x", f.cred)); err != nil {
 		b.Fatal(err)
 	}
 	t4 := time.Now()
