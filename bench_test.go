@@ -13,11 +13,13 @@ import (
 // BenchmarkDecisionsUnderAdminLoad: on the large site, two keys present one
 // after the other at two readers over the simulated air, as people walk up,
 // for b.N decisions with no admin about and b.N while four admin clients
-// browse the heaviest pages (dashboard, a user's page, permissions), in
-// alternating rounds so both see the machine alike. It reports the p50
-// and p99 of each, at the key (joining the air to the answer, the durable
-// write included) and as logged (challenge to decision), x-idle (the p99
-// under load over the p99 idle, at the key) and the pages' p95 under load.
+// browse the heaviest pages (dashboard, a user's page, permissions) as fast
+// as they are answered, in alternating rounds so both see the machine
+// alike. It reports the p50 and p99 of the decision latency the readers
+// log (challenge to decision), x-idle (that p99 under load over the p99
+// idle), the same at the key (joining the air to the answer: the reader's
+// RSSI window of three adverts and the durable write included), and the
+// pages' p95 under load.
 func BenchmarkDecisionsUnderAdminLoad(b *testing.B) {
 	ctx := b.Context()
 	st, _ := storetest.Open(b, storetest.Large)
@@ -54,14 +56,16 @@ func BenchmarkDecisionsUnderAdminLoad(b *testing.B) {
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	metric := func(name string, d time.Duration) { b.ReportMetric(ms(d), strings.ReplaceAll(name, " ", "-")) }
-	metric("idle p50-ms", percentile(idle.atKey, 0.50))
-	metric("idle p99-ms", percentile(idle.atKey, 0.99))
-	metric("browsed p50-ms", percentile(busy.atKey, 0.50))
-	metric("browsed p99-ms", percentile(busy.atKey, 0.99))
-	metric("idle logged-p99-ms", percentile(idle.logged, 0.99))
-	metric("browsed logged-p99-ms", percentile(busy.logged, 0.99))
+	metric("idle p50-ms", percentile(idle.logged, 0.50))
+	metric("idle p99-ms", percentile(idle.logged, 0.99))
+	metric("browsed p50-ms", percentile(busy.logged, 0.50))
+	metric("browsed p99-ms", percentile(busy.logged, 0.99))
+	b.ReportMetric(float64(percentile(busy.logged, 0.99))/float64(percentile(idle.logged, 0.99)), "x-idle")
+	metric("idle at-key-p50-ms", percentile(idle.atKey, 0.50))
+	metric("idle at-key-p99-ms", percentile(idle.atKey, 0.99))
+	metric("browsed at-key-p50-ms", percentile(busy.atKey, 0.50))
+	metric("browsed at-key-p99-ms", percentile(busy.atKey, 0.99))
 	metric("pages p95-ms", percentile(pages, 0.95))
-	b.ReportMetric(float64(percentile(busy.atKey, 0.99))/float64(percentile(idle.atKey, 0.99)), "x-idle")
 }
 
 // TestBenchCommand runs `postern bench` briefly: keys are granted at the

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -121,8 +120,10 @@ type handler struct {
 	refusals *refusalLog
 	codes    *codeShelf // new registration codes waiting for their one view
 
-	// pageSlots bounds the admin pages and API calls worked on at once.
-	pageSlots chan struct{}
+	// pageSlots bounds the admin pages and API calls worked on at once,
+	// pageBudget the share of time they take.
+	pageSlots  chan struct{}
+	pageBudget *pageBudget
 }
 
 // New returns the HTTP handler for the whole appliance.
@@ -169,6 +170,7 @@ func New(cfg Config) *echo.Echo {
 		slots = pageSlots()
 	}
 	h.pageSlots = make(chan struct{}, slots)
+	h.pageBudget = newPageBudget(slots, time.Now) // real time, whatever clock tests give h
 	if h.mailer == nil {
 		h.mailer, _ = mail.NewMailer(MailOutbox(h.store), h.store, mail.MailerConfig{Log: h.log})
 	}
@@ -232,35 +234,6 @@ func (h *handler) healthz(c echo.Context) error {
 		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
 	}
 	return c.String(http.StatusOK, "ok\n")
-}
-
-// pageSlots is how many admin pages and API calls are worked on at once:
-// half the CPUs, at least one. The doors' decisions run on the same
-// machine, and admins browsing a large site must not take it from them; a
-// page waits its turn instead, which an admin barely notices.
-func pageSlots() int {
-	return max(1, runtime.GOMAXPROCS(0)/2)
-}
-
-// boundPages runs a request in one of the page slots, waiting for one to
-// free up. After a request the slot rests as long as the request took, so
-// however many admins click however fast, their pages get at most half of
-// the slots' time and the doors the rest. The live event stream holds no
-// slot: it waits, mostly.
-func (h *handler) boundPages(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if c.Path() == "/events/stream" {
-			return next(c)
-		}
-		select {
-		case h.pageSlots <- struct{}{}:
-		case <-c.Request().Context().Done():
-			return c.Request().Context().Err()
-		}
-		start := time.Now()
-		defer func() { time.AfterFunc(time.Since(start), func() { <-h.pageSlots }) }()
-		return next(c)
-	}
 }
 
 // render writes a templ component with a status.
