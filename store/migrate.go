@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 )
 
@@ -385,15 +386,24 @@ var migrations = []string{
 // SchemaVersion is the version a migrated database has.
 func SchemaVersion() int { return len(migrations) }
 
-// SchemaID names the schema exactly: its version and a digest of every
-// migration, so a cache keyed by it (the benchmarks' seeded databases) is
-// never shared between builds whose migrations differ at one version.
+// SchemaID names the schema exactly: its version and SchemaHash, so a
+// cache keyed by it (the benchmarks' seeded databases) is never shared
+// between builds whose migrations differ at one version.
 func SchemaID() string {
+	return fmt.Sprintf("%d-%s", len(migrations), SchemaHash())
+}
+
+// SchemaHash names the schema by the text of every migration, so two
+// builds whose schemas differ at the same version get different names
+// (a file cached by version alone would be read by the wrong one).
+func SchemaHash() string {
 	h := sha256.New()
 	for _, m := range migrations {
-		h.Write([]byte(m))
+		// The length first: no two lists of migrations hash alike by
+		// moving text from one migration into the next.
+		fmt.Fprintf(h, "%d:%s", len(m), m)
 	}
-	return fmt.Sprintf("%d-%x", len(migrations), h.Sum(nil)[:4])
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -624,3 +624,30 @@ func TestEventsAreAppendOnly(t *testing.T) {
 		t.Errorf("got %+v, want the one original event", evs)
 	}
 }
+
+// TestSchemaHashTellsSchemasApart: a benchmark's cached site is named by
+// SchemaHash, so two schemas with as many migrations must not share it.
+func TestSchemaHashTellsSchemasApart(t *testing.T) {
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	hash := func(m ...string) string {
+		migrations = m
+		return SchemaHash()
+	}
+	base := hash("CREATE TABLE a (x);", "CREATE TABLE b (y);")
+	for _, tc := range []struct {
+		name string
+		m    []string
+	}{
+		{"another migration at the same count", []string{"CREATE TABLE a (x);", "CREATE TABLE c (y);"}},
+		{"text moved between migrations", []string{"CREATE TABLE a (x);CREATE TABLE b", " (y);"}},
+		{"one more migration", []string{"CREATE TABLE a (x);", "CREATE TABLE b (y);", ""}},
+	} {
+		if got := hash(tc.m...); got == base {
+			t.Errorf("%s: hash %s, the same as the base schema's", tc.name, got)
+		}
+	}
+	if again := hash("CREATE TABLE a (x);", "CREATE TABLE b (y);"); again != base {
+		t.Errorf("the same migrations hash to %s, then %s", base, again)
+	}
+}

@@ -27,7 +27,7 @@ const seedVersion = 2
 // Open opens a copy of a site populated with p (Small under -short) in a
 // fresh folder, closed when the benchmark ends, and returns it with the
 // path of its database file. The populated file is
-// cached in os.TempDir() under the schema version and p, so later runs
+// cached in os.TempDir() under a hash of the schema and p, so later runs
 // only copy it; seeding Large takes about a minute.
 func Open(b testing.TB, p store.Population) (*store.Store, string) {
 	b.Helper()
@@ -51,8 +51,10 @@ func Open(b testing.TB, p store.Population) (*store.Store, string) {
 
 func seeded(b testing.TB, p store.Population) string {
 	b.Helper()
-	cached := filepath.Join(os.TempDir(), fmt.Sprintf("postern-bench-schema%d-seed%d-%du-%dg-%da-%de.db",
-		store.SchemaVersion(), seedVersion, p.Users, p.Groups, p.AccessPoints, p.Events))
+	// Keyed by the schema's hash, not its version: two builds with
+	// different migrations at the same count must not share a seed.
+	cached := filepath.Join(os.TempDir(), fmt.Sprintf("postern-bench-schema%s-seed%d-%du-%dg-%da-%de.db",
+		store.SchemaHash(), seedVersion, p.Users, p.Groups, p.AccessPoints, p.Events))
 	if _, err := os.Stat(cached); err == nil {
 		return cached
 	}
