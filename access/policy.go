@@ -9,7 +9,7 @@ import (
 
 // Policy is the part of a site's state that decisions read, held in
 // memory: credentials, users, group memberships, permissions, time profiles,
-// access points and the site's time zone. It keeps of each credential and
+// access points, the site's time zone and its emergency state. It keeps of each credential and
 // user only what a decision and its event read (see credEntry). A reader builds a Request from it
 // with no database lookup; whoever owns the data keeps it in step with
 // Apply (the store after each committed change, a remote reader from its
@@ -30,6 +30,7 @@ type Policy struct {
 	accessPoints map[int64]AccessPoint
 	byName       []AccessPoint // accessPoints sorted, built on demand
 	location     *time.Location
+	site         SiteMode
 }
 
 // doorGrants indexes the permissions at one access point by who holds them.
@@ -59,6 +60,7 @@ type PolicyUpdate struct {
 	AccessPoints       []AccessPoint
 	DropAccessPoints   []int64
 	Location           *time.Location // nil: unchanged
+	Site               *SiteMode      // the lockdown or evacuation in force; nil: unchanged
 	ReplaceMemberships bool           // Memberships lists every user's groups: forget the rest
 }
 
@@ -158,6 +160,9 @@ func (p *Policy) Apply(u PolicyUpdate) {
 	if len(u.AccessPoints) > 0 || len(u.DropAccessPoints) > 0 {
 		p.byName = nil
 	}
+	if u.Site != nil {
+		p.site = *u.Site
+	}
 	if u.Location != nil {
 		p.location = u.Location
 	}
@@ -197,12 +202,13 @@ func (p *Policy) dropPermission(id int64) {
 
 // Request gathers what a decision on credential id at ap needs: the
 // credential (nil when the site does not know it), its user, the grants
-// reaching the user at ap, and the site's time zone. The caller fills in
+// reaching the user at ap, the site's time zone and its emergency state.
+// The caller fills in
 // Now and UserVerified.
 func (p *Policy) Request(id CredentialID, ap AccessPoint) Request {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	r := Request{AccessPoint: ap, Location: p.location}
+	r := Request{AccessPoint: ap, Location: p.location, Site: p.site}
 	ce, ok := p.credentials[id]
 	if !ok {
 		return r

@@ -79,11 +79,12 @@ type userEntry struct {
 	names       string // the first name, then the last
 	split       int    // where the last name begins in names
 	enabled     bool
+	exempt      bool  // allowed in during a lockdown
 	from, until int64 // unix nanoseconds; 0: no limit
 }
 
 func newUserEntry(u User) userEntry {
-	e := userEntry{names: u.FirstName + u.LastName, split: len(u.FirstName), enabled: u.Enabled}
+	e := userEntry{names: u.FirstName + u.LastName, split: len(u.FirstName), enabled: u.Enabled, exempt: u.LockdownExempt}
 	if !u.ValidFrom.IsZero() {
 		e.from = u.ValidFrom.UnixNano()
 	}
@@ -94,7 +95,7 @@ func newUserEntry(u User) userEntry {
 }
 
 func (e userEntry) user(id int64) User {
-	u := User{ID: id, FirstName: e.names[:e.split], LastName: e.names[e.split:], Enabled: e.enabled}
+	u := User{ID: id, FirstName: e.names[:e.split], LastName: e.names[e.split:], Enabled: e.enabled, LockdownExempt: e.exempt}
 	if e.from != 0 {
 		u.ValidFrom = time.Unix(0, e.from)
 	}

@@ -25,12 +25,13 @@ type Change struct {
 	AccessPoints []int64
 	Settings     bool
 	Site         bool
+	Emergency    bool // a lockdown or evacuation started or ended
 }
 
 // Empty reports whether c names nothing.
 func (c Change) Empty() bool {
 	return len(c.Users) == 0 && len(c.Credentials) == 0 && len(c.Members) == 0 && len(c.Groups) == 0 &&
-		len(c.Permissions) == 0 && len(c.TimeProfiles) == 0 && len(c.AccessPoints) == 0 && !c.Settings && !c.Site
+		len(c.Permissions) == 0 && len(c.TimeProfiles) == 0 && len(c.AccessPoints) == 0 && !c.Settings && !c.Site && !c.Emergency
 }
 
 // merge adds o's keys to c, each once.
@@ -49,6 +50,7 @@ func (c *Change) merge(o Change) {
 	}
 	c.Settings = c.Settings || o.Settings
 	c.Site = c.Site || o.Site
+	c.Emergency = c.Emergency || o.Emergency
 }
 
 // changeLog collects, from SQLite's pre-update hook on the writer
@@ -110,6 +112,8 @@ func (l *changeLog) preUpdate(d sqlite.SQLitePreUpdateData) {
 		c.Settings = true
 	case "site":
 		c.Site = true
+	case "emergencies":
+		c.Emergency = true
 	case "credentials":
 		for _, k := range keys(1) {
 			if b, ok := k[0].([]byte); ok && len(b) == len(access.CredentialID{}) {

@@ -81,6 +81,9 @@ func (s *Store) readPolicy(ctx context.Context) (*access.Policy, error) {
 	if u.Permissions, err = queryAll(ctx, tx, "load policy: permissions", scanPolicyPermission, policyPermissionSelect); err != nil {
 		return nil, err
 	}
+	if u.Site, err = siteMode(ctx, tx); err != nil {
+		return nil, err
+	}
 	p := access.NewPolicy(siteLocation(ctx, tx))
 	p.Apply(u)
 	return p, nil
@@ -166,7 +169,21 @@ func (s *Store) policyUpdate(ctx context.Context, c Change) (access.PolicyUpdate
 	if c.Settings {
 		u.Location = siteLocation(ctx, tx)
 	}
+	if c.Emergency {
+		if u.Site, err = siteMode(ctx, tx); err != nil {
+			return u, err
+		}
+	}
 	return u, nil
+}
+
+// siteMode reads the lockdown or evacuation in force, for the policy.
+func siteMode(ctx context.Context, q querier) (*access.SiteMode, error) {
+	e, err := currentEmergency(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return &e.Mode, nil
 }
 
 // inJSON is an IN list bound as one JSON array, so a change naming many
@@ -207,12 +224,12 @@ func scanPolicyCredential(sc scanner) (access.Credential, error) {
 }
 
 // policyUserSelect reads a user as decisions and their events see them.
-const policyUserSelect = `SELECT id, first_name, last_name, enabled, valid_from, valid_until FROM users`
+const policyUserSelect = `SELECT id, first_name, last_name, enabled, valid_from, valid_until, lockdown_exempt FROM users`
 
 func scanPolicyUser(sc scanner) (access.User, error) {
 	var u access.User
 	var from, until sql.NullInt64
-	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Enabled, &from, &until)
+	err := sc.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Enabled, &from, &until, &u.LockdownExempt)
 	u.ValidFrom, u.ValidUntil = fromMS(from), fromMS(until)
 	return u, err
 }

@@ -19,6 +19,11 @@ func sqlRequest(t *testing.T, s *store.Store, id access.CredentialID, ap access.
 	t.Helper()
 	ctx := t.Context()
 	r := access.Request{AccessPoint: ap, Location: time.Local}
+	site, err := s.SiteMode(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Site = site
 	if tz, err := s.Setting(ctx, "time_zone", ""); err == nil && tz != "" {
 		if loc, err := time.LoadLocation(tz); err == nil {
 			r.Location = loc
@@ -46,13 +51,13 @@ func sqlRequest(t *testing.T, s *store.Store, id access.CredentialID, ap access.
 // summary is what of a Request a decision and its event read, in words.
 func summary(r access.Request) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tz %s", r.Location)
+	fmt.Fprintf(&b, "tz %s, site %q", r.Location, r.Site)
 	if c := r.Credential; c != nil {
 		active := c.Status == access.CredentialActive
 		fmt.Fprintf(&b, "; credential %s of user %d, active %v, tap %x, uv %x", c.ID, c.UserID, active, c.TapKey, c.UVKey)
 	}
 	if u := r.User; u != nil {
-		fmt.Fprintf(&b, "; user %q enabled %v from %v until %v", u.Name(), u.Enabled, u.ValidFrom.UTC(), u.ValidUntil.UTC())
+		fmt.Fprintf(&b, "; user %q enabled %v from %v until %v, in during a lockdown %v", u.Name(), u.Enabled, u.ValidFrom.UTC(), u.ValidUntil.UTC(), u.LockdownExempt)
 	}
 	var grants []string
 	for _, g := range r.Grants {
@@ -138,6 +143,18 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 			p.Holidays = []access.Date{date(2026, 3, 11)}
 			return s.UpdateTimeProfile(ctx, actor, &p)
 		}},
+		{"Bob is allowed in during a lockdown", func() error {
+			u, err := s.UserByID(ctx, bob.ID)
+			if err != nil {
+				return err
+			}
+			u.LockdownExempt = true
+			return s.UpdateUser(ctx, actor, &u)
+		}},
+		{"the site is locked down", func() error { _, err := s.StartEmergency(ctx, actor, access.SiteLockdown); return err }},
+		{"an evacuation replaces the lockdown", func() error { _, err := s.StartEmergency(ctx, actor, access.SiteEvacuation); return err }},
+		{"the evacuation ends", func() error { _, err := s.EndEmergency(ctx, actor); return err }},
+		{"the site is locked down again", func() error { _, err := s.StartEmergency(ctx, actor, access.SiteLockdown); return err }},
 		{"the site moves to Tokyo", func() error { return s.SetSetting(ctx, actor, "time_zone", "Asia/Tokyo") }},
 		{"a refused change changes nothing", func() error {
 			err := s.CreatePermission(ctx, actor, &access.Permission{UserID: ann.ID, AccessPointID: front.ID})

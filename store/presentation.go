@@ -9,21 +9,15 @@ import (
 
 // PresentationInputs gathers what a decision needs for one credential at
 // an access point: the credential (nil when this site does not know it), its
-// user and the grants reaching the user there. It is the reader's hot path,
-// so it reads the in-memory policy, not the database.
+// user, the grants reaching the user there and the site's emergency state.
+// It is the reader's hot path, so it reads the in-memory policy, not the
+// database.
 func (s *Store) PresentationInputs(ctx context.Context, id access.CredentialID, ap access.AccessPoint) (access.Request, error) {
-	r := access.Request{AccessPoint: ap}
-	site, err := s.SiteMode(ctx)
-	if err != nil {
-		return r, err
-	}
 	p, err := s.Policy(ctx)
 	if err != nil {
-		return r, err
+		return access.Request{AccessPoint: ap}, err
 	}
-	r = p.Request(id, ap)
-	r.Site = site
-	return r, nil
+	return p.Request(id, ap), nil
 }
 
 // SiteLocation returns the site's time zone setting, or time.Local.
