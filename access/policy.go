@@ -20,7 +20,8 @@ import (
 type Policy struct {
 	mu           sync.RWMutex
 	credentials  map[CredentialID]credEntry
-	oddKeys      map[CredentialID][2][]byte // keys of a length credEntry cannot hold
+	oddKeys      map[CredentialID][2][]byte    // keys of a length credEntry cannot hold
+	replaced     map[CredentialID][]DeviceKeys // phones a reissue replaced, newest first
 	users        map[int64]userEntry
 	groupsOf     map[int64]groupList // user → groups
 	groupSizes   map[int64]int       // group → members
@@ -48,8 +49,11 @@ type grantRef struct {
 // any with the same key) and keys to drop. A load is one update that puts
 // everything.
 type PolicyUpdate struct {
-	Credentials        []Credential
-	DropCredentials    []CredentialID
+	Credentials     []Credential
+	DropCredentials []CredentialID
+	// ReplacedDevices holds every replaced phone, newest first, of each
+	// credential it names; an empty list: none (any held are forgotten).
+	ReplacedDevices    map[CredentialID][]DeviceKeys
 	Users              []User
 	DropUsers          []int64
 	Memberships        map[int64][]int64 // user → every group they are in now
@@ -72,6 +76,7 @@ func NewPolicy(loc *time.Location) *Policy {
 	return &Policy{
 		credentials:  map[CredentialID]credEntry{},
 		oddKeys:      map[CredentialID][2][]byte{},
+		replaced:     map[CredentialID][]DeviceKeys{},
 		users:        map[int64]userEntry{},
 		groupsOf:     map[int64]groupList{},
 		groupSizes:   map[int64]int{},
@@ -99,9 +104,17 @@ func (p *Policy) Apply(u PolicyUpdate) {
 			p.oddKeys[c.ID] = [2][]byte{c.TapKey, c.UVKey}
 		}
 	}
+	for id, devices := range u.ReplacedDevices {
+		if len(devices) == 0 {
+			delete(p.replaced, id)
+			continue
+		}
+		p.replaced[id] = slices.Clone(devices)
+	}
 	for _, id := range u.DropCredentials {
 		delete(p.credentials, id)
 		delete(p.oddKeys, id)
+		delete(p.replaced, id)
 	}
 	for _, usr := range u.Users {
 		p.users[usr.ID] = newUserEntry(usr)
@@ -246,6 +259,15 @@ func (p *Policy) grant(ref grantRef) Grant {
 		}
 	}
 	return g
+}
+
+// ReplacedDevices returns the keys of the phones newer ones replaced on
+// credential id, newest first: a key that proves it is one of them is
+// denied as replaced, with its user named, not refused as a stranger.
+func (p *Policy) ReplacedDevices(id CredentialID) []DeviceKeys {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return slices.Clone(p.replaced[id])
 }
 
 // AccessPoint returns one access point.

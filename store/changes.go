@@ -120,6 +120,13 @@ func (l *changeLog) preUpdate(d sqlite.SQLitePreUpdateData) {
 				c.Credentials = append(c.Credentials, access.CredentialID(b))
 			}
 		}
+	case "replaced_devices":
+		// Read again with the credential they belong to.
+		for _, k := range keys(1) {
+			if b, ok := k[0].([]byte); ok && len(b) == len(access.CredentialID{}) {
+				c.Credentials = append(c.Credentials, access.CredentialID(b))
+			}
+		}
 	case "group_members":
 		for _, k := range keys(2) {
 			if u, ok := k[1].(int64); ok {

@@ -293,13 +293,14 @@ func (s *Store) RegistrationCodeState(ctx context.Context, code string, now time
 }
 
 // ReplacedDevices returns the keys of the devices that newer ones replaced
-// on a credential, newest first.
+// on a credential, newest first. It is on the reader's path (a key whose
+// signature fails), so it reads the in-memory policy.
 func (s *Store) ReplacedDevices(ctx context.Context, id access.CredentialID) ([]access.DeviceKeys, error) {
-	return queryAll(ctx, s.read, "list replaced devices", func(sc scanner) (access.DeviceKeys, error) {
-		var k access.DeviceKeys
-		err := sc.Scan(&k.Tap, &k.UV)
-		return k, err
-	}, `SELECT tap_key, uv_key FROM replaced_devices WHERE credential_id = ? ORDER BY replaced_at DESC`, id[:])
+	p, err := s.Policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.ReplacedDevices(id), nil
 }
 
 // TouchCredential records that a credential was just used at a reader.

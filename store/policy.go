@@ -75,6 +75,9 @@ func (s *Store) readPolicy(ctx context.Context) (*access.Policy, error) {
 	if u.Credentials, err = queryAll(ctx, tx, "load policy: credentials", scanPolicyCredential, policyCredentialSelect); err != nil {
 		return nil, err
 	}
+	if u.ReplacedDevices, err = replacedDevices(ctx, tx, ``); err != nil {
+		return nil, err
+	}
 	if u.Memberships, err = memberships(ctx, tx, `SELECT user_id, group_id FROM group_members`); err != nil {
 		return nil, err
 	}
@@ -147,6 +150,14 @@ func (s *Store) policyUpdate(ctx context.Context, c Change) (access.PolicyUpdate
 		for _, id := range c.Credentials {
 			if !have[id] {
 				u.DropCredentials = append(u.DropCredentials, id)
+			}
+		}
+		if u.ReplacedDevices, err = replacedDevices(ctx, tx, ` WHERE credential_id IN (SELECT unhex(value) FROM json_each(?))`, string(ids)); err != nil {
+			return u, err
+		}
+		for _, id := range c.Credentials {
+			if _, ok := u.ReplacedDevices[id]; !ok {
+				u.ReplacedDevices[id] = nil // none now
 			}
 		}
 	}
@@ -240,6 +251,30 @@ func scanPolicyPermission(sc scanner) (access.Permission, error) {
 	var p access.Permission
 	err := sc.Scan(&p.ID, &p.UserID, &p.GroupID, &p.AccessPointID, &p.TimeProfileID)
 	return p, err
+}
+
+// replacedDevices reads the replaced phones' keys, of the credentials
+// where names (all when empty), newest first.
+func replacedDevices(ctx context.Context, q querier, where string, args ...any) (map[access.CredentialID][]access.DeviceKeys, error) {
+	rows, err := q.QueryContext(ctx, `SELECT credential_id, tap_key, uv_key FROM replaced_devices`+where+` ORDER BY replaced_at DESC, rowid DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: read replaced devices: %w", err)
+	}
+	defer rows.Close()
+	out := map[access.CredentialID][]access.DeviceKeys{}
+	for rows.Next() {
+		var id []byte
+		var k access.DeviceKeys
+		if err := rows.Scan(&id, &k.Tap, &k.UV); err != nil {
+			return nil, fmt.Errorf("store: read replaced devices: %w", err)
+		}
+		cred := access.CredentialID(id)
+		out[cred] = append(out[cred], k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read replaced devices: %w", err)
+	}
+	return out, nil
 }
 
 // memberships reads (user_id, group_id) rows into each user's groups.

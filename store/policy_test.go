@@ -110,6 +110,16 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 	aps := []access.AccessPoint{front, back}
 
 	var imported access.CredentialID
+	// reissueBob gives Bob's credential a new code and registers a new
+	// phone with it: the one before is kept as replaced.
+	reissueBob := func(code string, seed byte) error {
+		exp := testNow.Add(time.Hour)
+		if err := s.NewRegistrationCode(ctx, actor, bobCred.ID, "reissued", code, exp, invitation(code, exp)); err != nil {
+			return err
+		}
+		_, err := register(s, t, code, seed)
+		return err
+	}
 	steps := []struct {
 		name string
 		do   func() error
@@ -163,14 +173,8 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 			}
 			return nil
 		}},
-		{"Bob's credential is reissued and a new phone registers", func() error {
-			exp := testNow.Add(time.Hour)
-			if err := s.NewRegistrationCode(ctx, actor, bobCred.ID, "reissued", "code-bob-2", exp, invitation("code-bob-2", exp)); err != nil {
-				return err
-			}
-			_, err := register(s, t, "code-bob-2", 7)
-			return err
-		}},
+		{"Bob's credential is reissued and a new phone registers", func() error { return reissueBob("code-bob-2", 7) }},
+		{"Bob's credential is reissued again: two phones replaced", func() error { return reissueBob("code-bob-3", 11) }},
 		{"a credential from another site is added to Ann", func() error {
 			imported = access.NewCredentialID()
 			creds = append(creds, imported)
@@ -193,6 +197,7 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 		{"Cy is deleted", func() error { return s.DeleteUser(ctx, actor, cy.ID) }},
 		{"the back door is deleted", func() error { return s.DeleteAccessPoint(ctx, actor, back.ID) }},
 		{"office hours are deleted, no longer used", func() error { return s.DeleteTimeProfile(ctx, actor, hours.ID) }},
+		{"Bob is deleted, and his replaced phones with him", func() error { return s.DeleteUser(ctx, actor, bob.ID) }},
 	}
 	for _, st := range steps {
 		if err := st.do(); err != nil {
@@ -208,6 +213,19 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 				if got != want {
 					t.Errorf("after %q, credential %s at %s:\n got %s\nwant %s", st.name, id, ap.Name, got, want)
 				}
+			}
+			// The phones a reissue replaced, which a decision checks a
+			// key that fails the credential's own keys against.
+			var got []string
+			for _, d := range p.ReplacedDevices(id) {
+				got = append(got, fmt.Sprintf("%X|%X", d.Tap, d.UV))
+			}
+			want, err := store.QueryForTest(ctx, s, fmt.Sprintf(`SELECT hex(tap_key), hex(uv_key) FROM replaced_devices WHERE credential_id = x'%x' ORDER BY replaced_at DESC, rowid DESC`, id[:]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("after %q, credential %s's replaced phones:\n got %q\nwant %q", st.name, id, got, want)
 			}
 		}
 		members := map[int64]int{}
