@@ -12,10 +12,11 @@ const publicKeySize = 65
 
 // credEntry is a credential as a decision reads it.
 type credEntry struct {
-	userID  int64
-	status  uint8 // index in credentialStatuses
-	keys    uint8 // which of the keys below are held
-	tap, uv [publicKeySize]byte
+	userID   int64
+	status   uint8 // index in credentialStatuses
+	keys     uint8 // which of the keys below are held
+	protocol uint8 // the version the device speaks
+	tap, uv  [publicKeySize]byte
 }
 
 const (
@@ -29,7 +30,7 @@ const (
 var credentialStatuses = []CredentialStatus{"", CredentialInvited, CredentialActive, CredentialRevoked, CredentialExpired}
 
 func newCredEntry(c Credential) (credEntry, bool) {
-	e := credEntry{userID: c.UserID}
+	e := credEntry{userID: c.UserID, protocol: uint8(c.Protocol)}
 	for i, s := range credentialStatuses {
 		if s == c.Status {
 			e.status = uint8(i)
@@ -59,7 +60,7 @@ func newCredEntry(c Credential) (credEntry, bool) {
 // credential rebuilds the Credential; odd holds its keys when they are
 // not 65 bytes long.
 func (e credEntry) credential(id CredentialID, odd [2][]byte) Credential {
-	c := Credential{ID: id, UserID: e.userID, Status: credentialStatuses[e.status]}
+	c := Credential{ID: id, UserID: e.userID, Status: credentialStatuses[e.status], Protocol: int(e.protocol)}
 	switch {
 	case e.keys&oddSized != 0:
 		c.TapKey, c.UVKey = odd[0], odd[1]

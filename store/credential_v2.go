@@ -85,6 +85,8 @@ func (s *Store) CompleteIntroduction(ctx context.Context, id access.CredentialID
 	if _, err := s.db.ExecContext(ctx, `UPDATE credentials SET introduction = NULL WHERE id = ?`, id[:]); err != nil {
 		return fmt.Errorf("store: complete introduction: %w", err)
 	}
+	// Not a transaction of s.tx: the change it made is published here.
+	s.publish(ctx)
 	return nil
 }
 

@@ -224,12 +224,12 @@ func gone[T any](asked []int64, found []T, id func(T) int64) []int64 {
 // policyCredentialSelect reads a credential as decisions see it: the
 // stored status, since an invitation that ran out and one still waiting
 // are both "not active" at a door.
-const policyCredentialSelect = `SELECT id, user_id, kind, status, tap_key, uv_key FROM credentials`
+const policyCredentialSelect = `SELECT id, user_id, kind, status, tap_key, uv_key, protocol FROM credentials`
 
 func scanPolicyCredential(sc scanner) (access.Credential, error) {
 	var c access.Credential
 	var id []byte
-	err := sc.Scan(&id, &c.UserID, &c.Kind, &c.Status, &c.TapKey, &c.UVKey)
+	err := sc.Scan(&id, &c.UserID, &c.Kind, &c.Status, &c.TapKey, &c.UVKey, &c.Protocol)
 	copy(c.ID[:], id)
 	return c, err
 }

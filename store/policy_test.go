@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -54,7 +55,7 @@ func summary(r access.Request) string {
 	fmt.Fprintf(&b, "tz %s, site %q", r.Location, r.Site)
 	if c := r.Credential; c != nil {
 		active := c.Status == access.CredentialActive
-		fmt.Fprintf(&b, "; credential %s of user %d, active %v, tap %x, uv %x", c.ID, c.UserID, active, c.TapKey, c.UVKey)
+		fmt.Fprintf(&b, "; credential %s of user %d, active %v, tap %x, uv %x, protocol %d", c.ID, c.UserID, active, c.TapKey, c.UVKey, c.Protocol)
 	}
 	if u := r.User; u != nil {
 		fmt.Fprintf(&b, "; user %q enabled %v from %v until %v, in during a lockdown %v", u.Name(), u.Enabled, u.ValidFrom.UTC(), u.ValidUntil.UTC(), u.LockdownExempt)
@@ -136,7 +137,11 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 			u.ValidFrom, u.ValidUntil = testNow.Add(-time.Hour), testNow.Add(time.Hour)
 			return s.UpdateUser(ctx, actor, &u)
 		}},
-		{"Cy registers", func() error { _, err := register(s, t, "code-cy", 5); return err }},
+		{"Cy registers a version 2 phone", func() error {
+			tap, uv := keysOf(5)
+			_, _, err := s.RegisterCredential(ctx, access.Registration{Code: "code-cy", TapKey: tap, UVKey: uv, DeviceInfo: "phone F", Protocol: 2})
+			return err
+		}},
 		{"Cy leaves the night group", func() error { return s.SetUserGroups(ctx, actor, cy.ID, []int64{staff.ID}) }},
 		{"Cy joins it again", func() error { return s.SetUserGroups(ctx, actor, cy.ID, []int64{staff.ID, night.ID}) }},
 		{"Ann gets a back door permission within hours", func() error {
@@ -175,11 +180,27 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 		}},
 		{"Bob's credential is reissued and a new phone registers", func() error { return reissueBob("code-bob-2", 7) }},
 		{"Bob's credential is reissued again: two phones replaced", func() error { return reissueBob("code-bob-3", 11) }},
-		{"a credential from another site is added to Ann", func() error {
+		{"Bob's phone moves to protocol version 2 with new keys", func() error {
+			tap, uv := keysOf(13)
+			_, _, err := s.MigrateCredential(ctx, store.Migration{ID: bobCred.ID, TapKey: tap, UVKey: uv, DeviceInfo: "phone N"}, func(access.Credential) error { return nil })
+			return err
+		}},
+		{"a version 2 credential from another site is added to Ann", func() error {
 			imported = access.NewCredentialID()
 			creds = append(creds, imported)
 			tap, uv := keysOf(9)
-			return s.ImportCredential(ctx, actor, ann.ID, access.Credential{ID: imported, TapKey: tap, UVKey: uv, Issuer: access.IssuerSite{ID: [16]byte{1}, Name: "Elsewhere"}})
+			return s.ImportCredential(ctx, actor, ann.ID, access.Credential{ID: imported, TapKey: tap, UVKey: uv, Issuer: access.IssuerSite{ID: [16]byte{1}, Name: "Elsewhere"},
+				Protocol: 2, Introduction: bytes.Repeat([]byte{7}, 32), TokenID: []byte{1, 2, 3}})
+		}},
+		{"Ann's phone is introduced at a reader", func() error { return s.CompleteIntroduction(ctx, imported) }},
+		{"the front door asks for an unlock within 30 s and an answer within 2 s", func() error {
+			a := aps[0]
+			a.RequireUnlock, a.UnlockWindow, a.ResponseDeadline = true, 30*time.Second, 2*time.Second
+			if err := s.UpdateAccessPoint(ctx, actor, &a); err != nil {
+				return err
+			}
+			aps[0] = a
+			return nil
 		}},
 		{"a decision is recorded", func() error {
 			return s.RecordDecision(ctx, &access.Event{Kind: "access.granted", AccessPointID: front.ID}, &imported, testNow)
@@ -247,7 +268,12 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 				t.Errorf("after %q: group %s has %d members, want %d", st.name, g.Name, g.Members, members[g.ID])
 			}
 		}
-		if got, err := s.AccessPointByID(ctx, aps[0].ID); err != nil || got.State != aps[0].State {
+		// The access point as the reader reads it on every presentation,
+		// version 2's timings included.
+		timings := func(a access.AccessPoint) string {
+			return fmt.Sprintf("%s unlock %v within %v, deadline %v", a.State, a.RequireUnlock, a.UnlockWindow, a.ResponseDeadline)
+		}
+		if got, err := s.AccessPointByID(ctx, aps[0].ID); err != nil || timings(got) != timings(aps[0]) {
 			t.Errorf("after %q: access point %+v, %v; want %+v", st.name, got, err, aps[0])
 		}
 	}
