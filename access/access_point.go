@@ -148,6 +148,17 @@ type AccessPoint struct {
 	HeldOpenLimit time.Duration
 	// IO is the door's hardware on the gateway's GPIO lines.
 	IO DoorIO
+	// PhoneOpen lets registered web keys open this access point over the
+	// network ("open from this phone"), without the reader's radio.
+	PhoneOpen bool
+	// PhoneNetworks, when not empty, are the only networks such an open
+	// may come from (the site's Wi-Fi, its VPN): CIDR prefixes as
+	// ParseNetworks reads them, kept as text so an AccessPoint stays a
+	// comparable value.
+	PhoneNetworks string
+	// PhonePasskey asks for the holder's passkey at every open from the
+	// phone, as RequireUnlock does at the reader.
+	PhonePasskey bool
 }
 
 // DefaultHeldOpenLimit is how long a door may stand open before it is
@@ -233,6 +244,9 @@ func (a *AccessPoint) Normalize() {
 	if a.UnlockProfileID == 0 {
 		a.FirstPersonIn = false
 	}
+	if ps, err := ParseNetworks(a.PhoneNetworks); err == nil {
+		a.PhoneNetworks = NetworksText(ps)
+	}
 }
 
 // Validate checks an access point before it is stored. It returns every
@@ -288,5 +302,6 @@ func (a AccessPoint) Validate() error {
 	if a.IO.Debounce != 0 && a.IO.Debounce < time.Millisecond || a.IO.Debounce > time.Second {
 		errs.Add("debounce_ms", "must be between 1 and 1000 milliseconds")
 	}
+	a.validatePhone(&errs)
 	return errs.Err()
 }

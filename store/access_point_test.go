@@ -33,6 +33,9 @@ func TestAccessPointRoundTrip(t *testing.T) {
 			IO: access.DoorIO{Relay: " gpiochip0:17 ", RelayActiveLow: true, FailSafe: true, Contact: "GPIO22", ContactOpenLow: true, Exit: "gpiochip1:3", ExitPressedLow: true, ExitUnlocks: true, Debounce: 20 * time.Millisecond}},
 			access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal, Exit: true, HeldOpenLimit: 2 * time.Minute,
 				IO: access.DoorIO{Relay: "gpiochip0:17", RelayActiveLow: true, FailSafe: true, Contact: "GPIO22", ContactOpenLow: true, Exit: "gpiochip1:3", ExitPressedLow: true, ExitUnlocks: true, Debounce: 20 * time.Millisecond}}},
+		{"open from the phone on the site's networks", access.AccessPoint{Name: "Gate", Reader: "sim:gate-2", PhoneOpen: true, PhoneNetworks: "192.168.10.7/24 fd00::/8", PhonePasskey: true},
+			access.AccessPoint{Name: "Gate", Reader: "sim:gate-2", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal,
+				PhoneOpen: true, PhoneNetworks: "192.168.10.0/24, fd00::/8", PhonePasskey: true}},
 		{"reader and name normalized", access.AccessPoint{Name: "  Side door ", Reader: " SIM:Side "},
 			access.AccessPoint{Name: "Side door", Reader: "sim:side", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal}},
 	}
@@ -79,6 +82,7 @@ func TestAccessPointRoundTrip(t *testing.T) {
 		defer s.SetClock(func() time.Time { return testNow })
 		a.Name, a.Reader, a.Mode, a.RSSIThreshold = "Back gate", "hci1", access.ModeLongRange, -100
 		a.RequireUnlock, a.UnlockDuration, a.State = true, 30*time.Second, access.StateLockdown
+		a.PhoneOpen, a.PhoneNetworks = true, "10.1.0.0/16"
 		if err := s.UpdateAccessPoint(ctx, actor, &a); err != nil {
 			t.Fatal(err)
 		}

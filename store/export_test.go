@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"postern/access"
 )
 
 // QueryForTest runs a read query and returns each row's values joined by
@@ -35,4 +37,11 @@ func QueryForTest(ctx context.Context, s *Store, q string) ([]string, error) {
 		out = append(out, strings.Join(parts, "|"))
 	}
 	return out, rows.Err()
+}
+
+// AccessPointFromSQL reads an access point from its table, never from the
+// policy, so tests can hold the policy's copy to it.
+func AccessPointFromSQL(ctx context.Context, s *Store, id int64) (access.AccessPoint, error) {
+	a, err := scanAccessPoint(s.read.QueryRowContext(ctx, `SELECT `+accessPointColumns+` FROM access_points WHERE id = ?`, id))
+	return a, notFound("read access point", err)
 }

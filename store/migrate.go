@@ -381,6 +381,14 @@ var migrations = []string{
 	) STRICT, WITHOUT ROWID;
 	CREATE INDEX shares_created ON shares(created_at);
 	CREATE INDEX shares_credential ON shares(credential_id);`,
+
+	// 16: "open from this phone": whether web keys may open an access
+	// point over the network, from which networks (comma separated CIDR
+	// prefixes, empty for any), and whether every such open needs the
+	// passkey.
+	`ALTER TABLE access_points ADD COLUMN phone_open INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE access_points ADD COLUMN phone_networks TEXT NOT NULL DEFAULT '';
+	ALTER TABLE access_points ADD COLUMN phone_passkey INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the version a migrated database has.

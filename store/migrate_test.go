@@ -375,6 +375,18 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 16,
+		seed: []string{
+			`UPDATE access_points SET phone_open = 1, phone_networks = '192.168.10.0/24, fd00::/8', phone_passkey = 1`,
+		},
+		check: func(t *testing.T, s *Store) {
+			ap, err := s.AccessPointByID(t.Context(), 1)
+			if err != nil || !ap.PhoneOpen || !ap.PhonePasskey || ap.PhoneNetworks != "192.168.10.0/24, fd00::/8" {
+				t.Errorf("access point: got %+v, %v, want open from the phone on two networks with the passkey", ap, err)
+			}
+		},
+	},
 }
 
 func ids(users []access.User) []int64 {

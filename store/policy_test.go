@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -202,6 +203,15 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 			aps[0] = a
 			return nil
 		}},
+		{"the back door opens from phones on the site's Wi-Fi, with the passkey", func() error {
+			a := aps[1]
+			a.PhoneOpen, a.PhoneNetworks, a.PhonePasskey = true, "192.168.10.0/24, fd00::/8", true
+			if err := s.UpdateAccessPoint(ctx, actor, &a); err != nil {
+				return err
+			}
+			aps[1] = a
+			return nil
+		}},
 		{"a decision is recorded", func() error {
 			return s.RecordDecision(ctx, &access.Event{Kind: "access.granted", AccessPointID: front.ID}, &imported, testNow)
 		}},
@@ -275,6 +285,24 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 		}
 		if got, err := s.AccessPointByID(ctx, aps[0].ID); err != nil || timings(got) != timings(aps[0]) {
 			t.Errorf("after %q: access point %+v, %v; want %+v", st.name, got, err, aps[0])
+		}
+		// The access points as the policy holds them (readers, and web
+		// keys opening from the phone, read them there, phone settings
+		// included), field for field as their table has them.
+		for _, ap := range aps {
+			want, err := store.AccessPointFromSQL(ctx, s, ap.ID)
+			if errors.Is(err, access.ErrNotFound) {
+				if got, ok := p.AccessPoint(ap.ID); ok {
+					t.Errorf("after %q: the policy still has deleted access point %+v", st.name, got)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := p.AccessPoint(ap.ID); !ok || !reflect.DeepEqual(got, want) {
+				t.Errorf("after %q: the policy's access point %+v (%v)\nwant SQL's %+v", st.name, got, ok, want)
+			}
 		}
 	}
 	if _, err := s.AccessPointByID(ctx, back.ID); !errors.Is(err, access.ErrNotFound) {

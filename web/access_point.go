@@ -114,6 +114,9 @@ func readAccessPointForm(c echo.Context, a *access.AccessPoint) accessPointFormV
 	a.Reader = c.FormValue("reader")
 	a.Mode = access.Mode(c.FormValue("mode"))
 	a.RequireUnlock = checked(c, "require_unlock")
+	a.PhoneOpen = checked(c, "phone_open")
+	a.PhonePasskey = checked(c, "phone_passkey")
+	a.PhoneNetworks = strings.TrimSpace(c.FormValue("phone_networks"))
 	if s := c.FormValue("state"); s != "" {
 		a.State = access.State(s)
 	}

@@ -11,7 +11,8 @@ func TestAccessPointPages(t *testing.T) {
 	env.create(t, "access-points", `{"name":"Car park","reader":"sim:car-park","mode":"long-range"}`)
 	env.runPages(t, []scenario{
 		{name: "new form", method: "GET", url: "/access-points/new", wantStatus: 200, wantTestIDs: map[string]string{"access-point-form": ""},
-			wantFields: map[string]string{"mode": "direct", "state": "normal", "rssi_threshold": "", "require_unlock": "false"}},
+			wantFields: map[string]string{"mode": "direct", "state": "normal", "rssi_threshold": "", "require_unlock": "false",
+				"phone_open": "false", "phone_networks": "", "phone_passkey": "false"}},
 	})
 	w := env.post("/access-points", url.Values{"name": {"Front door"}, "reader": {"sim:front"}, "mode": {"touch"}, "rssi_threshold": {"-70"},
 		"require_unlock": {"on"}, "unlock_seconds": {""}, "state": {"normal"}})
@@ -64,6 +65,14 @@ func TestAccessPointPages(t *testing.T) {
 			wantStatus: 422, wantTestIDs: map[string]string{"error-rssi_threshold": "between"}, wantFields: map[string]string{"name": "Renamed", "rssi_threshold": "-200"}},
 		{name: "the bad updates stored nothing", method: "GET", url: aa, wantStatus: 200,
 			wantFields: map[string]string{"name": "Main entrance", "reader": "sim:front", "mode": "long-range", "state": "lockdown"}},
+		{name: "turn open from the phone on", method: "POST", url: aa, body: url.Values{"name": {"Main entrance"}, "reader": {"sim:front"}, "mode": {"direct"},
+			"state": {"normal"}, "phone_open": {"on"}, "phone_networks": {"192.168.10.7/24, 10.0.0.1"}, "phone_passkey": {"on"}}.Encode(),
+			wantStatus: 303, wantLocation: aa + "?flash=saved"},
+		{name: "it shows, networks in canonical form", method: "GET", url: aa, wantStatus: 200, wantTestIDs: map[string]string{"phone-open": "Open from the phone"},
+			wantFields: map[string]string{"phone_open": "true", "phone_networks": "192.168.10.0/24, 10.0.0.1/32", "phone_passkey": "true"}},
+		{name: "a network that is not one", method: "POST", url: aa, body: url.Values{"name": {"Main entrance"}, "reader": {"sim:front"}, "mode": {"direct"},
+			"state": {"normal"}, "phone_open": {"on"}, "phone_networks": {"guest wifi"}}.Encode(),
+			wantStatus: 422, wantTestIDs: map[string]string{"error-phone_networks": "is not a network"}, wantFields: map[string]string{"phone_networks": "guest wifi"}},
 		{name: "update a missing one", method: "POST", url: "/access-points/999999", body: form("X", "sim:x", "direct", "", "", "normal"), wantStatus: 404},
 
 		{name: "delete", method: "POST", url: aa + "/delete", wantStatus: 303, wantLocation: "/access-points?flash=deleted"},

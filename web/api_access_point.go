@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,6 +31,12 @@ type accessPointJSON struct {
 	// appliance's default.
 	UnlockWindowSeconds int `json:"unlock_window_seconds"`
 	DeadlineMS          int `json:"deadline_ms"`
+	// PhoneOpen lets web keys open it over the network, from
+	// PhoneNetworks (CIDR prefixes; empty: any) and with the passkey every
+	// time when PhonePasskey is set.
+	PhoneOpen     bool     `json:"phone_open"`
+	PhoneNetworks []string `json:"phone_networks"`
+	PhonePasskey  bool     `json:"phone_passkey"`
 }
 
 // doorIOJSON is an access point's GPIO lines, as the API shows and takes
@@ -63,6 +70,21 @@ type accessPointInput struct {
 	// UnlockWindowSeconds and DeadlineMS: see accessPointJSON.
 	UnlockWindowSeconds *int `json:"unlock_window_seconds"`
 	DeadlineMS          *int `json:"deadline_ms"`
+	// PhoneOpen, PhoneNetworks, PhonePasskey: see accessPointJSON.
+	PhoneOpen     *bool     `json:"phone_open"`
+	PhoneNetworks *[]string `json:"phone_networks"`
+	PhonePasskey  *bool     `json:"phone_passkey"`
+}
+
+// networkList is an access point's phone networks as the API lists them.
+func networkList(s string) []string {
+	out := []string{}
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func toAccessPointJSON(a access.AccessPoint) accessPointJSON {
@@ -70,7 +92,8 @@ func toAccessPointJSON(a access.AccessPoint) accessPointJSON {
 		RSSIOffset: a.RSSIOffset, RequireUnlock: a.RequireUnlock, UnlockSeconds: int(a.UnlockDuration / time.Second), State: string(a.State),
 		Exit: a.Exit, FirstPersonIn: a.FirstPersonIn, UnlockedUntil: apiTime(a.UnlockedUntil), HeldOpenSeconds: int(a.HeldOpenLimit / time.Second),
 		DoorIO:              doorIOJSON{a.IO.Relay, a.IO.RelayActiveLow, a.IO.FailSafe, a.IO.Contact, a.IO.ContactOpenLow, a.IO.Exit, a.IO.ExitPressedLow, a.IO.ExitUnlocks, a.IO.Debounce.Milliseconds()},
-		UnlockWindowSeconds: int(a.Window() / time.Second), DeadlineMS: int(a.ResponseDeadline / time.Millisecond)}
+		UnlockWindowSeconds: int(a.Window() / time.Second), DeadlineMS: int(a.ResponseDeadline / time.Millisecond),
+		PhoneOpen: a.PhoneOpen, PhoneNetworks: networkList(a.PhoneNetworks), PhonePasskey: a.PhonePasskey}
 	if a.UnlockProfileID != 0 {
 		j.UnlockScheduleID = &a.UnlockProfileID
 	}
@@ -140,6 +163,15 @@ func (in accessPointInput) apply(a *access.AccessPoint) {
 		if *in.DeadlineMS < 0 {
 			a.ResponseDeadline = -1
 		}
+	}
+	if in.PhoneOpen != nil {
+		a.PhoneOpen = *in.PhoneOpen
+	}
+	if in.PhoneNetworks != nil {
+		a.PhoneNetworks = strings.Join(*in.PhoneNetworks, ", ")
+	}
+	if in.PhonePasskey != nil {
+		a.PhonePasskey = *in.PhonePasskey
 	}
 }
 

@@ -110,6 +110,7 @@ func TestOpenAPIScenario(t *testing.T) {
 		{name: "list access points", method: "GET", path: "/api/v1/access-points", wantStatus: 200},
 		{name: "read the access point", method: "GET", path: "/api/v1/access-points/{ap}", wantStatus: 200},
 		{name: "change the access point", method: "PATCH", path: "/api/v1/access-points/{ap}", body: `{"unlock_seconds":7,"held_open_seconds":45,"unlock_window_seconds":15,"deadline_ms":800}`, wantStatus: 200},
+		{name: "let web keys open it from the site's Wi-Fi", method: "PATCH", path: "/api/v1/access-points/{ap}", body: `{"phone_open":true,"phone_networks":["192.168.10.0/24","fd00::/8"],"phone_passkey":true}`, wantStatus: 200},
 		{name: "touch with no reader running", method: "POST", path: "/api/v1/access-points/{ap}/touch", wantStatus: 409},
 		{name: "calibrate with no reader running", method: "POST", path: "/api/v1/access-points/{ap}/calibrate", wantStatus: 409},
 		{name: "a door input with no doors", method: "POST", path: "/api/v1/access-points/{ap}/door", body: `{"input":"open"}`, wantStatus: 409},
