@@ -7,6 +7,7 @@ package access
 var EventKinds = []string{
 	// At the doors: decisions, refused keys, the doors' inputs and states.
 	"access.granted", "access.denied", "access.rejected",
+	"access.phone.granted", "access.phone.denied", "access.phone.rejected", // opened from the phone, over the network
 	"door.opened", "door.closed", "door.exit", "door.forced", "door.held_open", "door.unlocked", "door.locked",
 	"reader.silent", "credential.denied_repeatedly",
 	"site.lockdown_started", "site.lockdown_ended", "site.evacuation_started", "site.evacuation_ended",

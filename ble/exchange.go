@@ -64,6 +64,9 @@ type SiteExchange struct {
 	// HelloWait is how long to wait for a version 2 hello; zero means
 	// DefaultHelloWait.
 	HelloWait time.Duration
+	// RelyingParty is who web keys' passkeys were made for (the public
+	// URL's host and origin); without it a passkey's assertion is refused.
+	RelyingParty protocol.RelyingParty
 
 	mu       sync.Mutex
 	cached   *access.Site
@@ -142,6 +145,9 @@ func (x *SiteExchange) Exchange(ctx context.Context, rc ReaderConfig, c Candidat
 	ap, err := x.Store.AccessPointByID(ctx, rc.ID)
 	if err != nil {
 		return fmt.Errorf("access point %d: %w", rc.ID, err)
+	}
+	if c.Phone {
+		ap = ap.ForPhone(x.defaultDeadline())
 	}
 	site, err := x.site(ctx)
 	if err != nil {
@@ -285,10 +291,10 @@ func (x *SiteExchange) conclude(ctx context.Context, ap access.AccessPoint, c Ca
 	in.Location = x.Store.SiteLocation(ctx)
 	d := access.Decide(in)
 
-	e := &access.Event{At: in.Now, Kind: "access.denied", Reason: d.Reason.String(), Actor: "reader:" + ap.Reader, Protocol: proto,
+	e := &access.Event{At: in.Now, Kind: eventKind(c, "denied"), Reason: d.Reason.String(), Actor: eventActor(c, ap), Protocol: proto,
 		AccessPointID: ap.ID, CredentialID: credID.String(), RSSI: c.RSSI, Latency: x.Now().Sub(start)}
 	if d.Granted {
-		e.Kind = "access.granted"
+		e.Kind = eventKind(c, "granted")
 	}
 	var touched *access.CredentialID
 	if in.User != nil {
@@ -340,7 +346,7 @@ func (x *SiteExchange) send(ctx context.Context, link Link, msg []byte, err erro
 func (x *SiteExchange) reject(ctx context.Context, ap access.AccessPoint, c Candidate, start time.Time, cred, proto string, why error) error {
 	code := protocol.RefusalCode(why)
 	x.Log.Warn("refused a key's message", "access_point", ap.Name, "reason", code, "protocol", proto, "err", why)
-	e := &access.Event{Kind: "access.rejected", Reason: code, Actor: "reader:" + ap.Reader, AccessPointID: ap.ID, Protocol: proto,
+	e := &access.Event{Kind: eventKind(c, "rejected"), Reason: code, Actor: eventActor(c, ap), AccessPointID: ap.ID, Protocol: proto,
 		CredentialID: cred, RSSI: c.RSSI, Latency: x.Now().Sub(start), Detail: why.Error()}
 	if err := x.Store.AppendEvent(ctx, e); err != nil {
 		return errors.Join(why, err)
@@ -357,6 +363,25 @@ func resultReason(r access.Reason) protocol.Reason {
 		return protocol.ReasonNotProcessed
 	}
 	return protocol.Reason(r)
+}
+
+// eventKind is "access.granted", "access.denied" or "access.rejected" at
+// the reader, and "access.phone.…" for an open from the phone over the
+// network, so an admin tells the two apart and counts them apart.
+func eventKind(c Candidate, outcome string) string {
+	if c.Phone {
+		return "access.phone." + outcome
+	}
+	return "access." + outcome
+}
+
+// eventActor is the reader that decided, or the address a phone opened
+// from.
+func eventActor(c Candidate, ap access.AccessPoint) string {
+	if c.Phone {
+		return "phone:" + c.Addr
+	}
+	return "reader:" + ap.Reader
 }
 
 // resultMessage is the short text the key shows; version 2 pads it to 64

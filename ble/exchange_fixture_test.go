@@ -80,6 +80,9 @@ type siteFixture struct {
 	// readerLink, when set, wraps the reader's end of each Pipe.
 	readerLink func(Link) Link
 	users      int
+	// phone, when set, is the address a web key opens from over the
+	// network: presentations are then "open from this phone".
+	phone string
 }
 
 func newSiteFixture(t *testing.T) *siteFixture {
@@ -298,7 +301,11 @@ func (f *siteFixture) present(ap access.AccessPoint, rssi int, key keySide) pres
 		link = f.readerLink(readerEnd)
 	}
 	var p presentation
-	p.err = f.x.Exchange(ctx, ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader}, Candidate{Addr: "40:00:00:00:00:01", RSSI: rssi}, link)
+	c := Candidate{Addr: "40:00:00:00:00:01", RSSI: rssi}
+	if f.phone != "" {
+		c = Candidate{Addr: f.phone, Phone: true}
+	}
+	p.err = f.x.Exchange(ctx, ReaderConfig{ID: ap.ID, Name: ap.Name, Binding: ap.Reader}, c, link)
 	readerEnd.Close() // as the reader loop does once Exchange returns
 	kd := recv(f.t, done, "the key to finish")
 	p.result, p.keyErr = kd.res, kd.err

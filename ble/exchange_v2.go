@@ -80,12 +80,22 @@ func (x *SiteExchange) exchangeV2(ctx context.Context, ap access.AccessPoint, si
 		return err
 	}
 	answer := x.answerV2(ctx, link, opened.Session, opened.CredentialID, keyID, in.Credential)
-	if err := x.checkHolder(ctx, &in, credID, opened.UserVerified, opened.Verify); err != nil {
+	// A passkey's response is signed by the tap key; the passkey's own
+	// assertion over this transcript follows it.
+	if err := x.checkHolder(ctx, &in, credID, opened.UserVerified && !opened.Passkey, opened.Verify); err != nil {
 		if !errors.Is(err, protocol.ErrBadSignature) {
 			return err
 		}
 		answer(protocol.Result{Reason: protocol.ReasonNotProcessed, Message: "not accepted"}, false)
 		return x.reject(ctx, ap, c, start, credID.String(), "v2", err)
+	}
+	if opened.Passkey && in.Credential != nil && !in.Replaced {
+		uv, err := x.passkey(ctx, link, in.Credential, opened, sent, deadline)
+		if err != nil {
+			answer(protocol.Result{Reason: protocol.ReasonNotProcessed, Message: "not accepted"}, false)
+			return x.reject(ctx, ap, c, start, credID.String(), "v2 passkey", err)
+		}
+		opened.UserVerified = uv
 	}
 	if intro != nil && in.Credential != nil && in.Credential.ID == intro.Credential && !in.Replaced {
 		// The phone answered with the keys of the share it was introduced
@@ -95,7 +105,37 @@ func (x *SiteExchange) exchangeV2(ctx context.Context, ap access.AccessPoint, si
 		}
 	}
 	in.UserVerified, in.Protocol = opened.UserVerified, 2
-	return x.conclude(ctx, ap, c, start, in, credID, "v2", answer)
+	proto := "v2"
+	if opened.Passkey {
+		proto = "v2 passkey"
+	}
+	return x.conclude(ctx, ap, c, start, in, credID, proto, answer)
+}
+
+// passkey reads and checks the passkey assertion a web key sends after a
+// response that announced one, within the deadline of the challenge sent
+// at sent. It reports whether the phone verified the holder.
+func (x *SiteExchange) passkey(ctx context.Context, link Link, cred *access.Credential, opened *protocol.Opened2, sent time.Time, deadline time.Duration) (bool, error) {
+	left := deadline - x.Now().Sub(sent)
+	if left <= 0 {
+		return false, fmt.Errorf("%w: no time left for the passkey's assertion", protocol.ErrLate)
+	}
+	raw, err := x.await(ctx, link, left)
+	if err != nil {
+		return false, fmt.Errorf("%w: no passkey assertion within the deadline: %v", protocol.ErrLate, err)
+	}
+	if took := x.Now().Sub(sent); took > deadline {
+		return false, fmt.Errorf("%w: the passkey's assertion came %v after the challenge, the deadline is %v", protocol.ErrLate, took, deadline)
+	}
+	a, err := protocol.ParseAssertion(raw)
+	if err != nil {
+		return false, err
+	}
+	uv, err := protocol.ParsePublicKey(cred.UVKey)
+	if err != nil {
+		return false, fmt.Errorf("%w: the credential has no passkey: %v", protocol.ErrBadSignature, err)
+	}
+	return opened.VerifyAssertion(uv, a, x.RelyingParty)
 }
 
 // expedite finishes a version 2 exchange whose hello carried a live ticket

@@ -46,6 +46,10 @@ type Candidate struct {
 	// Inbound is set when the key connected to the reader's service, so
 	// Connect hands over a link that is already open.
 	Inbound bool
+	// Phone is set when a web key opens over the network ("open from this
+	// phone"): no radio, so no signal and no proximity. Addr is then the
+	// request's address, and the access point is met as ForPhone has it.
+	Phone bool
 	// Connect opens (or takes over) the link to the key. A radio offers the
 	// same key repeatedly while it is in range; only one Connect succeeds.
 	Connect func(ctx context.Context) (Link, error)

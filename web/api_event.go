@@ -23,7 +23,8 @@ type eventJSON struct {
 	RSSI          int       `json:"rssi,omitempty"`
 	LatencyMS     float64   `json:"latency_ms,omitempty"`
 	Detail        string    `json:"detail,omitempty"`
-	// Protocol is how a presentation was made: v1, v2 or v2 expedited.
+	// Protocol is how a presentation was made: v1, v2, v2 expedited or v2
+	// passkey.
 	Protocol string `json:"protocol,omitempty"`
 }
 

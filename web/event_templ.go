@@ -17,7 +17,7 @@ import (
 )
 
 func eventClass(e access.Event) string {
-	switch e.Kind {
+	switch decisionKind(e.Kind) {
 	case "access.granted":
 		return "granted"
 	case "access.denied", "access.rejected":

@@ -16,6 +16,9 @@ var eventWords = map[string]string{
 	"access.granted":               "Access granted",
 	"access.denied":                "Access denied",
 	"access.rejected":              "Key refused",
+	"access.phone.granted":         "Access granted from the phone",
+	"access.phone.denied":          "Access denied from the phone",
+	"access.phone.rejected":        "Phone's key refused",
 	"door.opened":                  "Door opened",
 	"door.closed":                  "Door closed",
 	"door.exit":                    "Request to exit",
@@ -150,12 +153,22 @@ var rejectionWords = map[string]string{
 	"busy":                "reader busy",
 }
 
+// decisionKind is a decision's kind wherever the key was: an open from
+// the phone ("access.phone.granted") reads as the reader's decision does.
+func decisionKind(kind string) string {
+	if rest, ok := strings.CutPrefix(kind, "access.phone."); ok {
+		return "access." + rest
+	}
+	return kind
+}
+
 // eventReason is an event's reason in people's words.
 func eventReason(e access.Event) string {
-	if e.Kind == "access.granted" {
+	kind := decisionKind(e.Kind)
+	if kind == "access.granted" {
 		return ""
 	}
-	if w, ok := rejectionWords[e.Reason]; ok && e.Kind == "access.rejected" {
+	if w, ok := rejectionWords[e.Reason]; ok && kind == "access.rejected" {
 		return w
 	}
 	return strings.ReplaceAll(e.Reason, "_", " ")
@@ -187,7 +200,7 @@ func isDecision(e access.Event) bool {
 // "Denied: outside schedule", "Refused: answered too late".
 func resultWords(e access.Event) string {
 	var w string
-	switch e.Kind {
+	switch decisionKind(e.Kind) {
 	case "access.granted":
 		return "Granted"
 	case "access.denied":

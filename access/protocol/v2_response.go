@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 )
 
-// Response flags of version 2. Bit 1 is reserved for a user-verification
-// proof that is a WebAuthn assertion (docs/protocol.md); this version
-// refuses it.
+// Response flags of version 2. Bit 1 says the user-verification proof is
+// a passkey's WebAuthn assertion that follows the response (see
+// webauthn.go); it comes with bit 0.
 const (
 	flag2UserVerified = 1 << 0
 	flag2WebAuthn     = 1 << 1
@@ -86,23 +86,30 @@ func responseDigest2(th [32]byte, cred CredentialID, flags byte) [32]byte {
 // is the credential's tap key at this site, or its user-verification key
 // when userVerified is set; the reader checks with the key the flag names.
 func (k *KeyHello) Respond(ch *ChallengeV2, cred CredentialID, signer *ecdsa.PrivateKey, userVerified bool) ([]byte, *Session2, error) {
-	shared, err := k.eph.ECDH(ch.ReaderKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("protocol: respond: ECDH with the reader key: %w", err)
-	}
-	th := transcriptHash(k.raw, ch.raw)
-	keys, err := fullKeys(shared, th)
-	if err != nil {
-		return nil, nil, err
-	}
 	var flags byte
 	if userVerified {
 		flags |= flag2UserVerified
 	}
+	msg, sess, _, err := k.respond(ch, cred, signer, flags)
+	return msg, sess, err
+}
+
+// respond seals a response with the given flags, signed by signer, and
+// returns the transcript digest it signed.
+func (k *KeyHello) respond(ch *ChallengeV2, cred CredentialID, signer *ecdsa.PrivateKey, flags byte) ([]byte, *Session2, [32]byte, error) {
+	shared, err := k.eph.ECDH(ch.ReaderKey)
+	if err != nil {
+		return nil, nil, [32]byte{}, fmt.Errorf("protocol: respond: ECDH with the reader key: %w", err)
+	}
+	th := transcriptHash(k.raw, ch.raw)
+	keys, err := fullKeys(shared, th)
+	if err != nil {
+		return nil, nil, [32]byte{}, err
+	}
 	d := responseDigest2(th, cred, flags)
 	sig, err := sign(signer, d[:])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, [32]byte{}, err
 	}
 	header := []byte{typeResponseV2, byte(ch.Version)}
 	plain := make([]byte, 0, responsePlainSize)
@@ -110,7 +117,7 @@ func (k *KeyHello) Respond(ch *ChallengeV2, cred CredentialID, signer *ecdsa.Pri
 	plain = append(plain, flags)
 	plain = append(plain, sig...)
 	msg := append(header, seal(keys.response, header, plain)...)
-	return msg, newSession2(ch.Version, PathFull, nil, keys), nil
+	return msg, newSession2(ch.Version, PathFull, nil, keys), d, nil
 }
 
 func newSession2(v Version, p Path, readerKey []byte, k sessionKeys2) *Session2 {
@@ -124,7 +131,11 @@ func newSession2(v Version, p Path, readerKey []byte, k sessionKeys2) *Session2 
 type Opened2 struct {
 	CredentialID CredentialID
 	UserVerified bool
-	Session      *Session2
+	// Passkey says the user verification is a passkey's assertion, which
+	// the key sends after the response: the response itself is signed by
+	// the tap key (see VerifyAssertion).
+	Passkey bool
+	Session *Session2
 
 	digest    [32]byte
 	signature [SignatureSize]byte
@@ -161,13 +172,13 @@ func (x *ReaderExchange) OpenResponse(raw []byte) (*Opened2, error) {
 		return nil, refuse(ErrDecrypt, "response does not authenticate under this exchange (tampered, or made for another one)")
 	}
 	flags := plain[16]
-	if flags&flag2WebAuthn != 0 {
-		return nil, refuse(ErrMalformed, "response carries a WebAuthn assertion, which this version does not read")
-	}
-	if flags&^flag2UserVerified != 0 {
+	if flags&^(flag2UserVerified|flag2WebAuthn) != 0 {
 		return nil, refuse(ErrMalformed, "response flags 0x%02x set undefined bits", flags)
 	}
-	o := &Opened2{UserVerified: flags&flag2UserVerified != 0, Session: newSession2(x.version, PathFull, nil, keys)}
+	if flags&flag2WebAuthn != 0 && flags&flag2UserVerified == 0 {
+		return nil, refuse(ErrMalformed, "response flags 0x%02x announce a passkey assertion without user verification", flags)
+	}
+	o := &Opened2{UserVerified: flags&flag2UserVerified != 0, Passkey: flags&flag2WebAuthn != 0, Session: newSession2(x.version, PathFull, nil, keys)}
 	copy(o.CredentialID[:], plain[:16])
 	copy(o.signature[:], plain[17:])
 	o.digest = responseDigest2(th, o.CredentialID, flags)
@@ -176,9 +187,10 @@ func (x *ReaderExchange) OpenResponse(raw []byte) (*Opened2, error) {
 
 // Verify checks the key's signature over the transcript with the
 // credential's user-verification key when UserVerified is set and its tap
-// key otherwise.
+// key otherwise; with Passkey set, the signature is the tap key's and the
+// user verification is the assertion's (VerifyAssertion).
 func (o *Opened2) Verify(pub *ecdsa.PublicKey) error {
-	return verifyResponse(pub, o.digest, o.signature, o.CredentialID, o.UserVerified)
+	return verifyResponse(pub, o.digest, o.signature, o.CredentialID, o.UserVerified && !o.Passkey)
 }
 
 // expeditedKeys derives the expedited path's keys: the ticket secret and a

@@ -1,0 +1,179 @@
+package protocol
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// A web key's user-verification key is a passkey: the browser signs with
+// it only as a WebAuthn assertion (over the authenticator data and the
+// hash of the client data), never over a digest of ours. Version 2 binds
+// one to the exchange by its challenge: the key sets flags bits 0 and 1,
+// signs the response with its tap key, asks the passkey for an assertion
+// whose challenge is D_resp, and sends that assertion as the next message.
+// The reader then knows the phone's own hardware verified the holder for
+// this transcript and no other (docs/protocol.md, "Passkey assertion").
+
+// typeAssertion is the message that carries a passkey's assertion.
+const typeAssertion byte = 0xB5
+
+// Authenticator data flags the reader checks (WebAuthn §6.1).
+const (
+	authUserPresent  = 0x01
+	authUserVerified = 0x04
+	authDataMin      = 37 // rpIdHash, flags, signCount
+)
+
+// Assertion is a passkey's WebAuthn assertion as the browser returns it.
+type Assertion struct {
+	AuthenticatorData []byte
+	ClientDataJSON    []byte
+	Signature         []byte // ASN.1 DER, as WebAuthn gives it
+}
+
+// Marshal lays the assertion out as its message: type 0xB5, then the
+// authenticator data and the client data each with a two-byte length, then
+// the signature with a one-byte length.
+func (a Assertion) Marshal() []byte {
+	b := []byte{typeAssertion}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(a.AuthenticatorData)))
+	b = append(b, a.AuthenticatorData...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(a.ClientDataJSON)))
+	b = append(b, a.ClientDataJSON...)
+	b = append(b, byte(len(a.Signature)))
+	return append(b, a.Signature...)
+}
+
+// ParseAssertion reads an assertion message strictly: every length must
+// account for the bytes exactly.
+func ParseAssertion(b []byte) (Assertion, error) {
+	var a Assertion
+	if len(b) < 1 || b[0] != typeAssertion {
+		return a, refuse(ErrMalformed, "not a passkey assertion (%d bytes, type 0x%02x)", len(b), first(b))
+	}
+	rest := b[1:]
+	field := func(size int) ([]byte, bool) {
+		if len(rest) < size {
+			return nil, false
+		}
+		var n int
+		if size == 2 {
+			n = int(binary.BigEndian.Uint16(rest))
+		} else {
+			n = int(rest[0])
+		}
+		if n == 0 || len(rest) < size+n {
+			return nil, false
+		}
+		f := bytes.Clone(rest[size : size+n])
+		rest = rest[size+n:]
+		return f, true
+	}
+	var ok1, ok2, ok3 bool
+	a.AuthenticatorData, ok1 = field(2)
+	a.ClientDataJSON, ok2 = field(2)
+	a.Signature, ok3 = field(1)
+	if !ok1 || !ok2 || !ok3 || len(rest) != 0 || len(a.AuthenticatorData) < authDataMin {
+		return Assertion{}, refuse(ErrMalformed, "passkey assertion of %d bytes does not have its layout", len(b))
+	}
+	return a, nil
+}
+
+// RelyingParty is who the passkeys were made for: the appliance's host
+// name (the WebAuthn RP ID) and the origins its key page is served from.
+type RelyingParty struct {
+	ID      string
+	Origins []string
+}
+
+// AssertionChallenge is the WebAuthn challenge that binds a passkey's
+// assertion to this exchange: the response's transcript digest.
+func (o *Opened2) AssertionChallenge() []byte { return bytes.Clone(o.digest[:]) }
+
+// VerifyAssertion checks a passkey's assertion for this response: made for
+// rp, at one of its origins, over this transcript's digest, and signed by
+// the credential's passkey uv. It reports whether the authenticator
+// verified the user (biometric or passcode); an assertion without that
+// flag is genuine but proves only presence, and the decision treats it as
+// an unverified answer.
+func (o *Opened2) VerifyAssertion(uv *ecdsa.PublicKey, a Assertion, rp RelyingParty) (bool, error) {
+	if !o.Passkey {
+		return false, refuse(ErrMalformed, "an assertion for a response that announced none")
+	}
+	return verifyAssertion(uv, a, rp, o.digest[:], o.CredentialID)
+}
+
+func verifyAssertion(uv *ecdsa.PublicKey, a Assertion, rp RelyingParty, challenge []byte, cred CredentialID) (bool, error) {
+	var cd struct {
+		Type        string `json:"type"`
+		Challenge   string `json:"challenge"`
+		Origin      string `json:"origin"`
+		CrossOrigin bool   `json:"crossOrigin"`
+	}
+	if err := json.Unmarshal(a.ClientDataJSON, &cd); err != nil {
+		return false, refuse(ErrMalformed, "passkey client data is not JSON: %v", err)
+	}
+	switch {
+	case cd.Type != "webauthn.get":
+		return false, refuse(ErrMalformed, "passkey client data is of type %q, want webauthn.get", cd.Type)
+	case cd.Challenge != base64.RawURLEncoding.EncodeToString(challenge):
+		return false, refuse(ErrBadSignature, "credential %s: the passkey signed another exchange's challenge", cred)
+	case cd.CrossOrigin || !slices.Contains(rp.Origins, cd.Origin):
+		return false, refuse(ErrBadSignature, "credential %s: the passkey was used from origin %q, not this site's", cred, cd.Origin)
+	}
+	rpHash := sha256.Sum256([]byte(rp.ID))
+	if !bytes.Equal(a.AuthenticatorData[:32], rpHash[:]) {
+		return false, refuse(ErrBadSignature, "credential %s: the passkey answered for another relying party", cred)
+	}
+	flags := a.AuthenticatorData[32]
+	if flags&authUserPresent == 0 {
+		return false, refuse(ErrBadSignature, "credential %s: the passkey's assertion shows no user present", cred)
+	}
+	cdHash := sha256.Sum256(a.ClientDataJSON)
+	signed := sha256.Sum256(append(bytes.Clone(a.AuthenticatorData), cdHash[:]...))
+	if uv == nil || !ecdsa.VerifyASN1(uv, signed[:], a.Signature) {
+		return false, refuse(ErrBadSignature, "credential %s: the passkey's assertion does not verify with its key", cred)
+	}
+	return flags&authUserVerified != 0, nil
+}
+
+// RespondWithPasskey answers a challenge as a web key does where unlock is
+// required: the response announces a passkey assertion and is signed by
+// tap, and the returned digest is the challenge the passkey must sign
+// (base64url in the assertion's client data).
+func (k *KeyHello) RespondWithPasskey(ch *ChallengeV2, cred CredentialID, tap *ecdsa.PrivateKey) ([]byte, *Session2, []byte, error) {
+	msg, sess, d, err := k.respond(ch, cred, tap, flag2UserVerified|flag2WebAuthn)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return msg, sess, d[:], nil
+}
+
+// SignAssertion makes the assertion a passkey would, for tests and tools:
+// authenticator data for rp with the given flags, client data over
+// challenge at origin, signed by key.
+func SignAssertion(key *ecdsa.PrivateKey, rp RelyingParty, origin string, challenge []byte, verified bool) (Assertion, error) {
+	rpHash := sha256.Sum256([]byte(rp.ID))
+	flags := byte(authUserPresent)
+	if verified {
+		flags |= authUserVerified
+	}
+	auth := append(rpHash[:], flags, 0, 0, 0, 1)
+	cd, err := json.Marshal(map[string]any{"type": "webauthn.get", "challenge": base64.RawURLEncoding.EncodeToString(challenge), "origin": origin, "crossOrigin": false})
+	if err != nil {
+		return Assertion{}, err
+	}
+	cdHash := sha256.Sum256(cd)
+	signed := sha256.Sum256(append(bytes.Clone(auth), cdHash[:]...))
+	sig, err := ecdsa.SignASN1(nil, key, signed[:])
+	if err != nil {
+		return Assertion{}, fmt.Errorf("protocol: sign assertion: %w", err)
+	}
+	return Assertion{AuthenticatorData: auth, ClientDataJSON: cd, Signature: sig}, nil
+}
