@@ -53,7 +53,8 @@ func (s readerSite) ours(ap access.AccessPoint) bool {
 // startReaders runs a reader per access point of site on radios and, when
 // airLn is set, on the simulated air serving it (whose door inputs go to
 // doors); the readers are kept in step with the access points as admins
-// edit them.
+// edit them. The set also holds the exchange that web keys opening from
+// the phone run: the readers' own, with the same doors.
 func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios map[string]ble.Radio, airLn net.Listener, doors *ble.Doors, now func() time.Time, log *slog.Logger) *readerSet {
 	st := site.store
 	var air *ble.Air
@@ -72,6 +73,10 @@ func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios 
 	// One clock for the challenge, its deadline and the decision, so a
 	// test's shifted clock shifts them all alike.
 	ex.Now, ex.Pending = now, protocol.NewPending(now, cfg.deadline)
+	ex.RelyingParty, _ = web.RelyingParty(cfg.publicURL)
+	phone := func(ctx context.Context, accessPointID int64, from string, link web.Link) error {
+		return ex.Exchange(ctx, ble.ReaderConfig{ID: accessPointID}, ble.Candidate{Addr: from, Phone: true}, link)
+	}
 	// A reader whose radio failed has gone silent: an event, so an alarm.
 	stopped := func(rc ble.ReaderConfig, err error) {
 		e := &access.Event{Kind: access.AlarmSilent, Actor: "reader:" + rc.Binding, AccessPointID: rc.ID, Reason: "radio failed", Detail: err.Error()}
@@ -129,7 +134,7 @@ func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios 
 			waitOnAir(ctx, air, mgr.Running())
 		}
 	})
-	rs := &readerSet{Manager: mgr, unsubscribe: unsubscribe}
+	rs := &readerSet{Manager: mgr, unsubscribe: unsubscribe, phone: phone}
 	if airLn != nil {
 		rs.airAddr = airLn.Addr().String()
 	}
@@ -145,6 +150,7 @@ type readerSet struct {
 	*ble.Manager
 	unsubscribe func()
 	airAddr     string // where the simulated air listens; "" without one
+	phone       web.PhoneExchange
 }
 
 // Close stops following the store, then stops the readers.

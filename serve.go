@@ -240,7 +240,7 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		Touch: touch, Calibrate: calibrateWith(readers), DoorInput: doorInput, Readers: readers, Stopping: stopping, Background: &background,
 		TLS: tlsSet.status(ln.Addr()), TrustedProxies: proxies, Metrics: metrics, MetricsAllow: metricsAllow,
 		FleetToken: fleetToken(cfg.data), FleetAddress: fleetAddress(cfg.publicURL, cfg.fleetListen),
-		Version: versionString(), BackupFlags: cfg.backups.BackupSchedule})
+		Version: versionString(), BackupFlags: cfg.backups.BackupSchedule, PhoneExchange: readers.phone})
 	exempt := proxyAddr(proxies)
 	srv := newHTTPServer(e, defaultHTTPLimits, exempt, log)
 	srv.TLSConfig = tlsSet.config

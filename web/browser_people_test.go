@@ -153,7 +153,7 @@ func TestBrowserPeopleAndCodes(t *testing.T) {
 	app.open(u.RequestURI())
 	app.wantPage("/key/register", "Your Postern key for Acme Workshop")
 	app.wantContains("code-state", "This invitation works until")
-	app.wantContains("next-steps", "Install the Postern Key app")
+	app.wantContains("next-steps", "Postern key app")
 	if body := app.eval(`document.body.innerText`); strings.Contains(body, "postern key") || strings.Contains(body, "--state") {
 		t.Errorf("the registration page shows a command line:\n%s", body)
 	}

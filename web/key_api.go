@@ -138,6 +138,8 @@ type keyRegisterView struct {
 	Code     string           // the link's code, when it carries a well-formed one
 	State    access.CodeState // what the code can still do; "" without a code
 	Expires  string           // when a valid code stops working
+	Holder   string           // whom a valid code is for
+	WebKey   bool             // the appliance has a public URL, so the phone's browser can register
 	Limited  bool             // too many looks from this address: try later
 }
 
@@ -153,6 +155,7 @@ func (h *handler) keyRegisterPage(c echo.Context) error {
 		return err
 	}
 	v := keyRegisterView{SiteName: site.Name}
+	_, v.WebKey = RelyingParty(h.publicURL)
 	code, ok := access.NormalizeCode(c.QueryParam("code"))
 	status := http.StatusOK
 	var wait time.Duration
@@ -174,6 +177,9 @@ func (h *handler) keyRegisterPage(c echo.Context) error {
 		}
 		if v.State == access.CodeValid {
 			v.Code, v.Expires = code, formatTime(expires, h.location(ctx))
+			if inv, err := h.store.InvitationByCode(ctx, code, h.now()); err == nil {
+				v.Holder = inv.User.Name()
+			}
 		}
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

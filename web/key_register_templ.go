@@ -97,7 +97,7 @@ func keyRegisterPage(p pageView, v keyRegisterView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			case v.State == access.CodeUsed:
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p class=\"flash bad\">This code has already been used to set up a phone.</p><p>If that was your phone, you are all set: open the Postern Key app at a door. If it was not you, or you have a new phone, ask your administrator for a new invitation.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p class=\"flash bad\">Registration Error: This code has already been used to set up a phone.</p><p>If that was your phone, you are all set: open your key at a door. If it was not you, or you have a new phone, ask your administrator for a new invitation.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -140,20 +140,62 @@ func keyRegisterPage(p pageView, v keyRegisterView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.State == access.CodeValid {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<h2>What to do next</h2><ol data-testid=\"next-steps\"><li>Install the <b>Postern Key</b> app on your phone. Reading this on a computer? Open the invitation on your phone instead.</li><li>Open this link again on the phone, or open the app, choose <b>Register</b> and type this code: <code class=\"code\" data-testid=\"registration-code\">")
+				if v.Holder != "" {
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<p data-testid=\"holder\">Phone key for <strong>")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					var templ_7745c5c3_Var7 string
+					templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(v.Holder)
+					if templ_7745c5c3_Err != nil {
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `key_register.templ`, Line: 35, Col: 60}
+					}
+					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</strong></p>")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, " ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var7 string
-				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(groupCode(v.Code))
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `key_register.templ`, Line: 37, Col: 173}
+				if v.WebKey {
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div class=\"stack\" data-testid=\"web-key\"><button id=\"register\" type=\"button\" data-code=\"")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					var templ_7745c5c3_Var8 string
+					templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Code).Resolve(ctx)
+					if templ_7745c5c3_Err != nil {
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `key_register.templ`, Line: 39, Col: 59}
+					}
+					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" aria-label=\"Register this phone\" data-testid=\"register\">Register this phone</button><p id=\"status\" role=\"status\" aria-live=\"polite\" data-testid=\"status\"></p><div id=\"done\" hidden><p>This phone is now your key. Your fingerprint, face or passcode guards it.</p><button id=\"install\" type=\"button\" aria-label=\"Add the key to the home screen\" hidden>Add to home screen</button><p><a class=\"button\" href=\"/key\" data-testid=\"open-key\" aria-label=\"Open your key\">Open your key</a></p><p class=\"hint\">To find it quickly, add the key page to the home screen (in the browser's menu: Add to Home Screen).</p></div><p class=\"hint\">No app to install: registering makes a passkey on this phone, so it needs a screen lock. Reading this on a computer? Open the invitation on your phone instead.</p></div><script type=\"module\" src=\"/assets/key/register.js\"></script>")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, " <h2>With a key app instead</h2><ol data-testid=\"next-steps\"><li>Open the Postern key app, choose <b>Register</b> and type this code: <code class=\"code\" data-testid=\"registration-code\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</code></li><li>At a door, hold your phone near the reader. Some doors ask you to unlock your phone first.</li></ol><p class=\"hint\">The code works once, on one phone. If your phone cannot run the app, ask your administrator for another kind of key.</p>")
+				var templ_7745c5c3_Var9 string
+				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(groupCode(v.Code))
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `key_register.templ`, Line: 53, Col: 147}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</code></li><li>At a door, hold your phone near the reader. Some doors ask you to unlock your phone first.</li></ol><p class=\"hint\">The code works once, on one phone. If your phone can do neither, ask your administrator for another kind of key.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

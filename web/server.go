@@ -77,6 +77,9 @@ type Config struct {
 	// PageSlots is how many admin pages and API calls are worked on at
 	// once; 0: half the CPUs (see pageSlots).
 	PageSlots int
+	// PhoneExchange runs the reader's half of an open from a web key over
+	// the network ("open from this phone"). nil: no readers here.
+	PhoneExchange PhoneExchange
 }
 
 // TLSStatus says how the appliance serves its pages.
@@ -124,6 +127,10 @@ type handler struct {
 	// pageBudget the share of time they take.
 	pageSlots  chan struct{}
 	pageBudget *pageBudget
+
+	phoneExchange       PhoneExchange
+	webKeyRegistrations *pending[webKeyRegistration]
+	webKeyOpens         *pending[*httpLink]
 }
 
 // New returns the HTTP handler for the whole appliance.
@@ -171,6 +178,9 @@ func New(cfg Config) *echo.Echo {
 	}
 	h.pageSlots = make(chan struct{}, slots)
 	h.pageBudget = newPageBudget(slots, time.Now) // real time, whatever clock tests give h
+	h.phoneExchange = cfg.PhoneExchange
+	h.webKeyRegistrations = newPending[webKeyRegistration](5*time.Minute, 1000, h.now)
+	h.webKeyOpens = newPending[*httpLink](phoneOpenTTL, 1000, h.now)
 	if h.mailer == nil {
 		h.mailer, _ = mail.NewMailer(MailOutbox(h.store), h.store, mail.MailerConfig{Log: h.log})
 	}
@@ -223,6 +233,13 @@ func New(cfg Config) *echo.Echo {
 	h.keyRoutes(key)
 	keyV2 := e.Group("/api/key/v2", h.bodyLimit(64<<10), h.keyRateLimit)
 	h.keyRoutesV2(keyV2)
+	// Registration spends codes, so it is limited as the key API is;
+	// opening is proved by a signature, and an office behind one address
+	// opens many doors a minute.
+	h.webKeyRoutes(pages, e.Group("/api/key/web", h.bodyLimit(64<<10), h.keyRateLimit))
+	phone := e.Group("/api/key/web", h.bodyLimit(64<<10), h.phoneRateLimit)
+	h.webKeyOpenRoutes(phone)
+	h.webKeyDoorRoutes(phone)
 	return e
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // A web key's user-verification key is a passkey: the browser signs with
@@ -176,4 +177,73 @@ func SignAssertion(key *ecdsa.PrivateKey, rp RelyingParty, origin string, challe
 		return Assertion{}, fmt.Errorf("protocol: sign assertion: %w", err)
 	}
 	return Assertion{AuthenticatorData: auth, ClientDataJSON: cd, Signature: sig}, nil
+}
+
+// Labels of the web key's own signed requests over HTTPS.
+const (
+	labelWebKeyRegister = "postern-webkey-register-v1"
+	labelWebKeyRequest  = "postern-webkey-request-v1"
+)
+
+// WebKeyRegistrationDigest is what a web key's tap key signs to register:
+// SHA-256(label || SHA-256(code) || nonce || tap public || passkey
+// challenge). The passkey's own registration (its attestation, checked by
+// the site) carries the same challenge, so both keys are bound to one
+// ceremony and one code.
+func WebKeyRegistrationDigest(code string, nonce, tapPub, challenge []byte) [32]byte {
+	codeHash := sha256.Sum256([]byte(code))
+	return digest(labelWebKeyRegister, codeHash[:], nonce, tapPub, challenge)
+}
+
+// VerifyWebKeyRegistration checks the tap key's registration signature
+// (r || s over WebKeyRegistrationDigest) and returns the digest, which the
+// site's signed answer covers.
+func VerifyWebKeyRegistration(code string, nonce, tapPub, challenge, sig []byte) ([32]byte, error) {
+	if len(nonce) != NonceSize {
+		return [32]byte{}, refuse(ErrMalformed, "registration nonce is %d bytes, want %d", len(nonce), NonceSize)
+	}
+	tap, err := ParsePublicKey(tapPub)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	d := WebKeyRegistrationDigest(code, nonce, tapPub, challenge)
+	if !verify(tap, d[:], sig) {
+		return [32]byte{}, refuse(ErrBadSignature, "web key registration: the tap key's signature does not verify")
+	}
+	return d, nil
+}
+
+// WebKeyRequestDigest is what a web key's tap key signs to ask its site
+// for something about itself (its doors, its removal): SHA-256(label ||
+// action || credential id || at, unix ms).
+func WebKeyRequestDigest(action string, cred CredentialID, at time.Time) [32]byte {
+	return digest(labelWebKeyRequest, []byte(action), cred[:], binary.BigEndian.AppendUint64(nil, uint64(at.UnixMilli())))
+}
+
+// VerifyWebKeyRequest checks a web key request's signature with the
+// credential's tap key.
+func VerifyWebKeyRequest(action string, cred CredentialID, at time.Time, sig []byte, tap *ecdsa.PublicKey) error {
+	d := WebKeyRequestDigest(action, cred, at)
+	if !verify(tap, d[:], sig) {
+		return refuse(ErrBadSignature, "web key request %q of credential %s does not verify with its tap key", action, cred)
+	}
+	return nil
+}
+
+// SignWebKeyRequest signs a web key request, as the key page does with
+// WebCrypto; for tests and tools.
+func SignWebKeyRequest(action string, cred CredentialID, at time.Time, tap *ecdsa.PrivateKey) ([]byte, error) {
+	d := WebKeyRequestDigest(action, cred, at)
+	return sign(tap, d[:])
+}
+
+// SignWebKeyRegistration signs a web key registration, as the key page
+// does; for tests and tools.
+func SignWebKeyRegistration(code string, nonce, challenge []byte, tap *ecdsa.PrivateKey) ([]byte, error) {
+	tapPub, err := MarshalPublicKey(&tap.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	d := WebKeyRegistrationDigest(code, nonce, tapPub, challenge)
+	return sign(tap, d[:])
 }
