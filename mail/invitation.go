@@ -37,8 +37,8 @@ type InviteData struct {
 }
 
 // Invitation is the email that hands a user a Smart credential: how to
-// install the Postern Key app and register the key with the link or the
-// 32-digit code, when the code expires, and whom to ask when it does not
+// register the web key from the link in the phone's browser (no app), or
+// a key app with the 32-digit code, when the code expires, and whom to ask when it does not
 // work. The text part holds the code both as one unbroken run (to copy)
 // and in groups of four (to read); the HTML part adds a QR code of the
 // link as an inline PNG, for someone reading the mail on a computer.
@@ -98,14 +98,14 @@ func inviteText(v inviteView, link string) string {
 	} else {
 		t.para("Hello,")
 	}
-	t.para(v.Site + " has set up a key for you: a Smart credential that lets your phone open its doors. To start using it:")
-	t.item("1. ", "   ", "Install the Postern Key app on your phone.")
+	t.para(v.Site + " has set up a key for you: a Smart credential that lets your phone open its doors. No app to install: your phone's own browser holds the key. To start using it:")
 	if link != "" {
-		t.item("2. ", "   ", "On that phone, open this link. It opens the app and registers your key:")
+		t.item("1. ", "   ", "On your phone, open this link in the phone's browser and press Register this phone. Your fingerprint, face or passcode guards the key it makes:")
 		t.verbatim(link)
-		t.item("3. ", "   ", "If the link does not open the app, open the Postern Key app yourself and paste this registration code:")
+		t.item("2. ", "   ", "When the page says Registered, add it to the home screen: that page is your key.")
+		t.item("3. ", "   ", "Using a Postern key app or the postern key command instead? Give it this registration code:")
 	} else {
-		t.item("2. ", "   ", "Open the Postern Key app and paste this registration code:")
+		t.item("1. ", "   ", "Open a Postern key app (or the postern key command) and give it this registration code:")
 	}
 	t.verbatim(v.Code)
 	t.item("   ", "   ", "The same code in groups of four, for reading out or typing:")
@@ -126,11 +126,11 @@ func inviteText(v inviteView, link string) string {
 }
 
 func problemsText(site string, link bool) string {
-	s := "If you cannot find the Postern Key app for your phone, your phone may not be supported: ask the administrator of " + site + " for another kind of credential."
+	s := "If your phone cannot register (it needs a screen lock and an up-to-date browser), ask the administrator of " + site + " for another kind of credential."
 	if link {
-		s += " The link only works on a phone that has the app installed; anywhere else, use the code."
+		s += " Open the link on the phone that will be the key: a key made on a computer stays on that computer."
 	}
-	return s + " If the app reports a registration error, the code has been used or has expired: ask the administrator for a new one."
+	return s + " If registering says Registration Error, the code has been used or has expired: ask the administrator for a new one."
 }
 
 func footer(site, siteURL string) string {
@@ -157,21 +157,21 @@ func safeLink(s string) template.URL {
 
 var inviteHTML = template.Must(template.New("invitation").Parse(`
 <p>{{if .First}}Hello {{.First}},{{else}}Hello,{{end}}</p>
-<p><strong>{{.Site}}</strong> has set up a key for you: a Smart credential that lets your phone open its doors. To start using it:</p>
+<p><strong>{{.Site}}</strong> has set up a key for you: a Smart credential that lets your phone open its doors. No app to install: your phone's own browser holds the key. To start using it:</p>
 <ol>
-<li><p>Install the <strong>Postern Key</strong> app on your phone.</p></li>
 {{- if .Link}}
-<li><p>On that phone, open this link. It opens the app and registers your key:</p>
-<p><a href="{{.Link}}" style="display:inline-block;padding:.5em 1em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px">Register my key</a></p>
+<li><p>On your phone, open this link in the phone's browser and press <strong>Register this phone</strong>. No app to install: your fingerprint, face or passcode guards the key it makes.</p>
+<p><a href="{{.Link}}" style="display:inline-block;padding:.5em 1em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px">Register this phone</a></p>
 <p style="font-size:13px;word-break:break-all">{{.Link}}</p>
 {{- if .QR}}
 <p>Reading this on a computer? Point your phone's camera at this square to open the link on the phone:</p>
 <p><img src="cid:{{.QR}}" width="200" height="200" alt="QR code of the registration link"></p>
 {{- end}}
 </li>
-<li><p>If the link does not open the app, open the Postern Key app yourself and paste this registration code:</p>
+<li><p>When the page says <strong>Registered</strong>, add it to the home screen: that page is your key.</p></li>
+<li><p>Using a Postern key app or the postern key command instead? Give it this registration code:</p>
 {{- else}}
-<li><p>Open the Postern Key app and paste this registration code:</p>
+<li><p>Open a Postern key app (or the postern key command) and give it this registration code:</p>
 {{- end}}
 <p style="font-family:monospace;font-size:17px;word-break:break-all">{{.Code}}</p>
 <p>The same code in groups of four, for reading out or typing:<br>
@@ -182,6 +182,6 @@ var inviteHTML = template.Must(template.New("invitation").Parse(`
 <p>When your key registers, it shows the site's key fingerprint. It must be this one; if it is not, stop and tell the administrator:<br>
 <span style="font-family:monospace;font-size:15px">{{.Fingerprint}}</span></p>
 {{- end}}
-<p>If you cannot find the Postern Key app for your phone, your phone may not be supported: ask the administrator of {{.Site}} for another kind of credential.{{if .Link}} The link only works on a phone that has the app installed; anywhere else, use the code.{{end}} If the app reports a registration error, the code has been used or has expired: ask the administrator for a new one.</p>
+<p>If your phone cannot register (it needs a screen lock and an up-to-date browser), ask the administrator of {{.Site}} for another kind of credential.{{if .Link}} Open the link on the phone that will be the key: a key made on a computer stays on that computer.{{end}} If registering says Registration Error, the code has been used or has expired: ask the administrator for a new one.</p>
 <p>If you did not expect this email, tell the administrator of {{.Site}} and do not register the code.</p>
 `))

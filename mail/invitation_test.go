@@ -75,7 +75,9 @@ func TestInvitationAsReceived(t *testing.T) {
 	for _, s := range []string{
 		"4091 8273 6455 4637 2819 0091 8273 6455",
 		"Acme Office",
-		"Postern Key app",
+		"No app to install",
+		"Register this phone",
+		"page says Registered",
 		"Monday 9 March 2026 at 17:00 CET", // 16:00 UTC in the site's zone
 		"works once, on one device",
 		"ask the administrator of Acme Office",

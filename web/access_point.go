@@ -1,12 +1,15 @@
 package web
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	qrcode "github.com/skip2/go-qrcode"
 
 	"postern/access"
 	"postern/store"
@@ -42,6 +45,11 @@ type accessPointFormView struct {
 	Door            *doorView            // the door now; nil on a new access point
 	Loc             *time.Location
 	Errors          fieldErrors
+	// DoorLink opens the key page with this door first (for an NFC
+	// sticker or a printed QR code at the door); DoorQR is its QR code as
+	// a data: URL. Empty without a public URL.
+	DoorLink string
+	DoorQR   templ.SafeURL
 }
 
 func (h *handler) accessPointList(c echo.Context) error {
@@ -225,7 +233,22 @@ func (h *handler) accessPointShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	v.DoorLink, v.DoorQR = h.doorLink(a.ID)
 	return render(c, http.StatusOK, accessPointFormPage(pageFor(c, a.Name), v))
+}
+
+// doorLink is the link a door's sticker or printed QR code carries, and
+// the QR code as an inline PNG.
+func (h *handler) doorLink(id int64) (string, templ.SafeURL) {
+	if _, ok := RelyingParty(h.publicURL); !ok {
+		return "", ""
+	}
+	link := h.publicURL + "/key?door=" + strconv.FormatInt(id, 10)
+	png, err := qrcode.Encode(link, qrcode.Medium, 256)
+	if err != nil {
+		return link, ""
+	}
+	return link, templ.SafeURL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 }
 
 func (h *handler) accessPointUpdate(c echo.Context) error {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -82,4 +83,24 @@ func TestAccessPointPages(t *testing.T) {
 		{name: "delete again", method: "POST", url: aa + "/delete", wantStatus: 404},
 		{name: "the reader is free again", method: "POST", url: "/access-points", body: form("Front door", "sim:front", "direct", "", "", "normal"), wantStatus: 303},
 	})
+}
+
+func TestAccessPointDoorLink(t *testing.T) {
+	t.Parallel()
+	env := newLoggedInEnv(t, withSmartURL)
+	id := env.create(t, "access-points", `{"name":"Front door","reader":"sim:front","mode":"direct","phone_open":true}`)
+	w := env.get("/access-points/" + itoa(id))
+	doc := parse(t, w.Body.String())
+	if got, want := byTestID(doc, "door-url").Text(), smartURL+"/key?door="+itoa(id); got != want {
+		t.Errorf("door link %q, want %q", got, want)
+	}
+	if src, _ := byTestID(doc, "door-qr").Attr("src"); !strings.HasPrefix(src, "data:image/png;base64,") {
+		t.Errorf("door QR src %.40q, want an inline PNG", src)
+	}
+	// Without a public URL there is no link to print.
+	off := newLoggedInEnv(t)
+	id = off.create(t, "access-points", `{"name":"Front door","reader":"sim:front","mode":"direct"}`)
+	if n := byTestID(parse(t, off.get("/access-points/"+itoa(id)).Body.String()), "door-link").Length(); n != 0 {
+		t.Errorf("without a public URL the page shows %d door links", n)
+	}
 }
