@@ -686,10 +686,19 @@ func (b *browser) probeConsole() {
 type consoleLog struct {
 	mu   sync.Mutex
 	errs []string
+	// also, when set, sees every event too (the Bluetooth stand-in's
+	// binding calls).
+	also func(ev any)
 }
 
 // listen runs in the tab's event loop: it must be quick.
 func (c *consoleLog) listen(ev any) {
+	c.mu.Lock()
+	also := c.also
+	c.mu.Unlock()
+	if also != nil {
+		also(ev)
+	}
 	var msg string
 	switch ev := ev.(type) {
 	case *runtime.EventExceptionThrown:

@@ -44,6 +44,7 @@ type webKeySite struct {
 	token string
 	smtpd *mailtest.Server
 	door  pulseDoor
+	x     *ble.SiteExchange
 }
 
 func startWebKeySite(ctx context.Context, t *testing.T) *webKeySite {
@@ -72,6 +73,7 @@ func startWebKeySite(ctx context.Context, t *testing.T) *webKeySite {
 	go mailer.Run(ctx)
 	x := ble.NewSiteExchange(st, s.door, 0, logger)
 	x.RelyingParty, _ = web.RelyingParty(s.base)
+	s.x = x
 	srv := httptest.NewUnstartedServer(web.New(web.Config{Store: st, Log: logger, PublicURL: s.base, Mailer: mailer,
 		PhoneExchange: func(ctx context.Context, id int64, from string, link web.Link) error {
 			return x.Exchange(ctx, ble.ReaderConfig{ID: id}, ble.Candidate{Addr: from, Phone: true}, link)
