@@ -56,4 +56,10 @@ type EventFilter struct {
 	// Kinds, when set, is any one of several kinds or prefixes, each read
 	// as Kind is; Kind is then ignored.
 	Kinds []string
+	// From and To bound when the events happened: From inclusive, To
+	// exclusive. Zero: unbounded.
+	From, To time.Time
+	// Who matches the person by name or email words (as the users list
+	// searches), for the events page's free-text filter.
+	Who string
 }

@@ -51,19 +51,49 @@ func (s *Store) Events(ctx context.Context, f access.EventFilter) ([]access.Even
 	if limit > MaxLimit {
 		limit = MaxLimit
 	}
-	var where []string
-	var args []any
+	where, args := eventWhere(f)
 	if f.Before > 0 {
 		where = append(where, "id < ?")
 		args = append(args, f.Before)
 	}
+	q := eventSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit+1)
+	events, err := queryAll(ctx, s.read, "list events", scanEvent, q, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	events, next := trimByID(events, limit, func(e access.Event) int64 { return e.ID })
+	return events, next, nil
+}
+
+// eventWhere turns a filter, but for its cursor and limit, into SQL
+// conditions, one for each field set.
+func eventWhere(f access.EventFilter) ([]string, []any) {
+	var where []string
+	var args []any
 	if f.UserID != 0 {
 		where = append(where, "user_id = ?")
 		args = append(args, f.UserID)
 	}
+	if q := ftsQuery(f.Who); q != "" {
+		where = append(where, "user_id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)")
+		args = append(args, q)
+	}
 	if f.AccessPointID != 0 {
 		where = append(where, "access_point_id = ?")
 		args = append(args, f.AccessPointID)
+	}
+	if !f.From.IsZero() {
+		where = append(where, "at >= ?")
+		args = append(args, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		where = append(where, "at < ?")
+		args = append(args, f.To.UnixMilli())
 	}
 	if f.Kind != "" {
 		switch {
@@ -79,18 +109,7 @@ func (s *Store) Events(ctx context.Context, f access.EventFilter) ([]access.Even
 			args = append(args, f.Kind)
 		}
 	}
-	q := eventSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, limit+1)
-	events, err := queryAll(ctx, s.read, "list events", scanEvent, q, args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	events, next := trimByID(events, limit, func(e access.Event) int64 { return e.ID })
-	return events, next, nil
+	return where, args
 }
 
 // eventsOfKinds is Events for several kinds: each kind's newest page by its

@@ -44,6 +44,7 @@ type accessPointFormView struct {
 	Schedules       []access.TimeProfile // to choose the unlock schedule from
 	Door            *doorView            // the door now; nil on a new access point
 	Loc             *time.Location
+	History         []access.Event // the door's newest events
 	Errors          fieldErrors
 	// DoorLink opens the key page with this door first (for an NFC
 	// sticker or a printed QR code at the door); DoorQR is its QR code as
@@ -94,6 +95,9 @@ func (h *handler) withDoor(c echo.Context, v accessPointFormView) (accessPointFo
 	v.Schedules, v.Loc = page.Items, h.location(ctx)
 	if v.AP.ID == 0 {
 		return v, nil
+	}
+	if v.History, _, err = h.store.Events(ctx, access.EventFilter{AccessPointID: v.AP.ID, Limit: historyLimit}); err != nil {
+		return v, err
 	}
 	doors, err := h.doorViews(ctx)
 	if err != nil {

@@ -35,7 +35,7 @@ func toEventJSON(e access.Event) eventJSON {
 }
 
 func (h *handler) apiEventList(c echo.Context) error {
-	f, _, err := readEventFilter(c, false)
+	f, _, err := h.readEventFilter(c, false)
 	if err != nil {
 		return err
 	}

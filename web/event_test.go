@@ -3,8 +3,10 @@ package web_test
 import (
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -233,5 +235,81 @@ func TestDashboardBoundsItsDoors(t *testing.T) {
 	}
 	if got := byTestID(doc, "access-point-count").Text(); got != "30" {
 		t.Errorf("access point count %q, want 30", got)
+	}
+}
+
+func TestEventFilters(t *testing.T) {
+	t.Parallel()
+	env := newLoggedInEnv(t)
+	ann := env.create(t, "users", `{"first_name":"Ann","last_name":"Lee","email":"ann.lee@example.com"}`)
+	bob := env.create(t, "users", `{"first_name":"Bob","last_name":"Ray"}`)
+	front := env.create(t, "access-points", `{"name":"Front door","reader":"sim:front","mode":"direct"}`)
+	back := env.create(t, "access-points", `{"name":"Back door","reader":"sim:back","mode":"direct"}`)
+	day := func(d, h int) time.Time { return time.Date(2026, 3, d, h, 0, 0, 0, time.UTC) }
+	for _, e := range []access.Event{
+		{At: day(1, 9), Kind: "access.granted", Detail: "march-first", UserID: ann, AccessPointID: front},
+		{At: day(2, 9), Kind: "access.denied", Detail: "march-second", UserID: bob, AccessPointID: back},
+		{At: day(3, 9), Kind: "door.forced", Detail: "march-third", AccessPointID: back},
+		{At: day(4, 9), Kind: "access.granted", Detail: "march-fourth", UserID: ann, AccessPointID: back},
+	} {
+		if err := env.s.AppendEvent(t.Context(), &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := []string{"march-first", "march-second", "march-third", "march-fourth"}
+	tests := []struct {
+		name   string
+		query  string
+		want   []string
+		fields map[string]string
+	}{
+		{"a day range, both ends included", "from=2026-03-02&to=2026-03-03", []string{"march-second", "march-third"},
+			map[string]string{"from": "2026-03-02", "to": "2026-03-03"}},
+		{"from only", "from=2026-03-04", []string{"march-fourth"}, nil},
+		{"to a time", "to=2026-03-02T00:00:00Z", []string{"march-first"}, nil},
+		{"who by name", "who=ann", []string{"march-first", "march-fourth"}, map[string]string{"who": "ann"}},
+		{"who by email", "who=ann.lee@example.com", []string{"march-first", "march-fourth"}, nil},
+		{"who and where", "who=ann&access_point=" + itoa(back), []string{"march-fourth"}, map[string]string{"access_point": itoa(back)}},
+		{"a kind family", "kind=door.", []string{"march-third"}, map[string]string{"kind": "door."}},
+		{"result and range", "result=granted&from=2026-03-02", []string{"march-fourth"}, map[string]string{"result": "granted"}},
+		{"one user by id", "user=" + itoa(bob), []string{"march-second"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := env.get("/events?" + tt.query)
+			if w.Code != 200 {
+				t.Fatalf("got status %d, want 200\n%s", w.Code, w.Body)
+			}
+			body := w.Body.String()
+			for _, r := range all {
+				if got, want := strings.Contains(body, r), slices.Contains(tt.want, r); got != want {
+					t.Errorf("%s shown: got %v, want %v", r, got, want)
+				}
+			}
+			doc := parse(t, body)
+			for name, want := range tt.fields {
+				if got, _ := formField(doc, name); got != want {
+					t.Errorf("field %s: got %q, want %q", name, got, want)
+				}
+			}
+		})
+	}
+	env.runPages(t, []scenario{
+		{name: "a bad date", method: "GET", url: "/events?from=yesterday", wantStatus: 400},
+		{name: "the API takes the range too", method: "GET", url: "/events?from=2026-03-04", wantStatus: 200,
+			wantNotContains: []string{"march-first"}},
+		{name: "a user's page shows their history", method: "GET", url: "/users/" + itoa(ann), wantStatus: 200,
+			wantTestIDs:     map[string]string{"event-history": "march-fourth"},
+			wantContains:    []string{`href="/events?user=` + itoa(ann) + `"`},
+			wantNotContains: []string{"march-second"}},
+		{name: "a door's page shows its history", method: "GET", url: "/access-points/" + itoa(back), wantStatus: 200,
+			wantTestIDs:     map[string]string{"event-history": "march-third"},
+			wantContains:    []string{`href="/events?access_point=` + itoa(back) + `"`},
+			wantNotContains: []string{"march-first"}},
+	})
+	var got map[string]any
+	got = env.mustAPI(t, "GET", "/api/v1/events?from=2026-03-02&to=2026-03-02&who=bob", "", 200)
+	if evs := got["events"].([]any); len(evs) != 1 {
+		t.Errorf("API with range and who: got %d events, want 1", len(evs))
 	}
 }

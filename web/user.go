@@ -154,7 +154,11 @@ type userShowView struct {
 	ViaGroups   []access.Permission // permissions the user has through groups
 	PermForm    permissionFormView
 	Credentials credentialsView
+	History     []access.Event // the user's newest events
 }
+
+// historyLimit is how many events a user's or door's page shows.
+const historyLimit = 10
 
 type groupChoice struct {
 	Group  access.Group
@@ -200,7 +204,8 @@ func (h *handler) userShowView(c echo.Context, u access.User) (userShowView, err
 		return v, err
 	}
 	v.Credentials = credentialsView{UserID: u.ID, HasEmail: u.Email != "", Credentials: creds, Loc: loc, Warning: issueWarning(u, h.now(), loc)}
-	return v, nil
+	v.History, _, err = h.store.Events(ctx, access.EventFilter{UserID: u.ID, Limit: historyLimit})
+	return v, err
 }
 
 func (h *handler) userShow(c echo.Context) error {
