@@ -66,6 +66,30 @@ func (s State) Valid() bool {
 	return false
 }
 
+// Direction is which way people pass an access point, for the roll call:
+// a grant at an entry door puts them on site, one at an exit door takes
+// them off it.
+type Direction string
+
+// Directions of an access point.
+const (
+	DirectionNeither Direction = "neither"
+	DirectionEntry   Direction = "entry"
+	DirectionExit    Direction = "exit"
+)
+
+// Directions lists the directions in the order forms show them.
+var Directions = []Direction{DirectionNeither, DirectionEntry, DirectionExit}
+
+// Valid reports whether d is a known direction.
+func (d Direction) Valid() bool {
+	switch d {
+	case DirectionNeither, DirectionEntry, DirectionExit:
+		return true
+	}
+	return false
+}
+
 // MaxRSSIOffset bounds a reader's calibration offset, in dB either way:
 // more than that is not a reader to correct but a key in the wrong place.
 const MaxRSSIOffset = 40
@@ -135,6 +159,9 @@ type AccessPoint struct {
 
 	// Exit marks a door people leave by: an evacuation unlocks it.
 	Exit bool
+	// Direction says whether a grant here is someone arriving or leaving,
+	// for the roll call.
+	Direction Direction
 	// UnlockProfileID is the unlock schedule: the door is unlocked while
 	// this time profile is open. 0: no schedule.
 	UnlockProfileID int64
@@ -232,6 +259,9 @@ func (a *AccessPoint) Normalize() {
 	if a.State == "" {
 		a.State = StateNormal
 	}
+	if a.Direction == "" {
+		a.Direction = DirectionNeither
+	}
 	if a.HeldOpenLimit == 0 {
 		a.HeldOpenLimit = DefaultHeldOpenLimit
 	}
@@ -283,6 +313,9 @@ func (a AccessPoint) Validate() error {
 	}
 	if !a.State.Valid() {
 		errs.Add("state", "must be normal, lockdown or unlocked")
+	}
+	if !a.Direction.Valid() {
+		errs.Add("direction", "must be entry, exit or neither")
 	}
 	if a.HeldOpenLimit != 0 && a.HeldOpenLimit < time.Second || a.HeldOpenLimit > 24*time.Hour {
 		errs.Add("held_open_seconds", "must be between 1 second and 24 hours")

@@ -31,13 +31,14 @@ func TestValidateEveryField(t *testing.T) {
 			"name":        "is required",
 			"description": "must be at most 1000 characters",
 		}},
-		{"access point", AccessPoint{Reader: "usb0", Mode: "teleport", RSSIThreshold: -10, UnlockDuration: 2 * time.Hour, State: "open"}.Validate(), map[string]string{
+		{"access point", AccessPoint{Reader: "usb0", Mode: "teleport", RSSIThreshold: -10, UnlockDuration: 2 * time.Hour, State: "open", Direction: "sideways"}.Validate(), map[string]string{
 			"name":           "is required",
 			"reader":         "must be sim:NAME (lower-case letters, digits, . _ -) or hciN, after READER/ for a remote reader",
 			"mode":           "must be direct, touch or long-range",
 			"rssi_threshold": "must be between -120 and -20 dBm",
 			"unlock_seconds": "must be between 1 and 3600 seconds",
 			"state":          "must be normal, lockdown or unlocked",
+			"direction":      "must be entry, exit or neither",
 		}},
 		{"time profile keeps the first wrong window", TimeProfile{Windows: []Window{
 			{Days: []time.Weekday{1}, Start: 60, End: 120},

@@ -20,5 +20,9 @@ const (
 	HTMXSSE = "htmx-ext-sse-2.2.4.min.js"
 	CSS     = "postern-2.css"
 	JS      = "postern-2.js"
-	Icon    = "favicon.svg"
+	Reports = "reports-1.js"
+	// ReportsCSS styles the reports' pages: the events filter, export
+	// progress and the roll call, on a phone and on paper.
+	ReportsCSS = "reports-1.css"
+	Icon       = "favicon.svg"
 )

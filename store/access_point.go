@@ -12,7 +12,7 @@ import (
 
 const accessPointColumns = `id, name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at,
 	exit_door, ifnull(unlock_profile_id, 0), first_person_in, unlocked_until, held_open_ms, door_io, unlock_window_ms, deadline_ms,
-	phone_open, phone_networks, phone_passkey`
+	phone_open, phone_networks, phone_passkey, direction`
 
 func scanAccessPoint(sc scanner) (access.AccessPoint, error) {
 	var a access.AccessPoint
@@ -21,7 +21,7 @@ func scanAccessPoint(sc scanner) (access.AccessPoint, error) {
 	var io string
 	err := sc.Scan(&a.ID, &a.Name, &a.Reader, &a.Mode, &a.RSSIThreshold, &a.RSSIOffset, &a.RequireUnlock, &unlock, &a.State, &created, &updated,
 		&a.Exit, &a.UnlockProfileID, &a.FirstPersonIn, &until, &heldOpen, &io, &window, &deadline,
-		&a.PhoneOpen, &a.PhoneNetworks, &a.PhonePasskey)
+		&a.PhoneOpen, &a.PhoneNetworks, &a.PhonePasskey, &a.Direction)
 	if err != nil {
 		return a, err
 	}
@@ -76,11 +76,11 @@ func (s *Store) CreateAccessPoint(ctx context.Context, actor string, a *access.A
 	a.CreatedAt, a.UpdatedAt = now, now
 	return s.tx(ctx, "create access point", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO access_points (name, reader, mode, rssi_threshold, rssi_offset, require_unlock, unlock_ms, state, created_at, updated_at,
-			exit_door, unlock_profile_id, first_person_in, held_open_ms, door_io, unlock_window_ms, deadline_ms, phone_open, phone_networks, phone_passkey)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			exit_door, unlock_profile_id, first_person_in, held_open_ms, door_io, unlock_window_ms, deadline_ms, phone_open, phone_networks, phone_passkey, direction)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, now.UnixMilli(), now.UnixMilli(),
 			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO), a.UnlockWindow.Milliseconds(), a.ResponseDeadline.Milliseconds(),
-			a.PhoneOpen, a.PhoneNetworks, a.PhonePasskey)
+			a.PhoneOpen, a.PhoneNetworks, a.PhonePasskey, a.Direction)
 		if err != nil {
 			return clashErr(ctx, tx, "create access point", err, "access point", "access_points", 0, unique{"name", "name", a.Name}, unique{"reader", "reader", a.Reader})
 		}
@@ -103,10 +103,10 @@ func (s *Store) UpdateAccessPoint(ctx context.Context, actor string, a *access.A
 		// call, so saving the form does not undo one made meanwhile.
 		res, err := tx.ExecContext(ctx, `UPDATE access_points SET name = ?, reader = ?, mode = ?, rssi_threshold = ?, rssi_offset = ?, require_unlock = ?, unlock_ms = ?, state = ?, updated_at = ?,
 			exit_door = ?, unlock_profile_id = ?, first_person_in = ?, held_open_ms = ?, door_io = ?, unlock_window_ms = ?, deadline_ms = ?,
-			phone_open = ?, phone_networks = ?, phone_passkey = ? WHERE id = ?`,
+			phone_open = ?, phone_networks = ?, phone_passkey = ?, direction = ? WHERE id = ?`,
 			a.Name, a.Reader, a.Mode, a.RSSIThreshold, a.RSSIOffset, a.RequireUnlock, a.UnlockDuration.Milliseconds(), a.State, a.UpdatedAt.UnixMilli(),
 			a.Exit, nullID(a.UnlockProfileID), a.FirstPersonIn, a.HeldOpenLimit.Milliseconds(), encodeDoorIO(a.IO), a.UnlockWindow.Milliseconds(), a.ResponseDeadline.Milliseconds(),
-			a.PhoneOpen, a.PhoneNetworks, a.PhonePasskey, a.ID)
+			a.PhoneOpen, a.PhoneNetworks, a.PhonePasskey, a.Direction, a.ID)
 		if err != nil {
 			return clashErr(ctx, tx, "update access point", err, "access point", "access_points", a.ID, unique{"name", "name", a.Name}, unique{"reader", "reader", a.Reader})
 		}

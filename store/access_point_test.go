@@ -29,9 +29,9 @@ func TestAccessPointRoundTrip(t *testing.T) {
 			access.AccessPoint{Name: "Server room", Reader: "sim:server-1", Mode: access.ModeTouch, RSSIThreshold: -70, RSSIOffset: -6, RequireUnlock: true, UnlockWindow: 4 * time.Second, ResponseDeadline: 300 * time.Millisecond, UnlockDuration: 12 * time.Second, State: access.StateLockdown}},
 		{"unlock in milliseconds, held open", access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked},
 			access.AccessPoint{Name: "Lobby", Reader: "sim:lobby", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 1500 * time.Millisecond, State: access.StateUnlocked}},
-		{"door settings and lines", access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Exit: true, HeldOpenLimit: 2 * time.Minute, FirstPersonIn: true,
+		{"door settings and lines", access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Exit: true, Direction: access.DirectionExit, HeldOpenLimit: 2 * time.Minute, FirstPersonIn: true,
 			IO: access.DoorIO{Relay: " gpiochip0:17 ", RelayActiveLow: true, FailSafe: true, Contact: "GPIO22", ContactOpenLow: true, Exit: "gpiochip1:3", ExitPressedLow: true, ExitUnlocks: true, Debounce: 20 * time.Millisecond}},
-			access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal, Exit: true, HeldOpenLimit: 2 * time.Minute,
+			access.AccessPoint{Name: "Fire exit", Reader: "sim:fire", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal, Exit: true, Direction: access.DirectionExit, HeldOpenLimit: 2 * time.Minute,
 				IO: access.DoorIO{Relay: "gpiochip0:17", RelayActiveLow: true, FailSafe: true, Contact: "GPIO22", ContactOpenLow: true, Exit: "gpiochip1:3", ExitPressedLow: true, ExitUnlocks: true, Debounce: 20 * time.Millisecond}}},
 		{"open from the phone on the site's networks", access.AccessPoint{Name: "Gate", Reader: "sim:gate-2", PhoneOpen: true, PhoneNetworks: "192.168.10.7/24 fd00::/8", PhonePasskey: true},
 			access.AccessPoint{Name: "Gate", Reader: "sim:gate-2", Mode: access.ModeDirect, RSSIThreshold: -60, UnlockWindow: 10 * time.Second, UnlockDuration: 5 * time.Second, State: access.StateNormal,
@@ -52,6 +52,9 @@ func TestAccessPointRoundTrip(t *testing.T) {
 			}
 			if want.IO.Debounce == 0 {
 				want.IO.Debounce = access.DefaultDebounce
+			}
+			if want.Direction == "" {
+				want.Direction = access.DirectionNeither
 			}
 			for _, read := range []struct {
 				by  string

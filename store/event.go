@@ -95,19 +95,31 @@ func eventWhere(f access.EventFilter) ([]string, []any) {
 		where = append(where, "at < ?")
 		args = append(args, f.To.UnixMilli())
 	}
-	if f.Kind != "" {
+	kinds := f.Kinds
+	if len(kinds) == 0 && f.Kind != "" {
+		kinds = []string{f.Kind}
+	}
+	var anyOf []string
+	for _, k := range kinds {
 		switch {
-		case strings.HasSuffix(f.Kind, ".") && strings.Count(f.Kind, ".") == 1:
+		case strings.HasSuffix(k, ".") && strings.Count(k, ".") == 1:
 			// A whole family such as "access.": its own index, in id order.
-			where = append(where, "family = ?")
-			args = append(args, f.Kind)
-		case strings.HasSuffix(f.Kind, "."):
-			where = append(where, "kind >= ? AND kind < ?")
-			args = append(args, f.Kind, f.Kind[:len(f.Kind)-1]+"/")
+			anyOf = append(anyOf, "family = ?")
+			args = append(args, k)
+		case strings.HasSuffix(k, "."):
+			anyOf = append(anyOf, "kind >= ? AND kind < ?")
+			args = append(args, k, k[:len(k)-1]+"/")
 		default:
-			where = append(where, "kind = ?")
-			args = append(args, f.Kind)
+			anyOf = append(anyOf, "kind = ?")
+			args = append(args, k)
 		}
+	}
+	switch len(anyOf) {
+	case 0:
+	case 1:
+		where = append(where, anyOf[0])
+	default:
+		where = append(where, "(("+strings.Join(anyOf, ") OR (")+"))")
 	}
 	return where, args
 }

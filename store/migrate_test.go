@@ -387,6 +387,21 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 17,
+		seed: []string{
+			`UPDATE access_points SET direction = 'entry' WHERE id = 1`,
+		},
+		check: func(t *testing.T, s *Store) {
+			if ap, err := s.AccessPointByID(t.Context(), 1); err != nil || ap.Direction != access.DirectionEntry {
+				t.Errorf("access point: got %q, %v, want an entry", ap.Direction, err)
+			}
+			on, err := s.OnSite(t.Context(), time.UnixMilli(500))
+			if err != nil || len(on) != 1 || on[0].UserName != "Grace Hopper" {
+				t.Errorf("on site: got %+v, %v, want Grace", on, err)
+			}
+		},
+	},
 }
 
 func ids(users []access.User) []int64 {

@@ -170,6 +170,7 @@ func wholeNumber(v string, errs fieldErrors, field, msg string) int {
 // their defaults.
 func readDoorForm(c echo.Context, a *access.AccessPoint, v *accessPointFormView) {
 	a.Exit = checked(c, "exit")
+	a.Direction = access.Direction(c.FormValue("direction"))
 	a.FirstPersonIn = checked(c, "first_person_in")
 	a.UnlockProfileID = 0
 	if s := c.FormValue("unlock_schedule_id"); s != "" {

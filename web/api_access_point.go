@@ -21,6 +21,7 @@ type accessPointJSON struct {
 	UnlockSeconds    int        `json:"unlock_seconds"`
 	State            string     `json:"state"`
 	Exit             bool       `json:"exit"`
+	Direction        string     `json:"direction"`
 	UnlockScheduleID *int64     `json:"unlock_schedule_id"`
 	FirstPersonIn    bool       `json:"first_person_in"`
 	UnlockedUntil    *time.Time `json:"unlocked_until"`
@@ -63,6 +64,7 @@ type accessPointInput struct {
 	UnlockSeconds    *int        `json:"unlock_seconds"`
 	State            *string     `json:"state"`
 	Exit             *bool       `json:"exit"`
+	Direction        *string     `json:"direction"`
 	UnlockScheduleID *int64      `json:"unlock_schedule_id"`
 	FirstPersonIn    *bool       `json:"first_person_in"`
 	HeldOpenSeconds  *int        `json:"held_open_seconds"`
@@ -90,7 +92,7 @@ func networkList(s string) []string {
 func toAccessPointJSON(a access.AccessPoint) accessPointJSON {
 	j := accessPointJSON{ID: a.ID, Name: a.Name, Reader: a.Reader, Mode: string(a.Mode), RSSIThreshold: a.RSSIThreshold,
 		RSSIOffset: a.RSSIOffset, RequireUnlock: a.RequireUnlock, UnlockSeconds: int(a.UnlockDuration / time.Second), State: string(a.State),
-		Exit: a.Exit, FirstPersonIn: a.FirstPersonIn, UnlockedUntil: apiTime(a.UnlockedUntil), HeldOpenSeconds: int(a.HeldOpenLimit / time.Second),
+		Exit: a.Exit, Direction: string(a.Direction), FirstPersonIn: a.FirstPersonIn, UnlockedUntil: apiTime(a.UnlockedUntil), HeldOpenSeconds: int(a.HeldOpenLimit / time.Second),
 		DoorIO:              doorIOJSON{a.IO.Relay, a.IO.RelayActiveLow, a.IO.FailSafe, a.IO.Contact, a.IO.ContactOpenLow, a.IO.Exit, a.IO.ExitPressedLow, a.IO.ExitUnlocks, a.IO.Debounce.Milliseconds()},
 		UnlockWindowSeconds: int(a.Window() / time.Second), DeadlineMS: int(a.ResponseDeadline / time.Millisecond),
 		PhoneOpen: a.PhoneOpen, PhoneNetworks: networkList(a.PhoneNetworks), PhonePasskey: a.PhonePasskey}
@@ -135,6 +137,9 @@ func (in accessPointInput) apply(a *access.AccessPoint) {
 	}
 	if in.Exit != nil {
 		a.Exit = *in.Exit
+	}
+	if in.Direction != nil {
+		a.Direction = access.Direction(*in.Direction)
 	}
 	if in.UnlockScheduleID != nil {
 		a.UnlockProfileID = *in.UnlockScheduleID

@@ -307,8 +307,7 @@ func TestEventFilters(t *testing.T) {
 			wantContains:    []string{`href="/events?access_point=` + itoa(back) + `"`},
 			wantNotContains: []string{"march-first"}},
 	})
-	var got map[string]any
-	got = env.mustAPI(t, "GET", "/api/v1/events?from=2026-03-02&to=2026-03-02&who=bob", "", 200)
+	got := env.mustAPI(t, "GET", "/api/v1/events?from=2026-03-02&to=2026-03-02&who=bob", "", 200)
 	if evs := got["events"].([]any); len(evs) != 1 {
 		t.Errorf("API with range and who: got %d events, want 1", len(evs))
 	}

@@ -214,6 +214,8 @@ func New(cfg Config) *echo.Echo {
 	h.timeProfileRoutes(admin)
 	h.permissionRoutes(admin)
 	h.eventRoutes(admin)
+	h.exportRoutes(admin)
+	h.rollCallRoutes(admin)
 	h.credentialRoutes(admin)
 	h.settingsRoutes(admin)
 	h.backupRoutes(admin)

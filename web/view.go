@@ -83,6 +83,7 @@ var navItems = []struct{ Section, Label, Href string }{
 	{"time-profiles", "Time profiles", "/time-profiles"},
 	{"permissions", "Permissions", "/permissions"},
 	{"events", "Events", "/events"},
+	{"roll-call", "Roll call", "/roll-call"},
 	{"alarms", "Alarms", "/alarms"},
 	{"readers", "Readers", "/readers"},
 	{"outbox", "Outbox", "/outbox"},
