@@ -14,6 +14,7 @@ var EventKinds = []string{
 
 	// Admin changes.
 	"user.created", "user.updated", "user.deleted", "user.groups_changed",
+	"user.import_started", "user.imported",
 	"group.created", "group.updated", "group.deleted",
 	"access_point.created", "access_point.updated", "access_point.deleted",
 	"access_point.calibrated", "access_point.unlocked", "access_point.relocked",

@@ -64,9 +64,22 @@ var ErrNoEmail = access.Invalid("email", "the user needs an email address to rec
 // A nil invite means the code is to be printed: no email is sent, and the
 // user needs no email address.
 func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64, code string, expires time.Time, invite func(access.Credential, access.User) (Mail, error)) (access.Credential, error) {
+	var c access.Credential
+	err := s.tx(ctx, "assign credential", func(tx *sql.Tx) error {
+		var err error
+		c, err = s.assignCredential(ctx, tx, actor, userID, code, expires, invite, time.Time{})
+		return err
+	})
+	return c, err
+}
+
+// assignCredential is AssignCredential inside the caller's transaction;
+// the invitation waits in the outbox until notBefore (zero: now).
+func (s *Store) assignCredential(ctx context.Context, tx *sql.Tx, actor string, userID int64, code string, expires time.Time,
+	invite func(access.Credential, access.User) (Mail, error), notBefore time.Time) (access.Credential, error) {
 	now := s.now()
 	c := access.Credential{ID: access.NewCredentialID(), UserID: userID, Kind: "smart", Status: access.CredentialInvited, CreatedAt: now}
-	err := s.tx(ctx, "assign credential", func(tx *sql.Tx) error {
+	err := func() error {
 		u, err := userByID(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -88,9 +101,21 @@ func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64
 		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential.assigned", Actor: actor, UserID: userID, CredentialID: c.ID.String(), Detail: detail}); err != nil {
 			return err
 		}
-		return s.queueInvitation(ctx, tx, actor, invite, c, u)
-	})
+		return s.queueInvitation(ctx, tx, actor, sendAfter(invite, notBefore), c, u)
+	}()
 	return c, err
+}
+
+// sendAfter makes invite's mail wait in the outbox until notBefore.
+func sendAfter(invite func(access.Credential, access.User) (Mail, error), notBefore time.Time) func(access.Credential, access.User) (Mail, error) {
+	if invite == nil || notBefore.IsZero() {
+		return invite
+	}
+	return func(c access.Credential, u access.User) (Mail, error) {
+		m, err := invite(c, u)
+		m.NotBefore = notBefore
+		return m, err
+	}
 }
 
 // printedCode ends the detail of an event whose code was printed.

@@ -394,6 +394,38 @@ var migrations = []string{
 	// day's grants found by time without reading the whole log.
 	`ALTER TABLE access_points ADD COLUMN direction TEXT NOT NULL DEFAULT 'neither' CHECK (direction IN ('entry', 'exit', 'neither'));
 	CREATE INDEX events_grants_at ON events(at, user_id, access_point_id) WHERE kind = 'access.granted' AND user_id IS NOT NULL;`,
+
+	// 18: CSV imports of users: the job, and each line with what the
+	// preview planned and what the run did, written in the same
+	// transaction as the user, so a run resumed after a reload or a
+	// restart neither repeats nor skips a line.
+	`CREATE TABLE import_jobs (
+		id          TEXT PRIMARY KEY,
+		created_at  INTEGER NOT NULL,
+		created_by  TEXT NOT NULL,
+		file_name   TEXT NOT NULL DEFAULT '',
+		invite      INTEGER NOT NULL DEFAULT 0,
+		status      TEXT NOT NULL DEFAULT 'preview' CHECK (status IN ('preview', 'running', 'done')),
+		started_at  INTEGER,
+		finished_at INTEGER
+	) STRICT;
+	CREATE INDEX import_jobs_running ON import_jobs(status) WHERE status = 'running';
+	CREATE TABLE import_rows (
+		job_id      TEXT NOT NULL REFERENCES import_jobs(id) ON DELETE CASCADE,
+		line        INTEGER NOT NULL,
+		first_name  TEXT NOT NULL,
+		last_name   TEXT NOT NULL,
+		email       TEXT NOT NULL,
+		groups      TEXT NOT NULL DEFAULT '',
+		valid_from  INTEGER,
+		valid_until INTEGER,
+		plan        TEXT NOT NULL CHECK (plan IN ('create', 'update', 'refuse')),
+		reason      TEXT NOT NULL DEFAULT '',
+		result      TEXT NOT NULL DEFAULT '' CHECK (result IN ('', 'created', 'updated', 'refused')),
+		user_id     INTEGER,
+		invited     INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (job_id, line)
+	) STRICT, WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the version a migrated database has.

@@ -402,6 +402,27 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 18,
+		tables:  []string{"import_jobs", "import_rows"},
+		seed: []string{
+			`INSERT INTO import_jobs (id, created_at, created_by, status, started_at) VALUES ('job1', 1000, 'admin:x', 'running', 1000)`,
+			`INSERT INTO import_rows (job_id, line, first_name, last_name, email, plan) VALUES ('job1', 2, 'Ada', 'Lovelace', 'ada@example.com', 'create')`,
+		},
+		check: func(t *testing.T, s *Store) {
+			ctx := t.Context()
+			if ids, err := s.RunningImports(ctx); err != nil || len(ids) != 1 || ids[0] != "job1" {
+				t.Errorf("running imports: got %v, %v, want job1", ids, err)
+			}
+			done, err := s.RunImportBatch(ctx, "test", "job1", 10, nil, time.Second)
+			if err != nil || !done {
+				t.Fatalf("run: got %v, %v, want done", done, err)
+			}
+			if us, err := s.UsersByEmail(ctx, "ada@example.com"); err != nil || len(us) != 1 || us[0].LastName != "Lovelace" {
+				t.Errorf("imported user: got %+v, %v", us, err)
+			}
+		},
+	},
 }
 
 func ids(users []access.User) []int64 {

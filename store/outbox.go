@@ -17,6 +17,9 @@ type Mail struct {
 	Subject      string
 	Message      string // JSON
 	CredentialID *access.CredentialID
+	// NotBefore holds the mail back until then, to spread a batch of
+	// invitations out. Zero: send now.
+	NotBefore time.Time
 }
 
 // OutboxItem is one queued, sent or failed email.
@@ -42,7 +45,7 @@ func (s *Store) insertMail(ctx context.Context, tx querier, actor string, m Mail
 	}
 	now := s.now().UnixMilli()
 	res, err := tx.ExecContext(ctx, `INSERT INTO outbox (created_at, kind, recipient, subject, message, next_attempt, credential_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		now, m.Kind, m.Recipient, m.Subject, m.Message, now, cred)
+		now, m.Kind, m.Recipient, m.Subject, m.Message, max(now, m.NotBefore.UnixMilli()), cred)
 	if err != nil {
 		return 0, fmt.Errorf("store: queue %s email: %w", m.Kind, err)
 	}

@@ -53,22 +53,31 @@ func RegistrationLink(publicURL, code, fingerprint string) string {
 // inviter composes the invitation for a new code, inside the store's
 // transaction so the credential and its email are written together.
 func (h *handler) inviter(ctx context.Context, code string, expires time.Time) func(access.Credential, access.User) (store.Mail, error) {
+	return h.inviteComposer(ctx)(code, expires)
+}
+
+// inviteComposer reads what every invitation says of the site once, for
+// composing many (an import's) inside one transaction, where the store
+// may not be read.
+func (h *handler) inviteComposer(ctx context.Context) func(code string, expires time.Time) func(access.Credential, access.User) (store.Mail, error) {
 	site, siteErr := h.store.Site(ctx)
 	from := h.mailer.From(ctx, h.publicURL)
 	loc := h.location(ctx)
-	return func(c access.Credential, u access.User) (store.Mail, error) {
-		if siteErr != nil {
-			return store.Mail{}, siteErr
+	return func(code string, expires time.Time) func(access.Credential, access.User) (store.Mail, error) {
+		return func(c access.Credential, u access.User) (store.Mail, error) {
+			if siteErr != nil {
+				return store.Mail{}, siteErr
+			}
+			msg := mail.Invitation(mail.InviteData{
+				SiteName: site.Name, SiteURL: h.publicURL,
+				FirstName: u.FirstName, LastName: u.LastName,
+				To: u.Email, From: from,
+				Code: code, Link: RegistrationLink(h.publicURL, code, siteFingerprint(site)),
+				Fingerprint: siteFingerprint(site),
+				ExpiresAt:   expires, Location: loc,
+			})
+			return encodeMail("invitation", msg)
 		}
-		msg := mail.Invitation(mail.InviteData{
-			SiteName: site.Name, SiteURL: h.publicURL,
-			FirstName: u.FirstName, LastName: u.LastName,
-			To: u.Email, From: from,
-			Code: code, Link: RegistrationLink(h.publicURL, code, siteFingerprint(site)),
-			Fingerprint: siteFingerprint(site),
-			ExpiresAt:   expires, Location: loc,
-		})
-		return encodeMail("invitation", msg)
 	}
 }
 

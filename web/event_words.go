@@ -37,6 +37,8 @@ var eventWords = map[string]string{
 	"user.updated":               "User changed",
 	"user.deleted":               "User deleted",
 	"user.groups_changed":        "User's groups changed",
+	"user.import_started":        "User import started",
+	"user.imported":              "Users imported",
 	"group.created":              "Group added",
 	"group.updated":              "Group changed",
 	"group.deleted":              "Group deleted",

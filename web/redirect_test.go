@@ -62,6 +62,10 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		{"/alarms/rules", "/alarms/rules", url.Values{"door.forced": {"ops@example.com"}, "digest_seconds": {"120"}}, `^/alarms\?flash=saved$`},
 		{"/webhooks", "/webhooks", url.Values{"url": {"https://hooks.example.com/postern"}, "kinds": {"door.forced"}}, `^/alarms\?flash=created$`},
 		{"/webhooks/:id/delete", "/webhooks/1/delete", nil, `^/alarms\?flash=deleted$`},
+		// An import is a file upload, then a run of what it stored:
+		// TestUserImport (each redirects to the import's page).
+		{"/users/import", "", nil, ""},
+		{"/users/import/:job/run", "", nil, ""},
 		{"/outbox/:id/retry", "", nil, ""}, // a failed email only: TestInvitationRefusedForGood
 		{"/settings/backup/schedule", "/settings/backup/schedule", url.Values{"backup_dir": {""}}, `^/settings/backup\?flash=saved$`},
 		// A download changes nothing: it answers with the file

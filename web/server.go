@@ -122,6 +122,7 @@ type handler struct {
 
 	refusals *refusalLog
 	codes    *codeShelf // new registration codes waiting for their one view
+	imports  *importRunner
 
 	// pageSlots bounds the admin pages and API calls worked on at once,
 	// pageBudget the share of time they take.
@@ -184,6 +185,11 @@ func New(cfg Config) *echo.Echo {
 	if h.mailer == nil {
 		h.mailer, _ = mail.NewMailer(MailOutbox(h.store), h.store, mail.MailerConfig{Log: h.log})
 	}
+	h.imports = newImportRunner(h, cfg.Stopping, cfg.Background)
+	if cfg.Stopping != nil {
+		// A served appliance carries on with imports a restart cut off.
+		h.imports.resume()
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -216,6 +222,9 @@ func New(cfg Config) *echo.Echo {
 	h.eventRoutes(admin)
 	h.exportRoutes(admin)
 	h.rollCallRoutes(admin)
+	// A CSV of users may be larger than any other form.
+	uploads := e.Group("", h.bodyLimit(importMaxBytes), h.requireSession, h.checkCSRF, h.withEmergency, h.boundPages)
+	h.importRoutes(admin, uploads)
 	h.credentialRoutes(admin)
 	h.settingsRoutes(admin)
 	h.backupRoutes(admin)
