@@ -62,6 +62,10 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		{"/alarms/rules", "/alarms/rules", url.Values{"door.forced": {"ops@example.com"}, "digest_seconds": {"120"}}, `^/alarms\?flash=saved$`},
 		{"/webhooks", "/webhooks", url.Values{"url": {"https://hooks.example.com/postern"}, "kinds": {"door.forced"}}, `^/alarms\?flash=created$`},
 		{"/webhooks/:id/delete", "/webhooks/1/delete", nil, `^/alarms\?flash=deleted$`},
+		{"/groups/:id/members", "/groups/" + staff + "/members", url.Values{"user": {bob}}, `^/groups/` + staff + `\?flash=saved$`},
+		{"/groups/:id/members/remove", "/groups/" + staff + "/members/remove", url.Values{"user": {bob}}, `^/groups/` + staff + `\?flash=saved$`},
+		// Unconfirmed, a bulk action answers with the page that asks.
+		{"/users/bulk", "/users/bulk", url.Values{"action": {"disable"}, "user": {bob}, "confirm": {"yes"}}, `^/users\?done=disable&n=1$`},
 		// An import is a file upload, then a run of what it stored:
 		// TestUserImport (each redirects to the import's page).
 		{"/users/import", "", nil, ""},

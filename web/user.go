@@ -20,6 +20,7 @@ func (h *handler) userRoutes(g *echo.Group) {
 	g.POST("/users/:id", h.userUpdate)
 	g.POST("/users/:id/delete", h.userDelete)
 	g.POST("/users/:id/groups", h.userGroupsSave)
+	g.POST("/users/bulk", h.userBulk)
 }
 
 type userFormView struct {

@@ -29,6 +29,9 @@ type userListView struct {
 	Prev  string
 	Now   time.Time
 	Loc   *time.Location
+	// Groups are for the bulk actions; Done says what one just did.
+	Groups []access.Group
+	Done   string
 }
 
 // url is the list with this view's search and order, and extra on top.
@@ -99,8 +102,14 @@ func (h *handler) userList(c echo.Context) error {
 	}
 	v.Users, v.Next, v.Prev = page.Items, page.Next, page.Prev
 	v.Now, v.Loc = h.now(), h.location(c.Request().Context())
+	v.Done = bulkDone(c)
+	groups, err := h.store.Groups(c.Request().Context(), store.ListOptions{Limit: store.MaxLimit})
+	if err != nil {
+		return err
+	}
+	v.Groups = groups.Items
 	if isHTMX(c) {
-		return render(c, http.StatusOK, userTable(v))
+		return render(c, http.StatusOK, userTable(pageFor(c, "Users"), v))
 	}
 	return render(c, http.StatusOK, userListPage(pageFor(c, "Users"), v))
 }

@@ -17,7 +17,7 @@ func names(t *testing.T, body string) []string {
 	t.Helper()
 	var out []string
 	byTestID(parse(t, body), "user-row").Each(func(_ int, s *goquery.Selection) {
-		out = append(out, strings.TrimSpace(s.Find("td").First().Text()))
+		out = append(out, strings.TrimSpace(s.Find(`td[data-label="Name"]`).Text()))
 	})
 	return out
 }

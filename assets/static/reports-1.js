@@ -77,3 +77,14 @@ document.addEventListener("click", function (e) {
     window.print();
   }
 });
+
+// A checkbox with data-select-all="NAME" ticks every NAME box in its form.
+document.addEventListener("change", function (e) {
+  var name = e.target.getAttribute && e.target.getAttribute("data-select-all");
+  if (!name || !e.target.form) {
+    return;
+  }
+  e.target.form.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
+    box.checked = e.target.checked;
+  });
+});
