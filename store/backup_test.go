@@ -270,6 +270,7 @@ func TestRestoreChecksTheDatabase(t *testing.T) {
 	}
 	clean := filepath.Join(t.TempDir(), "clean.db")
 	copyDB(t, filepath.Join(restored, store.FileName), clean)
+	usersPage := rootPageOffset(t, clean, "users")
 
 	miscounted := m
 	miscounted.Counts = map[string]int64{"users": 299}
@@ -293,9 +294,9 @@ func TestRestoreChecksTheDatabase(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				// Page 3 onwards holds table and index pages; garble
-				// the middle of the file, not its header.
-				for i := len(b) / 2; i < len(b)/2+64; i++ {
+				// Garble the header of the users table's first page: a
+				// page certainly in use, wherever the schema puts it.
+				for i := usersPage; i < usersPage+12; i++ {
 					b[i] ^= 0x5a
 				}
 				os.WriteFile(db, b, 0o600)
@@ -311,6 +312,25 @@ func TestRestoreChecksTheDatabase(t *testing.T) {
 			t.Log(err)
 		})
 	}
+}
+
+// rootPageOffset is where in the database file at path the first page of
+// table starts.
+func rootPageOffset(t *testing.T, path, table string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var size, root int
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	return (root - 1) * size
 }
 
 func copyDB(t *testing.T, from, to string) {
