@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"net/http"
 	"strconv"
@@ -33,36 +34,43 @@ type csvExport struct {
 }
 
 // startCSV sends the headers of a CSV download named name. total, the
-// rows to come, lets the page show the export's progress.
-func startCSV(c echo.Context, name string, total int, header []string) *csvExport {
+// rows to come, lets the page show the export's progress. The export
+// holds turn while it works and passes it at each flush.
+func startCSV(c echo.Context, turn *pageTurn, name string, total int, header []string) *csvExport {
 	hd := c.Response().Header()
 	hd.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	hd.Set("X-Total-Count", strconv.Itoa(total))
 	hd.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	buf := bufio.NewWriterSize(flushWriter{c.Response(), http.NewResponseController(c.Response())}, exportFlush)
+	buf := bufio.NewWriterSize(flushWriter{c.Request().Context(), c.Response(), http.NewResponseController(c.Response()), turn}, exportFlush)
 	x := &csvExport{Writer: csv.NewWriter(buf), buf: buf}
 	x.Write(header)
 	return x
 }
 
 // flushWriter sends each full buffer to the browser at once, each with a
-// new write deadline.
+// new write deadline. It passes the page turn meanwhile: other pages go
+// ahead while a slow browser reads, and the export then waits for the
+// page budget like any page.
 type flushWriter struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	ctx  context.Context
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	turn *pageTurn
 }
 
-func (f flushWriter) Write(p []byte) (int, error) {
-	// Not every writer has deadlines (a test's recorder has none); the
-	// server's do.
-	_ = f.rc.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
-	n, err := f.w.Write(p)
-	if err != nil {
-		return n, err
-	}
-	return n, f.rc.Flush()
+func (f flushWriter) Write(p []byte) (n int, err error) {
+	err = f.turn.pass(f.ctx, func() error {
+		// Not every writer has deadlines (a test's recorder has none);
+		// the server's do.
+		_ = f.rc.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
+		if n, err = f.w.Write(p); err != nil {
+			return err
+		}
+		return f.rc.Flush()
+	})
+	return n, err
 }
 
 // end sends what is buffered.
@@ -93,12 +101,17 @@ func (h *handler) eventExport(c echo.Context) error {
 	}
 	f.Before, f.Limit = 0, 0
 	ctx := c.Request().Context()
+	turn, err := h.takeTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer turn.end()
 	total, err := h.store.CountEvents(ctx, f)
 	if err != nil {
 		return err
 	}
 	loc := h.location(ctx)
-	x := startCSV(c, "events-"+h.now().In(loc).Format("2006-01-02")+".csv", total,
+	x := startCSV(c, turn, "events-"+h.now().In(loc).Format("2006-01-02")+".csv", total,
 		[]string{"id", "time", "kind", "reason", "user_id", "user", "access_point_id", "access_point", "credential_id", "rssi_dbm", "latency_ms", "actor", "detail"})
 	row := make([]string, 13)
 	err = h.store.EachEvent(ctx, f, func(e *access.Event) error {
@@ -122,12 +135,17 @@ func (h *handler) eventExport(c echo.Context) error {
 // userExport downloads every user as CSV, in the columns the import reads.
 func (h *handler) userExport(c echo.Context) error {
 	ctx := c.Request().Context()
+	turn, err := h.takeTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer turn.end()
 	total, err := h.store.CountUsers(ctx)
 	if err != nil {
 		return err
 	}
 	loc := h.location(ctx)
-	x := startCSV(c, "users-"+h.now().In(loc).Format("2006-01-02")+".csv", total,
+	x := startCSV(c, turn, "users-"+h.now().In(loc).Format("2006-01-02")+".csv", total,
 		[]string{"id", "first_name", "last_name", "email", "groups", "valid_from", "valid_until", "enabled"})
 	row := make([]string, 8)
 	err = h.store.EachUser(ctx, func(u *store.UserRow) error {

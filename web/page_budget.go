@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"runtime"
 	"sync"
 	"time"
@@ -70,31 +71,76 @@ func (b *pageBudget) fillLocked() {
 }
 
 // boundPages runs a request once the page budget allows and one of the
-// page slots is free. The live event stream is neither bounded nor
-// counted: it waits, mostly.
+// page slots is free. The live streams are neither bounded nor counted:
+// they wait, mostly. Downloads that may run for minutes (CSV exports)
+// take their turns as they go (pageTurn.pass), so they neither hold a
+// slot throughout nor escape the budget.
 func (h *handler) boundPages(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if c.Path() == "/events/stream" {
+		switch c.Path() {
+		case "/events/stream", "/users/import/:job/progress",
+			"/events/export.csv", "/users/export.csv": // these take their own turns
 			return next(c)
 		}
-		ctx := c.Request().Context()
-		for d := h.pageBudget.delay(); d > 0; d = h.pageBudget.delay() {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			}
+		t, err := h.takeTurn(c.Request().Context())
+		if err != nil {
+			return err
 		}
-		select {
-		case h.pageSlots <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		defer func() { <-h.pageSlots }()
-		start := time.Now()
-		defer func() { h.pageBudget.spend(time.Since(start)) }()
+		defer t.end()
 		return next(c)
 	}
+}
+
+// pageTurn is one page's hold on a page slot, counted against the page
+// budget when it ends.
+type pageTurn struct {
+	h     *handler
+	start time.Time
+	held  bool
+}
+
+// takeTurn waits until the page budget allows and a page slot is free,
+// and takes it.
+func (h *handler) takeTurn(ctx context.Context) (*pageTurn, error) {
+	t := &pageTurn{h: h}
+	return t, t.take(ctx)
+}
+
+func (t *pageTurn) take(ctx context.Context) error {
+	for d := t.h.pageBudget.delay(); d > 0; d = t.h.pageBudget.delay() {
+		tm := time.NewTimer(d)
+		select {
+		case <-tm.C:
+		case <-ctx.Done():
+			tm.Stop()
+			return ctx.Err()
+		}
+	}
+	select {
+	case t.h.pageSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	t.held, t.start = true, time.Now()
+	return nil
+}
+
+// end gives the slot back and spends the time it was held.
+func (t *pageTurn) end() {
+	if !t.held {
+		return
+	}
+	t.held = false
+	<-t.h.pageSlots
+	t.h.pageBudget.spend(time.Since(t.start))
+}
+
+// pass ends the turn, runs send (which should only wait, as on a slow
+// browser), and takes the next turn.
+func (t *pageTurn) pass(ctx context.Context, send func() error) error {
+	t.end()
+	if err := send(); err != nil {
+		return err
+	}
+	return t.take(ctx)
 }
