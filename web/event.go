@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,9 +67,18 @@ func (q eventQuery) values() url.Values {
 	return v
 }
 
-// eventKinds are the families the page's kind filter offers.
-var eventKinds = []string{"access.", "door.", "site.", "user.", "group.", "credential.", "registration.", "permission.",
-	"access_point.", "time_profile.", "admin.", "api_token.", "mail.", "share.", "setting."}
+// eventKinds are the families the page's kind filter offers: every
+// family of access.EventKinds, in its order, so a new family is offered
+// as soon as it is logged.
+var eventKinds = func() []string {
+	var families []string
+	for _, k := range access.EventKinds {
+		if f := k[:strings.IndexByte(k, '.')+1]; !slices.Contains(families, f) {
+			families = append(families, f)
+		}
+	}
+	return families
+}()
 
 // readEventFilter reads the filters the events page, its export and the
 // API share. The page also offers result=doors: every event at a door.

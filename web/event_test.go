@@ -312,3 +312,18 @@ func TestEventFilters(t *testing.T) {
 		t.Errorf("API with range and who: got %d events, want 1", len(evs))
 	}
 }
+
+// TestEventKindFilterOffersEveryFamily: the kind filter offers each family
+// of logged events, those added since the filter was written too.
+func TestEventKindFilterOffersEveryFamily(t *testing.T) {
+	t.Parallel()
+	env := newLoggedInEnv(t)
+	doc := parse(t, env.get("/events").Body.String())
+	offered := map[string]bool{}
+	doc.Find(`select[name="kind"] option`).Each(func(_ int, s *goquery.Selection) { offered[s.AttrOr("value", "")] = true })
+	for _, k := range access.EventKinds {
+		if f := k[:strings.IndexByte(k, '.')+1]; !offered[f] {
+			t.Errorf("kind filter does not offer %s (for %s)", f, k)
+		}
+	}
+}
