@@ -224,6 +224,30 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 			aps[0] = a
 			return nil
 		}},
+		{"Cy is taken out of the night group on its page", func() error {
+			_, err := s.RemoveGroupMembers(ctx, actor, night.ID, []int64{cy.ID})
+			return err
+		}},
+		{"Cy and Ann are added to it on its page", func() error {
+			_, err := s.AddGroupMembers(ctx, actor, night.ID, []int64{cy.ID, ann.ID})
+			return err
+		}},
+		{"an import puts Bob in the night group", func() error {
+			job := store.ImportJob{FileName: "people.csv"}
+			rows := []store.ImportRow{{Line: 2, FirstName: "Bob", LastName: "Ray", Email: "bob@example.com", Groups: []string{"Night"}}}
+			if err := s.CreateImport(ctx, actor, &job, rows); err != nil {
+				return err
+			}
+			if err := s.StartImport(ctx, actor, job.ID); err != nil {
+				return err
+			}
+			_, err := s.RunImportBatch(ctx, actor, job.ID, 10, nil, time.Second)
+			return err
+		}},
+		{"Ann and Cy are disabled together", func() error {
+			_, err := s.DisableUsers(ctx, actor, []int64{ann.ID, cy.ID})
+			return err
+		}},
 		{"the staff group is deleted", func() error { return s.DeleteGroup(ctx, actor, staff.ID) }},
 		{"Cy is deleted", func() error { return s.DeleteUser(ctx, actor, cy.ID) }},
 		{"the back door is deleted", func() error { return s.DeleteAccessPoint(ctx, actor, back.ID) }},

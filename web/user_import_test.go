@@ -204,7 +204,7 @@ func TestUserImport10000(t *testing.T) {
 		}
 	}
 	if !reloaded {
-		t.Log("the import finished before the reload could be made mid-run")
+		t.Error("the import finished before the reload could be made mid-run")
 	}
 	job := env.waitImport(t, page)
 	if job.Created != n || job.Done != n || job.Refused != 0 {
