@@ -444,6 +444,22 @@ type browser struct {
 
 func startBrowser(ctx context.Context, t *testing.T, chrome, base string) *browser {
 	t.Helper()
+	// Chromium now and then dies while starting on a loaded machine (a
+	// crash report, no page): that says nothing about the app, so a start
+	// is tried three times, each with a fresh profile.
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		var b *browser
+		if b, err = launchBrowser(ctx, t, chrome, base); err == nil {
+			return b
+		}
+		t.Logf("starting %s, attempt %d: %v", chrome, attempt, err)
+	}
+	t.Fatalf("starting %s: %v", chrome, err)
+	return nil
+}
+
+func launchBrowser(ctx context.Context, t *testing.T, chrome, base string) (*browser, error) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome),
 		chromedp.Headless,
@@ -461,16 +477,18 @@ func startBrowser(ctx context.Context, t *testing.T, chrome, base string) *brows
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	console := &consoleLog{}
 	tctx, cancelTab := chromedp.NewContext(actx, chromedp.WithListener(console.listen))
+	if err := chromedp.Do(tctx); err != nil {
+		cancelTab()
+		cancelAlloc()
+		return nil, err
+	}
 	// Registered after the user data folder's, so the browser has exited
 	// before that folder is removed.
 	t.Cleanup(func() {
 		cancelTab()
 		cancelAlloc()
 	})
-	if err := chromedp.Do(tctx); err != nil {
-		t.Fatalf("starting %s: %v", chrome, err)
-	}
-	return &browser{t: t, ctx: tctx, base: base, console: console}
+	return &browser{t: t, ctx: tctx, base: base, console: console}, nil
 }
 
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
