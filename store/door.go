@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"postern/access"
@@ -56,6 +57,12 @@ func (s *Store) DoorInputs(ctx context.Context) ([]access.DoorInputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.DoorInputsOf(ctx, aps)
+}
+
+// DoorInputsOf is DoorInputs for the access points aps only: a page that
+// shows a few doors of a thousand reads what those few need.
+func (s *Store) DoorInputsOf(ctx context.Context, aps []access.AccessPoint) ([]access.DoorInputs, error) {
 	site, err := s.SiteMode(ctx)
 	if err != nil {
 		return nil, err
@@ -88,14 +95,14 @@ func (s *Store) DoorInputs(ctx context.Context) ([]access.DoorInputs, error) {
 }
 
 // doorContactKinds are the events that say whether a door stands open.
-const doorContactKinds = `'door.opened', 'door.closed', 'door.forced', 'door.held_open'`
+var doorContactKinds = []string{"door.opened", "door.closed", "door.forced", "door.held_open"}
 
 // DoorContacts returns the newest contact event (opened, closed, forced
-// open, held open too long) of every access point that has one: what the
-// dashboard shows of each door.
-func (s *Store) DoorContacts(ctx context.Context) (map[int64]access.Event, error) {
-	evs, err := queryAll(ctx, s.read, "read door contacts", scanEvent, eventSelect+` WHERE id IN (
-		SELECT (SELECT id FROM events e WHERE e.access_point_id = a.id AND e.kind IN (`+doorContactKinds+`) ORDER BY id DESC LIMIT 1) FROM access_points a)`)
+// open, held open too long) of each of the access points ids that has one:
+// what the dashboard shows of each door.
+func (s *Store) DoorContacts(ctx context.Context, ids []int64) (map[int64]access.Event, error) {
+	evs, err := queryAll(ctx, s.read, "read door contacts", scanEvent,
+		eventSelect+` WHERE id IN (SELECT `+newestOfKinds("a.value", doorContactKinds)+` FROM json_each(?) a)`, jsonIDs(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -104,4 +111,20 @@ func (s *Store) DoorContacts(ctx context.Context) (map[int64]access.Event, error
 		out[e.AccessPointID] = e
 	}
 	return out, nil
+}
+
+// newestOfKinds is an SQL expression for the id of the newest event of
+// any of kinds at the access point ap (an SQL expression), NULL for none.
+// Each kind is one seek down the (access_point_id, kind, id) index: asked
+// as "the newest of these kinds", SQLite walks the door's events newest
+// first until one matches, which at a door whose events are all decisions
+// is every event it ever had.
+func newestOfKinds(ap string, kinds []string) string {
+	var b strings.Builder
+	b.WriteString("nullif(max(0")
+	for _, k := range kinds {
+		fmt.Fprintf(&b, ", ifnull((SELECT max(id) FROM events WHERE access_point_id = %s AND kind = '%s'), 0)", ap, k)
+	}
+	b.WriteString("), 0)")
+	return b.String()
 }

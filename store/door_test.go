@@ -131,6 +131,41 @@ func TestUnlockAccessPointAndDoorInputs(t *testing.T) {
 	}
 }
 
+// TestDoorContacts: each door asked for gets its newest contact event,
+// whatever decisions came after it, and a door not asked for is not read.
+func TestDoorContacts(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	front := createAccessPoint(t, s, "Front", "sim:front")
+	back := createAccessPoint(t, s, "Back", "sim:back")
+	side := createAccessPoint(t, s, "Side", "sim:side")
+	appendAt := func(ap int64, kind string) int64 {
+		t.Helper()
+		e := access.Event{Kind: kind, AccessPointID: ap}
+		if err := s.AppendEvent(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+	appendAt(front.ID, "door.opened")
+	frontClosed := appendAt(front.ID, "door.closed")
+	appendAt(front.ID, "access.granted")
+	appendAt(back.ID, "door.opened")
+	backHeld := appendAt(back.ID, "door.held_open")
+	appendAt(side.ID, "door.forced")
+	appendAt(back.ID, "access.denied")
+	got, err := s.DoorContacts(ctx, []int64{front.ID, back.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[front.ID].ID != frontClosed || got[back.ID].ID != backHeld || got[back.ID].AccessPointName != "Back" {
+		t.Errorf("got %+v, want front's close and back's held open, and not side's", got)
+	}
+	if got, err := s.DoorContacts(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("no doors asked for: got %+v, %v", got, err)
+	}
+}
+
 // TestLockdownExemptUser round-trips the flag.
 func TestLockdownExemptUser(t *testing.T) {
 	s := openStore(t)

@@ -206,7 +206,9 @@ func TestLastDecisions(t *testing.T) {
 	}
 	f1 := appendAt(front.ID, "access.granted")
 	appendAt(back.ID, "access_point.updated") // an admin change, not a decision
-	check("first read", map[int64]int64{front.ID: f1})
+	s1 := appendAt(side.ID, "access.rejected")
+	appendAt(side.ID, "door.opened")
+	check("first read", map[int64]int64{front.ID: f1, side.ID: s1})
 
 	b1 := appendAt(back.ID, "access.rejected")
 	e := access.Event{Kind: "access.denied", AccessPointID: front.ID}
@@ -214,7 +216,7 @@ func TestLastDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendAt(front.ID, "access_point.updated")
-	check("after more events", map[int64]int64{front.ID: e.ID, back.ID: b1})
+	check("after more events", map[int64]int64{front.ID: e.ID, back.ID: b1, side.ID: s1})
 
 	got, err := s.LastDecisions(ctx, []int64{back.ID})
 	if err != nil || len(got) != 1 || got[back.ID].Kind != "access.rejected" || got[back.ID].AccessPointName != "Back" {

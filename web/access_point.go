@@ -99,15 +99,16 @@ func (h *handler) withDoor(c echo.Context, v accessPointFormView) (accessPointFo
 	if v.History, _, err = h.store.Events(ctx, access.EventFilter{AccessPointID: v.AP.ID, Limit: historyLimit}); err != nil {
 		return v, err
 	}
-	doors, err := h.doorViews(ctx)
+	// The door as stored, not as a refused form left it.
+	stored, err := h.store.AccessPointByID(ctx, v.AP.ID)
 	if err != nil {
 		return v, err
 	}
-	for _, d := range doors {
-		if d.AP.ID == v.AP.ID {
-			v.Door = &d
-		}
+	doors, err := h.doorViewsOf(ctx, []access.AccessPoint{stored})
+	if err != nil {
+		return v, err
 	}
+	v.Door = &doors[0]
 	return v, nil
 }
 

@@ -58,12 +58,15 @@ var benchPages = []struct{ name, url string }{
 // requests it pauses, untimed, three times as long as the last took, as an
 // admin does between clicks: pages back to back would be measuring the
 // page budget that keeps admins from crowding out the doors.
+//
+// Each page is opened once, untimed, before it is measured: the first
+// opening after the copy of the site reads it from disk, and the first
+// dashboard learns each door's newest decision.
 func BenchmarkPages(b *testing.B) {
 	h, session, token := benchSite(b)
 	for _, p := range benchPages {
 		b.Run(p.name, func(b *testing.B) {
-			var took []time.Duration
-			for b.Loop() {
+			open := func() time.Duration {
 				r := httptest.NewRequest("GET", p.url, nil)
 				r.AddCookie(session)
 				r.Header.Set("Authorization", "Bearer "+token)
@@ -73,12 +76,18 @@ func BenchmarkPages(b *testing.B) {
 				w := httptest.NewRecorder()
 				start := time.Now()
 				h.ServeHTTP(w, r)
-				took = append(took, time.Since(start))
+				took := time.Since(start)
 				if w.Code != http.StatusOK {
 					b.Fatalf("%s: got %d", p.url, w.Code)
 				}
+				return took
+			}
+			open()
+			var took []time.Duration
+			for b.Loop() {
+				took = append(took, open())
 				b.StopTimer()
-				time.Sleep(3 * took[len(took)-1])
+				time.Sleep(min(3*took[len(took)-1], time.Second))
 				b.StartTimer()
 			}
 			slices.Sort(took)

@@ -95,7 +95,7 @@ func (h *handler) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	doors, err := h.doorViews(ctx)
+	doors, err := h.doorViewsOf(ctx, shown)
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,24 @@ type doorView struct {
 
 // doorViews computes every door's state now, with its contact.
 func (h *handler) doorViews(ctx context.Context) ([]doorView, error) {
-	ins, err := h.store.DoorInputs(ctx)
+	aps, err := h.store.AllAccessPoints(ctx)
 	if err != nil {
 		return nil, err
 	}
-	contacts, err := h.store.DoorContacts(ctx)
+	return h.doorViewsOf(ctx, aps)
+}
+
+// doorViewsOf is doorViews for the access points aps only.
+func (h *handler) doorViewsOf(ctx context.Context, aps []access.AccessPoint) ([]doorView, error) {
+	ins, err := h.store.DoorInputsOf(ctx, aps)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(aps))
+	for i, ap := range aps {
+		ids[i] = ap.ID
+	}
+	contacts, err := h.store.DoorContacts(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -22,9 +22,14 @@ func pageSlots() int {
 // under four admins clicking flat out within a few times its idle value
 // on a two-core gateway (BenchmarkDecisionsUnderAdminLoad); half let it
 // grow to six times.
+//
+// What pages owe is bounded by pageMaxWait of earning: one slow page (a
+// cold cache after a restart, an export) must not lock the admins out for
+// four times as long as it took.
 const (
-	pageShare = 0.25
-	pageBurst = 50 * time.Millisecond
+	pageShare   = 0.25
+	pageBurst   = 50 * time.Millisecond
+	pageMaxWait = time.Second
 )
 
 // pageBudget is a token bucket of page time: it fills at pageShare of the
@@ -59,7 +64,7 @@ func (b *pageBudget) spend(d time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.fillLocked()
-	b.left -= d
+	b.left = max(b.left-d, -time.Duration(b.rate*float64(pageMaxWait)))
 }
 
 func (b *pageBudget) fillLocked() {

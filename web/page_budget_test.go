@@ -41,3 +41,16 @@ func TestPageBudget(t *testing.T) {
 		t.Fatalf("pages took %.2f of the time, want about %.2f", share, pageShare)
 	}
 }
+
+// TestPageBudgetBoundsTheWait: after one very slow page the next waits at
+// most pageMaxWait, not four times what the slow one took.
+func TestPageBudgetBoundsTheWait(t *testing.T) {
+	now := time.Date(2026, 3, 11, 10, 0, 0, 0, time.UTC)
+	b := newPageBudget(1, func() time.Time { return now })
+	b.spend(time.Minute)
+	if d := b.delay(); d > pageMaxWait+time.Millisecond {
+		t.Fatalf("the page after a one-minute page waits %v, want at most %v", d, pageMaxWait)
+	} else if d < pageMaxWait/2 {
+		t.Fatalf("the page after a one-minute page waits %v, want about %v", d, pageMaxWait)
+	}
+}
