@@ -73,6 +73,7 @@ func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios 
 	// One clock for the challenge, its deadline and the decision, so a
 	// test's shifted clock shifts them all alike.
 	ex.Now, ex.Pending = now, protocol.NewPending(now, cfg.deadline)
+	ex.HelloWait = cfg.helloWait
 	ex.RelyingParty, _ = web.RelyingParty(cfg.publicURL)
 	phone := func(ctx context.Context, accessPointID int64, from string, link web.Link) error {
 		return ex.Exchange(ctx, ble.ReaderConfig{ID: accessPointID}, ble.Candidate{Addr: from, Phone: true}, link)

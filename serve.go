@@ -36,8 +36,12 @@ type serveConfig struct {
 	door         string
 	observe      observeFlags
 	deadline     time.Duration
-	backups      scheduleFlags
-	faults       ble.Faults
+	// helloWait is how long a reader listens for a version 2 hello before
+	// it challenges a silent key; zero is ble.DefaultHelloWait. Only
+	// bench sets it.
+	helloWait time.Duration
+	backups   scheduleFlags
+	faults    ble.Faults
 	// fleetListen is the remote readers' listener, opened once the site
 	// has one.
 	fleetListen string
