@@ -139,14 +139,7 @@ func TestDoorContacts(t *testing.T) {
 	front := createAccessPoint(t, s, "Front", "sim:front")
 	back := createAccessPoint(t, s, "Back", "sim:back")
 	side := createAccessPoint(t, s, "Side", "sim:side")
-	appendAt := func(ap int64, kind string) int64 {
-		t.Helper()
-		e := access.Event{Kind: kind, AccessPointID: ap}
-		if err := s.AppendEvent(ctx, &e); err != nil {
-			t.Fatal(err)
-		}
-		return e.ID
-	}
+	appendAt := func(ap int64, kind string) int64 { return appendAtDoor(t, s, ap, kind) }
 	appendAt(front.ID, "door.opened")
 	frontClosed := appendAt(front.ID, "door.closed")
 	appendAt(front.ID, "access.granted")

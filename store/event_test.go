@@ -182,14 +182,7 @@ func TestLastDecisions(t *testing.T) {
 	back := createAccessPoint(t, s, "Back", "sim:back")
 	side := createAccessPoint(t, s, "Side", "sim:side")
 	ids := []int64{front.ID, back.ID, side.ID}
-	appendAt := func(ap int64, kind string) int64 {
-		t.Helper()
-		e := access.Event{Kind: kind, AccessPointID: ap}
-		if err := s.AppendEvent(ctx, &e); err != nil {
-			t.Fatal(err)
-		}
-		return e.ID
-	}
+	appendAt := func(ap int64, kind string) int64 { return appendAtDoor(t, s, ap, kind) }
 	check := func(when string, want map[int64]int64) {
 		t.Helper()
 		got, err := s.LastDecisions(ctx, ids)

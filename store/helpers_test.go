@@ -63,6 +63,16 @@ func createAccessPoint(t testing.TB, s *store.Store, name, reader string) access
 // officeHours is a weekday 08:00-18:00 window.
 var officeHours = []access.Window{{Days: []time.Weekday{1, 2, 3, 4, 5}, Start: 8 * 60, End: 18 * 60}}
 
+// appendAtDoor writes an event of kind at access point ap and returns its id.
+func appendAtDoor(t testing.TB, s *store.Store, ap int64, kind string) int64 {
+	t.Helper()
+	e := access.Event{Kind: kind, AccessPointID: ap}
+	if err := s.AppendEvent(t.Context(), &e); err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
+}
+
 func createTimeProfile(t testing.TB, s *store.Store, name string) access.TimeProfile {
 	t.Helper()
 	p := access.TimeProfile{Name: name, Windows: officeHours}
