@@ -18,6 +18,10 @@ type ShareData struct {
 	// app. Nothing vouches for them, and the mail says so.
 	HolderFirst string
 	HolderLast  string
+	// HolderEmail is set for a web key's token: a web key cannot be
+	// carried to another site, so the receiving site invites the holder
+	// at this address to register one of its own.
+	HolderEmail string
 	// IssuerSiteName, IssuerSiteURL and IssuerFingerprint identify the
 	// site that issued the credential and its signing key.
 	IssuerSiteName    string
@@ -41,6 +45,7 @@ func CredentialShare(d ShareData) Message {
 		IssuerURL:   oneLine(d.IssuerSiteURL),
 		Fingerprint: oneLine(d.IssuerFingerprint),
 		Token:       strings.Join(strings.Fields(d.Token), ""),
+		HolderEmail: oneLine(d.HolderEmail),
 	}
 	if v.Holder == "" {
 		v.Holder = "Someone"
@@ -66,15 +71,23 @@ func CredentialShare(d ShareData) Message {
 type shareView struct {
 	Holder, Issuer, IssuerURL, Fingerprint string
 	Token, Expires                         string
+	HolderEmail                            string // a web key's token
 }
 
 func shareText(v shareView) string {
 	var t plainText
 	t.para("Hello,")
-	t.para(v.Holder + " asks to be added to your Postern site with the key they already carry on their phone. The key was issued by " + v.Issuer + ", and the request was sent from the Postern Key app on that phone.")
-	t.para("In Postern, open the user, choose Add a credential, paste this token:")
-	t.verbatim(v.Token)
-	t.para("If " + v.Holder + " has no user at your site yet, create one first. Adding the token gives no access by itself: the user's permissions decide which doors the phone opens.")
+	if v.HolderEmail != "" {
+		t.para(v.Holder + " asks to be added to your Postern site. Their phone key was issued by " + v.Issuer + ", and the request was sent from the key page on that phone, confirmed with the phone's fingerprint, face or passcode.")
+		t.para("In Postern, open the user, choose Add a credential, paste this token:")
+		t.verbatim(v.Token)
+		t.para("A key on a phone's browser belongs to the site that issued it, so adding the token makes a new Smart credential at your site and emails " + v.Holder + " an invitation at " + v.HolderEmail + " to register a phone key at your site. If " + v.Holder + " has no user at your site yet, create one first. The user's permissions decide which doors the key opens.")
+	} else {
+		t.para(v.Holder + " asks to be added to your Postern site with the key they already carry on their phone. The key was issued by " + v.Issuer + ", and the request was sent from the Postern Key app on that phone.")
+		t.para("In Postern, open the user, choose Add a credential, paste this token:")
+		t.verbatim(v.Token)
+		t.para("If " + v.Holder + " has no user at your site yet, create one first. Adding the token gives no access by itself: the user's permissions decide which doors the phone opens.")
+	}
 	lines := []string{"Issued by: " + v.Issuer}
 	if v.IssuerURL != "" {
 		lines = append(lines, "Issuer's address: "+v.IssuerURL)
@@ -93,10 +106,18 @@ func shareText(v shareView) string {
 
 var shareHTML = template.Must(template.New("share").Parse(`
 <p>Hello,</p>
+{{- if .HolderEmail}}
+<p><strong>{{.Holder}}</strong> asks to be added to your Postern site. Their phone key was issued by <strong>{{.Issuer}}</strong>, and the request was sent from the key page on that phone, confirmed with the phone's fingerprint, face or passcode.</p>
+{{- else}}
 <p><strong>{{.Holder}}</strong> asks to be added to your Postern site with the key they already carry on their phone. The key was issued by <strong>{{.Issuer}}</strong>, and the request was sent from the Postern Key app on that phone.</p>
+{{- end}}
 <p>In Postern, open the user, choose <strong>Add a credential</strong>, paste this token:</p>
 <pre style="white-space:pre-wrap;word-break:break-all;font-size:13px;background:#f3f4f6;padding:.75em">{{.Token}}</pre>
+{{- if .HolderEmail}}
+<p>A key on a phone's browser belongs to the site that issued it, so adding the token makes a new Smart credential at your site and emails {{.Holder}} an invitation at <strong>{{.HolderEmail}}</strong> to register a phone key at your site. If {{.Holder}} has no user at your site yet, create one first. The user's permissions decide which doors the key opens.</p>
+{{- else}}
 <p>If {{.Holder}} has no user at your site yet, create one first. Adding the token gives no access by itself: the user's permissions decide which doors the phone opens.</p>
+{{- end}}
 <table style="font-size:14px">
 <tr><td>Issued by</td><td>{{.Issuer}}</td></tr>
 {{- if .IssuerURL}}

@@ -67,27 +67,57 @@ func (s *Store) AssignCredential(ctx context.Context, actor string, userID int64
 	var c access.Credential
 	err := s.tx(ctx, "assign credential", func(tx *sql.Tx) error {
 		var err error
-		c, err = s.assignCredential(ctx, tx, actor, userID, code, expires, invite, time.Time{})
+		c, err = s.assignCredential(ctx, tx, actor, userID, code, expires, invite, time.Time{}, nil)
+		return err
+	})
+	return c, err
+}
+
+// SharedInvitation is what another site's web key token brings: its id,
+// so it is added once, and the site that sent it.
+type SharedInvitation struct {
+	TokenID  [16]byte
+	SiteName string
+}
+
+// AssignSharedCredential is AssignCredential for a web key token from
+// another site ("Add a credential"): the credential remembers the token,
+// which is added once, and invite sends the invitation to the address the
+// token carries, so the user here needs none.
+func (s *Store) AssignSharedCredential(ctx context.Context, actor string, userID int64, code string, expires time.Time, sh SharedInvitation, invite func(access.Credential, access.User) (Mail, error)) (access.Credential, error) {
+	var c access.Credential
+	err := s.tx(ctx, "assign shared credential", func(tx *sql.Tx) error {
+		var err error
+		c, err = s.assignCredential(ctx, tx, actor, userID, code, expires, invite, time.Time{}, &sh)
 		return err
 	})
 	return c, err
 }
 
 // assignCredential is AssignCredential inside the caller's transaction;
-// the invitation waits in the outbox until notBefore (zero: now).
+// the invitation waits in the outbox until notBefore (zero: now). A
+// non-nil sh is the web key token it was made for.
 func (s *Store) assignCredential(ctx context.Context, tx *sql.Tx, actor string, userID int64, code string, expires time.Time,
-	invite func(access.Credential, access.User) (Mail, error), notBefore time.Time) (access.Credential, error) {
+	invite func(access.Credential, access.User) (Mail, error), notBefore time.Time, sh *SharedInvitation) (access.Credential, error) {
 	now := s.now()
 	c := access.Credential{ID: access.NewCredentialID(), UserID: userID, Kind: "smart", Status: access.CredentialInvited, CreatedAt: now}
+	var tokenID []byte
+	if sh != nil {
+		tokenID = sh.TokenID[:]
+	}
 	err := func() error {
 		u, err := userByID(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
-		if u.Email == "" && invite != nil {
+		if u.Email == "" && invite != nil && sh == nil {
 			return ErrNoEmail
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, created_at) VALUES (?, ?, 'smart', 'invited', ?)`, c.ID[:], userID, now.UnixMilli()); err != nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (id, user_id, kind, status, created_at, token_id) VALUES (?, ?, 'smart', 'invited', ?, ?)`, c.ID[:], userID, now.UnixMilli(), tokenID)
+		if duplicate(err) && sh != nil {
+			return access.Conflict("this credential token has already been added here: a token is added once")
+		}
+		if err != nil {
 			return fmt.Errorf("store: assign credential: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO registration_codes (code_hash, credential_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
@@ -97,6 +127,9 @@ func (s *Store) assignCredential(ctx context.Context, tx *sql.Tx, actor string, 
 		detail := "Smart credential for " + u.Name()
 		if invite == nil {
 			detail += printedCode
+		}
+		if sh != nil {
+			detail += ", asked for by a web key of " + sh.SiteName
 		}
 		if err := s.insertEvent(ctx, tx, &access.Event{Kind: "credential.assigned", Actor: actor, UserID: userID, CredentialID: c.ID.String(), Detail: detail}); err != nil {
 			return err

@@ -182,6 +182,6 @@ func (s *Store) inviteImported(ctx context.Context, tx *sql.Tx, actor string, r 
 		return false, err
 	}
 	code, expires, compose := invite(u)
-	_, err = s.assignCredential(ctx, tx, actor, r.UserID, code, expires, compose, notBefore)
+	_, err = s.assignCredential(ctx, tx, actor, r.UserID, code, expires, compose, notBefore, nil)
 	return err == nil, err
 }

@@ -34,6 +34,7 @@ type importPreview struct {
 	Fingerprint string
 	Expires     string
 	SentTo      string // the administrator a version 2 token was sent to
+	HolderEmail string // a web key token's: where this site's invitation goes
 	Version     int
 	Error       string
 }
@@ -47,8 +48,11 @@ type importToken struct {
 	fingerprint string
 	expires     time.Time
 	sentTo      string
-	id          [16]byte // a version 2 token's id
+	id          [16]byte // a version 2 or web key token's id
 	v2          bool
+	// holderEmail is a web key token's: this site invites the holder
+	// there to register a web key of its own, as cred carries no keys.
+	holderEmail string
 }
 
 // readToken decodes a pasted token and checks what this site can: the
@@ -61,7 +65,9 @@ func (h *handler) readToken(ctx context.Context, text string) (importToken, erro
 	if err != nil {
 		return t, err
 	}
-	if v, err := protocol.TokenVersionOf(text); err == nil && v == protocol.TokenVersion2 {
+	if v, err := protocol.TokenVersionOf(text); err == nil && v == protocol.TokenVersionWebKey {
+		return h.readWebKeyToken(ctx, site, text)
+	} else if err == nil && v == protocol.TokenVersion2 {
 		tok, err := protocol.DecodeTokenV2(text, h.now())
 		if err != nil {
 			return t, access.Invalid("token", "%s", tokenMessage(err))
@@ -130,17 +136,20 @@ const redeemTimeout = 5 * time.Second
 // that was imported elsewhere; when that site cannot be reached the import
 // goes on (sites share nothing else, and may not reach each other) and the
 // event says it was not confirmed.
-func (h *handler) importCredential(ctx context.Context, actor string, userID int64, t importToken) error {
-	if t.v2 {
+func (h *handler) importCredential(ctx context.Context, actor string, userID int64, t importToken) (access.CredentialID, error) {
+	if t.v2 || t.holderEmail != "" {
 		confirmed, err := h.redeem(ctx, t)
 		if err != nil {
-			return err
+			return access.CredentialID{}, err
 		}
 		if !confirmed {
 			t.cred.DeviceInfo += " (not confirmed with the issuing site)"
 		}
 	}
-	return h.store.ImportCredential(ctx, actor, userID, t.cred)
+	if t.holderEmail != "" {
+		return h.inviteShared(ctx, actor, userID, t)
+	}
+	return t.cred.ID, h.store.ImportCredential(ctx, actor, userID, t.cred)
 }
 
 // redeem asks the issuing site to confirm a version 2 import. It returns
@@ -198,11 +207,14 @@ func (h *handler) importPreviewPage(c echo.Context) error {
 			return err
 		}
 	} else {
-		v.Holder, v.SiteName, v.SiteURL, v.Fingerprint, v.SentTo = tok.holder, tok.siteName, tok.siteURL, tok.fingerprint, tok.sentTo
+		v.Holder, v.SiteName, v.SiteURL, v.Fingerprint, v.SentTo, v.HolderEmail = tok.holder, tok.siteName, tok.siteURL, tok.fingerprint, tok.sentTo, tok.holderEmail
 		v.Expires = formatTime(tok.expires, h.location(ctx))
 		v.Version = 1
 		if tok.v2 {
 			v.Version = 2
+		}
+		if tok.holderEmail != "" {
+			v.Version = protocol.TokenVersionWebKey
 		}
 	}
 	return render(c, status, importPage(pageFor(c, "Add a credential"), u, v))
@@ -218,7 +230,7 @@ func (h *handler) importConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.importCredential(ctx, actor(c), id, tok); err != nil {
+	if _, err := h.importCredential(ctx, actor(c), id, tok); err != nil {
 		return err
 	}
 	return redirect(c, "/users/"+strconv.FormatInt(id, 10)+"?flash=imported")
@@ -243,10 +255,11 @@ func (h *handler) apiCredentialImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.importCredential(ctx, actor(c), id, tok); err != nil {
+	cid, err := h.importCredential(ctx, actor(c), id, tok)
+	if err != nil {
 		return err
 	}
-	got, err := h.store.CredentialByID(ctx, tok.cred.ID)
+	got, err := h.store.CredentialByID(ctx, cid)
 	if err != nil {
 		return err
 	}

@@ -109,11 +109,7 @@ func (h *handler) keyShare(c echo.Context) error {
 		if err != nil {
 			return store.Mail{}, err
 		}
-		return encodeMail("share", mail.CredentialShare(mail.ShareData{
-			To: req.AdminEmail, From: from, HolderFirst: req.FirstName, HolderLast: req.LastName,
-			IssuerSiteName: site.Name, IssuerSiteURL: h.publicURL, IssuerFingerprint: siteFingerprint(site),
-			Token: tok, ExpiresAt: expires,
-		}))
+		return h.shareEmail(site, from, mail.ShareData{To: req.AdminEmail, HolderFirst: req.FirstName, HolderLast: req.LastName, Token: tok, ExpiresAt: expires})
 	})
 	if err != nil {
 		return shareFailed(c, err)
@@ -190,6 +186,13 @@ func (h *handler) readShare(c echo.Context, into any, req *KeyShareRequest) (r s
 		return r, true, err
 	}
 	return r, false, nil
+}
+
+// shareEmail composes the email that carries a token to the other site's
+// administrator, naming this site as its issuer.
+func (h *handler) shareEmail(site access.Site, from string, d mail.ShareData) (store.Mail, error) {
+	d.From, d.IssuerSiteName, d.IssuerSiteURL, d.IssuerFingerprint = from, site.Name, h.publicURL, siteFingerprint(site)
+	return encodeMail("share", mail.CredentialShare(d))
 }
 
 // shareFailed maps the store's share refusals to the key's answers.

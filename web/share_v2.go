@@ -66,11 +66,7 @@ func (h *handler) keyShareV2(c echo.Context) error {
 		if err != nil {
 			return store.Mail{}, err
 		}
-		return encodeMail("share", mail.CredentialShare(mail.ShareData{
-			To: req.AdminEmail, From: from, HolderFirst: req.FirstName, HolderLast: req.LastName,
-			IssuerSiteName: site.Name, IssuerSiteURL: h.publicURL, IssuerFingerprint: siteFingerprint(site),
-			Token: tok, ExpiresAt: sh.ExpiresAt,
-		}))
+		return h.shareEmail(site, from, mail.ShareData{To: req.AdminEmail, HolderFirst: req.FirstName, HolderLast: req.LastName, Token: tok, ExpiresAt: sh.ExpiresAt})
 	})
 	if err != nil {
 		return shareFailed(c, err)

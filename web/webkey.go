@@ -121,4 +121,5 @@ func (h *handler) webKeyRoutes(pages, api *echo.Group) {
 	pages.GET("/key/sw.js", h.webKeyServiceWorker)
 	api.POST("/register/begin", h.webKeyRegisterBegin)
 	api.POST("/register/finish", h.webKeyRegisterFinish)
+	api.POST("/share", h.webKeyShare)
 }

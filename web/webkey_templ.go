@@ -128,7 +128,20 @@ func webKeyPage(v keyPageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, " yet. Open the link in your invitation email on this phone.</p><div id=\"keyonly\" hidden><ul id=\"doors\" aria-label=\"Doors\" data-testid=\"doors\"></ul><p id=\"answer\" role=\"status\" aria-live=\"assertive\" data-testid=\"answer\"></p><button id=\"ble\" type=\"button\" aria-label=\"Open a door over Bluetooth\" data-testid=\"ble\" hidden>Open a door over Bluetooth</button> <details><summary>This key</summary> <button id=\"remove\" class=\"danger\" type=\"button\" aria-label=\"Remove this key from this phone\" data-testid=\"remove\">Remove this phone</button></details></div><noscript>The key needs JavaScript: it signs with the keys this phone holds.</noscript><script type=\"module\" src=\"/assets/key/key.js\"></script></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, " yet. Open the link in your invitation email on this phone.</p><div id=\"keyonly\" hidden><ul id=\"doors\" aria-label=\"Doors\" data-testid=\"doors\"></ul><p id=\"answer\" role=\"status\" aria-live=\"assertive\" data-testid=\"answer\"></p><button id=\"ble\" type=\"button\" aria-label=\"Open a door over Bluetooth\" data-testid=\"ble\" hidden>Open a door over Bluetooth</button> <details data-testid=\"share-section\"><summary>Add this key to another site</summary><form id=\"share\" data-testid=\"share-form\"><p class=\"hint\">Another Postern site can let you in too. This sends its administrator a request from ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var8 string
+			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(v.Site)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `webkey.templ`, Line: 39, Col: 115}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "; when they add you, they email you an invitation to set up this phone for their site as well. Your fingerprint, face or passcode confirms it.</p><label for=\"share-first\">Your first name</label> <input id=\"share-first\" name=\"first_name\" autocomplete=\"given-name\" maxlength=\"64\" required> <label for=\"share-last\">Your last name</label> <input id=\"share-last\" name=\"last_name\" autocomplete=\"family-name\" maxlength=\"64\"> <label for=\"share-email\">Your email address, for their invitation</label> <input id=\"share-email\" name=\"holder_email\" type=\"email\" autocomplete=\"email\" maxlength=\"254\" required> <label for=\"share-admin\">The other site's administrator's email address</label> <input id=\"share-admin\" name=\"admin_email\" type=\"email\" autocomplete=\"off\" maxlength=\"254\" required> <button type=\"submit\" data-testid=\"share-send\">Send to the other site</button><p id=\"share-status\" role=\"status\" aria-live=\"polite\" data-testid=\"share-status\"></p></form></details> <details><summary>This key</summary> <button id=\"remove\" class=\"danger\" type=\"button\" aria-label=\"Remove this key from this phone\" data-testid=\"remove\">Remove this phone</button></details></div><noscript>The key needs JavaScript: it signs with the keys this phone holds.</noscript><script type=\"module\" src=\"/assets/key/key.js\"></script></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -74,6 +74,13 @@ func TokenVersionOf(s string) (uint8, error) {
 // and returns its text form, the same "postern-credential:" form as
 // version 1.
 func EncodeTokenV2(t TokenV2, siteKey *ecdsa.PrivateKey) (string, error) {
+	return sealToken(labelToken2, siteKey, &t.SiteKey, t.check, t.payload)
+}
+
+// sealToken encodes a token of a version after the first: it fills in
+// *siteKeyField from siteKey, checks the token, signs its payload under
+// label and returns the text form.
+func sealToken(label string, siteKey *ecdsa.PrivateKey, siteKeyField *[]byte, check func() error, payload func() []byte) (string, error) {
 	if siteKey == nil {
 		return "", errors.New("protocol: encode token: no site key")
 	}
@@ -81,17 +88,17 @@ func EncodeTokenV2(t TokenV2, siteKey *ecdsa.PrivateKey) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("protocol: encode token: %w", err)
 	}
-	t.SiteKey = pub
-	if err := t.check(); err != nil {
+	*siteKeyField = pub
+	if err := check(); err != nil {
 		return "", fmt.Errorf("protocol: encode token: %w", err)
 	}
-	payload := t.payload()
-	d := digest(labelToken2, payload)
+	p := payload()
+	d := digest(label, p)
 	sig, err := sign(siteKey, d[:])
 	if err != nil {
 		return "", err
 	}
-	return TokenPrefix + tokenEncoding.EncodeToString(payload) + "." + tokenEncoding.EncodeToString(sig), nil
+	return TokenPrefix + tokenEncoding.EncodeToString(p) + "." + tokenEncoding.EncodeToString(sig), nil
 }
 
 func (t *TokenV2) check() error {

@@ -247,3 +247,22 @@ func SignWebKeyRegistration(code string, nonce, challenge []byte, tap *ecdsa.Pri
 	d := WebKeyRegistrationDigest(code, nonce, tapPub, challenge)
 	return sign(tap, d[:])
 }
+
+// VerifyShareAssertion checks a web key's share request: its passkey's
+// assertion made for rp, at one of its origins, over the challenge
+// ShareDigest2(cred, body, at) (the bytes a native key's
+// user-verification key signs with SignShare2), and signed by the
+// credential's passkey uv. It refuses with ErrBadSignature an assertion
+// whose authenticator did not verify the holder: sending the key to
+// another site takes the holder's unlock, as it does for a native key.
+func VerifyShareAssertion(cred CredentialID, body []byte, at time.Time, a Assertion, uv *ecdsa.PublicKey, rp RelyingParty) error {
+	d := ShareDigest2(cred, body, at)
+	verified, err := verifyAssertion(uv, a, rp, d[:], cred)
+	if err != nil {
+		return err
+	}
+	if !verified {
+		return refuse(ErrBadSignature, "credential %s: the passkey did not verify the holder (no fingerprint, face or passcode)", cred)
+	}
+	return nil
+}

@@ -68,13 +68,19 @@ export class KeyError extends Error {}
 
 // api posts JSON to the appliance and returns its JSON answer, or throws a
 // KeyError with the appliance's own message.
-export async function api(path, body) {
+export function api(path, body) {
+  return post(path, JSON.stringify(body), {});
+}
+
+// post sends body (text or bytes, JSON) as it is, with extra headers, for
+// requests signed over their exact bytes.
+export async function post(path, body, headers) {
   let r;
   try {
     r = await fetch(path, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", ...headers },
+      body,
       credentials: "same-origin",
     });
   } catch {

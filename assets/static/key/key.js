@@ -6,6 +6,7 @@ import { KeyError, api, b64, concat, enc, fromHex, getJSON, u64 } from "./bytes.
 import { openOverBluetooth, bluetoothAvailable } from "./ble.js";
 import { networkLink, present } from "./present.js";
 import { deleteKey, loadKey } from "./store.js";
+import { wireShareForm } from "./share.js";
 import { answerText } from "./v2.js";
 
 const main = document.querySelector("main");
@@ -108,6 +109,8 @@ async function start() {
       }
     });
   }
+
+  wireShareForm(document.getElementById("share"), key);
 
   document.getElementById("remove").addEventListener("click", async () => {
     if (!confirm("Remove this key from this phone? You will need a new invitation to use this phone again.")) return;

@@ -34,7 +34,7 @@ export async function present(link, key) {
 // passkeyAssertion asks the phone to verify the holder (fingerprint, face
 // or passcode) and sign the transcript digest with the passkey; null when
 // the holder or the phone could not.
-async function passkeyAssertion(key, digest) {
+export async function passkeyAssertion(key, digest) {
   try {
     const cred = await navigator.credentials.get({
       publicKey: {

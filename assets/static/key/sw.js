@@ -3,7 +3,7 @@
 // no connection gets a clear message rather than a browser error. The
 // key API is never cached.
 
-const CACHE = "postern-key-1";
+const CACHE = "postern-key-2";
 const SHELL = [
   "/key",
   "/assets/key/key.js",
@@ -12,6 +12,7 @@ const SHELL = [
   "/assets/key/v2.js",
   "/assets/key/present.js",
   "/assets/key/ble.js",
+  "/assets/key/share.js",
   "/assets/key/key.css",
 ];
 
