@@ -45,6 +45,7 @@ type webKeySite struct {
 	smtpd *mailtest.Server
 	door  pulseDoor
 	x     *ble.SiteExchange
+	srv   *httptest.Server
 }
 
 func startWebKeySite(ctx context.Context, t *testing.T) *webKeySite {
@@ -82,6 +83,7 @@ func startWebKeySite(ctx context.Context, t *testing.T) *webKeySite {
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
+	s.srv = srv
 
 	admin, err := st.CreateAdmin(ctx, "test", "admin@example.com", "x", false)
 	if err != nil {
@@ -210,10 +212,21 @@ func TestBrowserWebKey(t *testing.T) {
 		t.Errorf("code status %q, want the code's validity", got)
 	}
 	b.screenshot(shots, "webkey-register")
+	b.wantLabelled("registration", 1)
+	// A browser that can install the page fires beforeinstallprompt; this
+	// stand-in records the page's call to prompt().
+	b.run(`(() => { const e = new Event("beforeinstallprompt", {cancelable: true}); e.prompt = () => { window.installPrompted = true };
+		e.userChoice = Promise.resolve({outcome: "accepted", platform: "web"}); window.dispatchEvent(e) })()`)
 	b.do("press Register this phone", chromedp.Click(chromedp.CSS(testid("register"))))
 	b.poll("the registration to finish", `/Registered|failed|Error|could/.test(document.querySelector('[data-testid="status"]').textContent)`)
 	b.wantText("status", "Registered")
 	b.screenshot(shots, "webkey-registered")
+	b.wantLabelled("registered", 2)
+	if got := b.texts("install"); len(got) != 1 || got[0] != "Add to home screen" {
+		t.Fatalf("after registering where the browser can install the page, the install button reads %q", got)
+	}
+	b.do("press Add to home screen", chromedp.Click(chromedp.CSS(testid("install"))))
+	b.poll("the browser's install prompt", `window.installPrompted === true && document.querySelector('[data-testid="install"]').hidden`)
 	c, err := s.st.CredentialByID(ctx, mustCredentialID(t, cred.ID))
 	if err != nil || c.Status != access.CredentialActive || !strings.HasPrefix(c.DeviceInfo, "Web key") || c.Protocol != 2 {
 		t.Fatalf("credential after registering: %+v, %v; want an active version 2 web key", c, err)
@@ -225,6 +238,7 @@ func TestBrowserWebKey(t *testing.T) {
 	b.wantText("holder", "Grace Hopper · Postern")
 	b.wantRows("door", "Open Front door", "Open Server room")
 	b.screenshot(shots, "webkey-key")
+	b.wantLabelled("key", 4)
 	if got := b.openDoor("Front door"); got != "Access granted" {
 		t.Fatalf("Front door: the page says %q, want Access granted", got)
 	}
@@ -278,6 +292,20 @@ func TestBrowserWebKey(t *testing.T) {
 	case d := <-s.door.pulses:
 		t.Errorf("door %s opened after a refusal", d.Name)
 	default:
+	}
+
+	// The phone loses the site: the service worker shows the key page from
+	// its cache, which says it cannot reach the site, and any other page
+	// of the key says there is no connection.
+	s.srv.Close()
+	b.open("/key")
+	b.poll("the key page offline", `document.querySelector('main').dataset.ready === "true"`)
+	if got := b.texts("answer")[0]; !strings.HasPrefix(got, "No connection to the site.") {
+		t.Errorf("the key page offline says %q, want No connection to the site", got)
+	}
+	b.open(registerPath)
+	if got := b.eval(`document.querySelector("h1").innerText + ": " + document.querySelector("main p").innerText`); !strings.HasPrefix(got, "No connection: This phone cannot reach the site.") {
+		t.Errorf("the registration page offline says %q, want No connection", got)
 	}
 }
 

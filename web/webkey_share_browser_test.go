@@ -119,6 +119,10 @@ func TestBrowserWebKeyShare(t *testing.T) {
 		t.Fatalf("the other site added %+v, want an invited credential of its own", added)
 	}
 	b.registerFrom(other.invitationLink(ctx, t, "grace@navy.example"))
+	// No install prompt from this browser: the page says how instead.
+	if got := b.texts("install-help"); len(got) != 1 || !strings.Contains(got[0], "Add to Home screen") {
+		t.Errorf("after registering with no install prompt, the help reads %q, want the steps", got)
+	}
 
 	// Both keys work, each at its own site.
 	b.openKeyAt(other.base)

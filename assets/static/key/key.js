@@ -64,8 +64,10 @@ function doorButton(key, door, first) {
 
 async function doors(key, firstID) {
   let all = [];
+  let listed = false;
   try {
     all = (await signed(key, "doors", "/api/key/web/doors")).doors;
+    listed = true;
   } catch (e) {
     say(e instanceof KeyError ? e.message : "The site could not be reached.", "bad");
   }
@@ -79,7 +81,7 @@ async function doors(key, firstID) {
     if (door) all = [door, ...all.filter((d) => d.id !== firstID)];
   }
   list.replaceChildren(...all.map((d, i) => doorButton(key, d, firstID && i === 0)));
-  if (all.length === 0) say("No doors open from this phone here.", "");
+  if (listed && all.length === 0) say("No doors open from this phone here.", "");
 }
 
 async function start() {

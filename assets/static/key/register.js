@@ -83,10 +83,52 @@ async function register(code) {
   });
 }
 
+// The offer to add the key to the home screen, once registered: the
+// browser's own install prompt where it has one (Chrome, Edge, Samsung
+// Internet fire beforeinstallprompt), otherwise the steps for the phone's
+// browser; nothing when the page already runs from the home screen.
 let installPrompt = null;
+let registered = false;
+const installHelp = document.getElementById("install-help");
+
+function standalone() {
+  return window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+}
+
+function installSteps() {
+  const ua = navigator.userAgent;
+  if (/iPhone|iPad|iPod/.test(ua) || (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1)) {
+    return "To keep the key on the home screen: in Safari, tap Share (the square with an arrow), then Add to Home Screen.";
+  }
+  if (/Firefox/.test(ua)) return "To keep the key on the home screen: open Firefox's menu (⋮), then Install or Add to Home screen.";
+  return "To keep the key on the home screen: open the browser's menu, then Add to Home screen (or Install app).";
+}
+
+function offerInstall() {
+  if (!registered || !install || !installHelp) return;
+  if (standalone()) {
+    install.hidden = true;
+    installHelp.hidden = true;
+    return;
+  }
+  install.hidden = !installPrompt;
+  installHelp.hidden = !!installPrompt;
+  if (!installPrompt) installHelp.textContent = installSteps();
+}
+
 window.addEventListener("beforeinstallprompt", (e) => {
   e.preventDefault();
   installPrompt = e;
+  offerInstall();
+});
+
+window.addEventListener("appinstalled", () => {
+  installPrompt = null;
+  if (install) install.hidden = true;
+  if (installHelp) {
+    installHelp.hidden = false;
+    installHelp.textContent = "The key is on your home screen.";
+  }
 });
 
 if (button) {
@@ -98,7 +140,8 @@ if (button) {
       say("Registered");
       button.hidden = true;
       document.getElementById("done").hidden = false;
-      if (installPrompt && install) install.hidden = false;
+      registered = true;
+      offerInstall();
     } catch (e) {
       say(e instanceof KeyError ? e.message : "Registration failed: " + e.message, true);
       button.disabled = false;
@@ -109,9 +152,15 @@ if (button) {
 if (install) {
   install.addEventListener("click", async () => {
     if (!installPrompt) return;
-    installPrompt.prompt();
-    await installPrompt.userChoice;
+    const prompt = installPrompt;
+    installPrompt = null;
+    prompt.prompt();
+    const choice = await prompt.userChoice;
     install.hidden = true;
+    if (choice && choice.outcome !== "accepted") {
+      installHelp.hidden = false;
+      installHelp.textContent = installSteps();
+    }
   });
 }
 
