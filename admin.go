@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"postern/access"
 	"postern/store"
 	"postern/web"
 )
@@ -27,8 +28,8 @@ const adminUsage = "create, list, remove, token, tokens or revoke-token"
 
 // adminFlags are every admin action's flags; each action says which it needs.
 type adminFlags struct {
-	data, email, name, expires string
-	id                         int64
+	data, email, name, expires, role string
+	id                               int64
 }
 
 // admin manages the site's administrators and API tokens.
@@ -47,6 +48,7 @@ func admin(ctx context.Context, args []string, std stdio) error {
 	fs.StringVar(&f.email, "email", "", "the administrator's email")
 	fs.StringVar(&f.name, "name", "", "token name (admin token)")
 	fs.StringVar(&f.expires, "expires", "", "when the token stops working (admin token): a number of days such as 90d, a duration such as 12h, or a date YYYY-MM-DD (through that day); empty: never")
+	fs.StringVar(&f.role, "role", "", "owner, admin, reception or viewer: the new administrator's (admin create; default owner) or the token's (admin token; default the administrator's own, never above it)")
 	fs.Int64Var(&f.id, "id", 0, "the token's id, as admin tokens lists it (admin revoke-token)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -70,6 +72,13 @@ func adminCreate(ctx context.Context, st *store.Store, f *adminFlags, std stdio)
 	if err := f.needEmail(); err != nil {
 		return err
 	}
+	role := access.RoleOwner
+	if f.role != "" {
+		var err error
+		if role, err = access.ParseRole(f.role); err != nil {
+			return fmt.Errorf("--role: %w", err)
+		}
+	}
 	pw, err := readPassword(ctx, std)
 	if err != nil {
 		return err
@@ -78,10 +87,10 @@ func adminCreate(ctx context.Context, st *store.Store, f *adminFlags, std stdio)
 	if err != nil {
 		return err
 	}
-	if _, err := st.CreateAdmin(ctx, "cli", f.email, hash, false); err != nil {
+	if _, err := st.CreateAdminAs(ctx, "cli", f.email, hash, role); err != nil {
 		return err
 	}
-	fmt.Fprintf(std.out, "administrator %s created\n", f.email)
+	fmt.Fprintf(std.out, "administrator %s created (%s)\n", f.email, role)
 	return nil
 }
 
@@ -91,9 +100,9 @@ func adminList(ctx context.Context, st *store.Store, _ *adminFlags, std stdio) e
 		return err
 	}
 	w := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "EMAIL\tSINCE")
+	fmt.Fprintln(w, "EMAIL\tROLE\tSINCE")
 	for _, a := range admins {
-		fmt.Fprintf(w, "%s\t%s\n", a.Email, a.CreatedAt.Local().Format(time.DateTime))
+		fmt.Fprintf(w, "%s\t%s\t%s\n", a.Email, a.Role, a.CreatedAt.Local().Format(time.DateTime))
 	}
 	return w.Flush()
 }

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"postern/access"
 	"postern/store"
 	"postern/web"
 )
@@ -30,8 +31,14 @@ func adminNewToken(ctx context.Context, st *store.Store, f *adminFlags, std stdi
 	if err != nil {
 		return fmt.Errorf("no administrator %s", f.email)
 	}
+	var role access.Role
+	if f.role != "" {
+		if role, err = access.ParseRole(f.role); err != nil {
+			return fmt.Errorf("--role: %w", err)
+		}
+	}
 	token := web.NewAPIToken()
-	id, err := st.CreateAPITokenUntil(ctx, "cli", a.ID, f.name, token, expires)
+	id, err := st.CreateAPITokenAs(ctx, "cli", a.ID, f.name, token, expires, role)
 	if err != nil {
 		return err
 	}
@@ -93,7 +100,7 @@ func adminListTokens(ctx context.Context, st *store.Store, f *adminFlags, std st
 	}
 	now := time.Now()
 	w := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tADMINISTRATOR\tCREATED\tLAST USED\tEXPIRES")
+	fmt.Fprintln(w, "ID\tNAME\tADMINISTRATOR\tROLE\tCREATED\tLAST USED\tEXPIRES")
 	for _, t := range tokens {
 		used, expires := "never", "never"
 		if !t.LastUsedAt.IsZero() {
@@ -105,7 +112,7 @@ func adminListTokens(ctx context.Context, st *store.Store, f *adminFlags, std st
 				expires += " (expired)"
 			}
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.AdminEmail, t.CreatedAt.Local().Format(time.DateTime), used, expires)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.AdminEmail, t.Role, t.CreatedAt.Local().Format(time.DateTime), used, expires)
 	}
 	return w.Flush()
 }

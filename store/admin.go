@@ -16,6 +16,7 @@ type Admin struct {
 	ID           int64
 	Email        string
 	PasswordHash string
+	Role         access.Role
 	CreatedAt    time.Time
 }
 
@@ -23,6 +24,7 @@ type Admin struct {
 type Session struct {
 	AdminID   int64
 	Email     string
+	Role      access.Role
 	CSRF      string
 	ExpiresAt time.Time
 }
@@ -49,21 +51,35 @@ func (s *Store) CountAdmins(ctx context.Context) (int, error) {
 // CreateAdmin adds an admin. With onlyFirst, it refuses when any admin
 // exists, inside the same transaction, so two setup requests cannot both win.
 func (s *Store) CreateAdmin(ctx context.Context, actor, email, passwordHash string, onlyFirst bool) (Admin, error) {
+	return s.createAdmin(ctx, actor, email, passwordHash, access.RoleOwner, onlyFirst)
+}
+
+// CreateAdminAs adds an admin with a role; the first one must be an owner,
+// or nobody could manage administrators.
+func (s *Store) CreateAdminAs(ctx context.Context, actor, email, passwordHash string, role access.Role) (Admin, error) {
+	return s.createAdmin(ctx, actor, email, passwordHash, role, false)
+}
+
+func (s *Store) createAdmin(ctx context.Context, actor, email, passwordHash string, role access.Role, onlyFirst bool) (Admin, error) {
 	if err := access.ValidateEmail(email); err != nil {
 		return Admin{}, access.Invalid("email", "%s", err.Error())
 	}
-	a := Admin{Email: email, PasswordHash: passwordHash, CreatedAt: s.now()}
+	if _, err := access.ParseRole(string(role)); err != nil {
+		return Admin{}, err
+	}
+	a := Admin{Email: email, PasswordHash: passwordHash, Role: role, CreatedAt: s.now()}
 	err := s.tx(ctx, "create admin", func(tx *sql.Tx) error {
-		if onlyFirst {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM admins`).Scan(&n); err != nil {
-				return fmt.Errorf("store: create admin: count admins: %w", err)
-			}
-			if n > 0 {
-				return ErrAdminExists
-			}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM admins`).Scan(&n); err != nil {
+			return fmt.Errorf("store: create admin: count admins: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO admins (email, password_hash, created_at) VALUES (?, ?, ?)`, email, passwordHash, a.CreatedAt.UnixMilli())
+		if onlyFirst && n > 0 {
+			return ErrAdminExists
+		}
+		if n == 0 && role != access.RoleOwner {
+			return ErrLastOwner
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO admins (email, password_hash, created_at, role) VALUES (?, ?, ?, ?)`, email, passwordHash, a.CreatedAt.UnixMilli(), role)
 		if err != nil {
 			return constraintErr("create admin", err, "an administrator with that email")
 		}
@@ -79,7 +95,7 @@ func (s *Store) CreateAdmin(ctx context.Context, actor, email, passwordHash stri
 func (s *Store) AdminByEmail(ctx context.Context, email string) (Admin, error) {
 	var a Admin
 	var created int64
-	err := s.read.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM admins WHERE email = ?`, email).Scan(&a.ID, &a.Email, &a.PasswordHash, &created)
+	err := s.read.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM admins WHERE email = ?`, email).Scan(&a.ID, &a.Email, &a.PasswordHash, &a.Role, &created)
 	a.CreatedAt = time.UnixMilli(created)
 	return a, notFound("read admin by email", err)
 }
@@ -103,8 +119,8 @@ func (s *Store) CreateSession(ctx context.Context, token, csrf string, adminID i
 func (s *Store) SessionByToken(ctx context.Context, token string) (Session, error) {
 	var sess Session
 	var exp int64
-	err := s.read.QueryRowContext(ctx, `SELECT s.admin_id, a.email, s.csrf, s.expires_at FROM sessions s JOIN admins a ON a.id = s.admin_id
-		WHERE s.token_hash = ? AND s.expires_at > ?`, hashToken(token), s.now().UnixMilli()).Scan(&sess.AdminID, &sess.Email, &sess.CSRF, &exp)
+	err := s.read.QueryRowContext(ctx, `SELECT s.admin_id, a.email, a.role, s.csrf, s.expires_at FROM sessions s JOIN admins a ON a.id = s.admin_id
+		WHERE s.token_hash = ? AND s.expires_at > ?`, hashToken(token), s.now().UnixMilli()).Scan(&sess.AdminID, &sess.Email, &sess.Role, &sess.CSRF, &exp)
 	sess.ExpiresAt = time.UnixMilli(exp)
 	return sess, notFound("read session", err)
 }
@@ -149,17 +165,17 @@ func (s *Store) Admins(ctx context.Context) ([]Admin, error) {
 	return queryAll(ctx, s.read, "list admins", func(sc scanner) (Admin, error) {
 		var a Admin
 		var created int64
-		err := sc.Scan(&a.ID, &a.Email, &created)
+		err := sc.Scan(&a.ID, &a.Email, &a.Role, &created)
 		a.CreatedAt = time.UnixMilli(created)
 		return a, err
-	}, `SELECT id, email, created_at FROM admins ORDER BY email`)
+	}, `SELECT id, email, role, created_at FROM admins ORDER BY email`)
 }
 
 // AdminByID returns one admin.
 func (s *Store) AdminByID(ctx context.Context, id int64) (Admin, error) {
 	var a Admin
 	var created int64
-	err := s.read.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM admins WHERE id = ?`, id).Scan(&a.ID, &a.Email, &a.PasswordHash, &created)
+	err := s.read.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM admins WHERE id = ?`, id).Scan(&a.ID, &a.Email, &a.PasswordHash, &a.Role, &created)
 	a.CreatedAt = time.UnixMilli(created)
 	return a, notFound("read admin", err)
 }
@@ -173,7 +189,8 @@ var ErrLastAdmin = access.Conflict("this is the only administrator: add another 
 func (s *Store) DeleteAdmin(ctx context.Context, actor string, id int64) error {
 	return s.tx(ctx, "remove admin", func(tx *sql.Tx) error {
 		var email string
-		if err := tx.QueryRowContext(ctx, `SELECT email FROM admins WHERE id = ?`, id).Scan(&email); err != nil {
+		var role access.Role
+		if err := tx.QueryRowContext(ctx, `SELECT email, role FROM admins WHERE id = ?`, id).Scan(&email, &role); err != nil {
 			return notFound("remove admin", err)
 		}
 		var n int
@@ -182,6 +199,9 @@ func (s *Store) DeleteAdmin(ctx context.Context, actor string, id int64) error {
 		}
 		if n <= 1 {
 			return ErrLastAdmin
+		}
+		if err := keepAnOwner(ctx, tx, id, role, ""); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM admins WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("store: remove admin: %w", err)

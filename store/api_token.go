@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,6 +17,9 @@ type APIToken struct {
 	AdminID    int64
 	AdminEmail string
 	Name       string
+	// Role is what the token may do: the role it was made with, or its
+	// maker's role now when that is lower.
+	Role       access.Role
 	CreatedAt  time.Time
 	LastUsedAt time.Time // zero: never used
 	ExpiresAt  time.Time // zero: never expires
@@ -38,22 +42,48 @@ func (s *Store) CreateAPIToken(ctx context.Context, actor string, adminID int64,
 }
 
 // CreateAPITokenUntil stores an API token for an admin under its hash,
-// valid until expires (zero: for good), and returns its id.
+// valid until expires (zero: for good), with its maker's role, and returns
+// its id.
 func (s *Store) CreateAPITokenUntil(ctx context.Context, actor string, adminID int64, name, token string, expires time.Time) (int64, error) {
+	return s.CreateAPITokenAs(ctx, actor, adminID, name, token, expires, "")
+}
+
+// ErrTokenAboveMaker refuses a token that could do more than the admin
+// who makes it.
+var ErrTokenAboveMaker = access.Invalid("role", "must not be above your own role")
+
+// CreateAPITokenAs is CreateAPITokenUntil with a role for the token, no
+// higher than its maker's ("": the maker's).
+func (s *Store) CreateAPITokenAs(ctx context.Context, actor string, adminID int64, name, token string, expires time.Time, role access.Role) (int64, error) {
 	if err := validateTokenName(name); err != nil {
+		return 0, err
+	}
+	if _, err := access.ParseRole(string(role)); role != "" && err != nil {
 		return 0, err
 	}
 	var id int64
 	err := s.tx(ctx, "create API token", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (admin_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			adminID, name, hashToken(token), s.now().UnixMilli(), ms(expires))
+		var maker access.Role
+		if err := tx.QueryRowContext(ctx, `SELECT role FROM admins WHERE id = ?`, adminID).Scan(&maker); errors.Is(err, sql.ErrNoRows) {
+			return access.Conflict("that administrator does not exist")
+		} else if err != nil {
+			return fmt.Errorf("store: create API token: %w", err)
+		}
+		if role == "" {
+			role = maker
+		}
+		if !maker.AtLeast(role) {
+			return ErrTokenAboveMaker
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (admin_id, name, token_hash, created_at, expires_at, role) VALUES (?, ?, ?, ?, ?, ?)`,
+			adminID, name, hashToken(token), s.now().UnixMilli(), ms(expires), role)
 		if err != nil {
 			return constraintErr("create API token", err, "that token")
 		}
 		if id, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("store: create API token: %w", err)
 		}
-		detail := name
+		detail := name + ", " + string(role)
 		if !expires.IsZero() {
 			detail += ", until " + expires.UTC().Format(time.RFC3339)
 		}
@@ -72,13 +102,15 @@ func validateTokenName(name string) error {
 	return nil
 }
 
-const apiTokenColumns = `t.id, t.admin_id, a.email, t.name, t.created_at, t.last_used_at, t.expires_at`
+const apiTokenColumns = `t.id, t.admin_id, a.email, t.name, t.role, a.role, t.created_at, t.last_used_at, t.expires_at`
 
 func scanAPIToken(sc scanner) (APIToken, error) {
 	var t APIToken
 	var created int64
 	var used, expires sql.NullInt64
-	err := sc.Scan(&t.ID, &t.AdminID, &t.AdminEmail, &t.Name, &created, &used, &expires)
+	var maker access.Role
+	err := sc.Scan(&t.ID, &t.AdminID, &t.AdminEmail, &t.Name, &t.Role, &maker, &created, &used, &expires)
+	t.Role = t.Role.Lower(maker)
 	t.CreatedAt, t.LastUsedAt, t.ExpiresAt = time.UnixMilli(created), fromMS(used), fromMS(expires)
 	return t, err
 }
@@ -94,7 +126,7 @@ func (s *Store) APITokenByToken(ctx context.Context, token string) (APIToken, er
 // AdminByAPIToken returns the admin a live bearer token belongs to.
 func (s *Store) AdminByAPIToken(ctx context.Context, token string) (Admin, error) {
 	t, err := s.APITokenByToken(ctx, token)
-	return Admin{ID: t.AdminID, Email: t.AdminEmail}, err
+	return Admin{ID: t.AdminID, Email: t.AdminEmail, Role: t.Role}, err
 }
 
 // TouchAPIToken records that a token was used at at, unless a use within

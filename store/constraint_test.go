@@ -355,7 +355,7 @@ func TestAuditEvents(t *testing.T) {
 		}, "admin.created", 0, 0, "second@example.com"},
 		{"create api token", func(a string) error {
 			return s.CreateAPIToken(ctx, a, admin.ID, "ci", "secret")
-		}, "api_token.created", 0, 0, "ci"},
+		}, "api_token.created", 0, 0, "ci, owner"},
 		{"set setting", func(a string) error {
 			return s.SetSetting(ctx, a, "site_name", "Main office")
 		}, "setting.changed", 0, 0, "site_name"},

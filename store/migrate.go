@@ -426,6 +426,11 @@ var migrations = []string{
 		invited     INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (job_id, line)
 	) STRICT, WITHOUT ROWID;`,
+
+	// 19: administrators and API tokens have roles. Every admin there was
+	// could do everything, so each becomes an owner, and so do their tokens.
+	`ALTER TABLE admins ADD COLUMN role TEXT NOT NULL DEFAULT 'owner' CHECK (role IN ('owner', 'admin', 'reception', 'viewer'));
+	ALTER TABLE api_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'owner' CHECK (role IN ('owner', 'admin', 'reception', 'viewer'));`,
 }
 
 // SchemaVersion is the version a migrated database has.

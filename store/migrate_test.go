@@ -423,6 +423,24 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 19,
+		seed: []string{
+			`INSERT INTO admins (id, email, password_hash, created_at, role) VALUES (2, 'vic@example.com', 'hash', 1000, 'viewer')`,
+		},
+		check: func(t *testing.T, s *Store) {
+			// Admins from before roles could do everything: they stay owners.
+			if a, err := s.AdminByID(t.Context(), 1); err != nil || a.Role != access.RoleOwner {
+				t.Errorf("admin from before roles: got %+v, %v, want an owner", a, err)
+			}
+			if got, err := s.AdminByAPIToken(t.Context(), "api-1"); err != nil || got.Role != access.RoleOwner {
+				t.Errorf("token from before roles: got %+v, %v, want an owner's", got, err)
+			}
+			if a, err := s.AdminByID(t.Context(), 2); err != nil || a.Role != access.RoleViewer {
+				t.Errorf("viewer: got %+v, %v, want a viewer", a, err)
+			}
+		},
+	},
 }
 
 func ids(users []access.User) []int64 {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -14,15 +15,19 @@ import (
 func (h *handler) adminAccountRoutes(g *echo.Group) {
 	g.GET("/settings/admins", h.adminsShow)
 	g.POST("/settings/admins/:id/delete", h.adminDelete)
+	g.POST("/settings/admins/:id/role", h.adminRoleSave)
+	g.POST("/settings/tokens", h.apiTokenCreate)
 	g.POST("/settings/tokens/:id/revoke", h.apiTokenRevoke)
 	g.POST("/settings/password", h.passwordSave)
 	g.POST("/settings/sessions/end", h.sessionsEnd)
 }
 
 type adminsView struct {
+	Role      access.Role // the signed-in admin's
 	Admins    []adminRow
 	CanRemove bool // more than one admin
 	Tokens    []tokenRow
+	NewToken  string // shown once, just after it is made
 	Sessions  int
 	Errors    fieldErrors
 }
@@ -30,6 +35,7 @@ type adminsView struct {
 type adminRow struct {
 	ID    int64
 	Email string
+	Role  access.Role
 	Since string
 	You   bool
 }
@@ -37,6 +43,8 @@ type adminRow struct {
 type tokenRow struct {
 	ID                                      int64
 	Name, Admin, Created, LastUsed, Expires string
+	Role                                    access.Role
+	Mine                                    bool
 }
 
 func (h *handler) adminsView(c echo.Context) (adminsView, error) {
@@ -47,17 +55,23 @@ func (h *handler) adminsView(c echo.Context) (adminsView, error) {
 	if err != nil {
 		return adminsView{}, err
 	}
-	v := adminsView{CanRemove: len(admins) > 1, Errors: fieldErrors{}}
+	v := adminsView{Role: sess.Role, CanRemove: len(admins) > 1, Errors: fieldErrors{}}
 	for _, a := range admins {
-		v.Admins = append(v.Admins, adminRow{ID: a.ID, Email: a.Email, Since: formatTime(a.CreatedAt, loc), You: a.ID == sess.AdminID})
+		v.Admins = append(v.Admins, adminRow{ID: a.ID, Email: a.Email, Role: a.Role, Since: formatTime(a.CreatedAt, loc), You: a.ID == sess.AdminID})
 	}
-	tokens, err := h.store.APITokens(ctx, 0)
+	// An owner sees every token; others only their own.
+	var whose int64
+	if sess.Role != access.RoleOwner {
+		whose = sess.AdminID
+	}
+	tokens, err := h.store.APITokens(ctx, whose)
 	if err != nil {
 		return adminsView{}, err
 	}
 	now := h.now()
 	for _, t := range tokens {
-		row := tokenRow{ID: t.ID, Name: t.Name, Admin: t.AdminEmail, Created: formatTime(t.CreatedAt, loc), LastUsed: "never", Expires: "never"}
+		row := tokenRow{ID: t.ID, Name: t.Name, Admin: t.AdminEmail, Role: t.Role, Mine: t.AdminID == sess.AdminID,
+			Created: formatTime(t.CreatedAt, loc), LastUsed: "never", Expires: "never"}
 		if !t.LastUsedAt.IsZero() {
 			row.LastUsed = formatTime(t.LastUsedAt, loc)
 		}
@@ -102,6 +116,17 @@ func (h *handler) apiTokenRevoke(c echo.Context) error {
 	id, err := paramID(c)
 	if err != nil {
 		return err
+	}
+	sess := c.Get(ctxSession).(store.Session)
+	if sess.Role != access.RoleOwner {
+		mine, err := h.store.APITokens(c.Request().Context(), sess.AdminID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(mine, func(t store.APIToken) bool { return t.ID == id }) {
+			// Others' tokens are not listed to them either.
+			return access.ErrNotFound
+		}
 	}
 	if err := h.store.RevokeAPIToken(c.Request().Context(), actor(c), id); err != nil {
 		return err

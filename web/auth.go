@@ -70,6 +70,7 @@ func (h *handler) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			sess, err := h.store.SessionByToken(c.Request().Context(), token)
 			if err == nil {
 				c.Set(ctxSession, sess)
+				c.Set(ctxRole, sess.Role)
 				c.Set(ctxActor, "admin:"+sess.Email)
 				return next(c)
 			}
@@ -201,6 +202,7 @@ func (h *handler) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		c.Set(ctxRole, tok.Role)
 		c.Set(ctxActor, "api:"+tok.AdminEmail)
 		return next(c)
 	}

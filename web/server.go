@@ -132,6 +132,9 @@ type handler struct {
 	phoneExchange       PhoneExchange
 	webKeyRegistrations *pending[webKeyRegistration]
 	webKeyOpens         *pending[*httpLink]
+	// routes are every "METHOD path" registered, to tell a route with no
+	// permission rule (refused) from no route at all (404).
+	routes map[string]bool
 }
 
 // New returns the HTTP handler for the whole appliance.
@@ -211,7 +214,7 @@ func New(cfg Config) *echo.Echo {
 	pages.POST("/login", h.loginSave, h.checkOrigin)
 	pages.GET("/key/register", h.keyRegisterPage)
 
-	admin := pages.Group("", h.requireSession, h.checkCSRF, h.withEmergency, h.boundPages)
+	admin := pages.Group("", h.requireSession, h.checkCSRF, h.authorize, h.withEmergency, h.boundPages)
 	admin.POST("/logout", h.logout)
 	admin.GET("/", h.dashboard)
 	h.userRoutes(admin)
@@ -236,7 +239,7 @@ func New(cfg Config) *echo.Echo {
 	h.shareRoutes(admin)
 
 	h.openAPIRoutes(e)
-	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken, h.boundPages)
+	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken, h.authorize, h.boundPages)
 	h.apiRoutes(api)
 	h.apiCredentialRoutes(api)
 
@@ -251,6 +254,11 @@ func New(cfg Config) *echo.Echo {
 	phone := e.Group("/api/key/web", h.bodyLimit(64<<10), h.phoneRateLimit)
 	h.webKeyOpenRoutes(phone)
 	h.webKeyDoorRoutes(phone)
+
+	h.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		h.routes[r.Method+" "+r.Path] = true
+	}
 	return e
 }
 

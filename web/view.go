@@ -16,6 +16,7 @@ type pageView struct {
 	Section  string // nav entry to mark current
 	CSRF     string
 	Admin    string
+	Role     access.Role
 	Flash    string
 	FlashBad bool // the flash says something was refused
 	// Emergency is the site's lockdown or evacuation, shown as a banner
@@ -50,6 +51,7 @@ var flashes = map[string]string{
 	"token-revoked": "API token revoked. It no longer opens the API.",
 	"admin-removed": "Administrator removed.",
 	"inuse":         "Not deleted: permissions below still use it. Remove them (or change them on their user's or group's page), then delete it.",
+	"role":          "Role changed.",
 }
 
 // badFlashes are the flashes that say something was refused.
@@ -58,13 +60,17 @@ var badFlashes = map[string]bool{"inuse": true}
 func pageFor(c echo.Context, title string) pageView {
 	p := pageView{Title: title, Section: section(c.Request().URL.Path), Flash: flashes[c.QueryParam("flash")], FlashBad: badFlashes[c.QueryParam("flash")]}
 	if s, ok := c.Get(ctxSession).(store.Session); ok {
-		p.CSRF, p.Admin = s.CSRF, s.Email
+		p.CSRF, p.Admin, p.Role = s.CSRF, s.Email, s.Role
 	}
 	if e, ok := c.Get(ctxEmergency).(access.Emergency); ok {
 		p.Emergency = e
 	}
 	return p
 }
+
+// Can reports whether the signed-in admin may use a route: a page shows
+// only the links and buttons that would work.
+func (p pageView) Can(method, path string) bool { return can(p.Role, method, path) }
 
 func section(path string) string {
 	if path == "/" {
@@ -74,8 +80,25 @@ func section(path string) string {
 	return s
 }
 
+type navItem struct{ Section, Label, Href string }
+
+// Nav is the sections the signed-in admin may open, in order; one who may
+// not open Settings still reaches their own account there.
+func (p pageView) Nav() []navItem {
+	var out []navItem
+	for _, n := range navItems {
+		switch {
+		case p.Can("GET", n.Href):
+			out = append(out, n)
+		case n.Section == "settings":
+			out = append(out, navItem{"settings", "Your account", "/settings/admins"})
+		}
+	}
+	return out
+}
+
 // navItems are the admin sections in the order the nav shows them.
-var navItems = []struct{ Section, Label, Href string }{
+var navItems = []navItem{
 	{"dashboard", "Dashboard", "/"},
 	{"users", "Users", "/users"},
 	{"groups", "Groups", "/groups"},
