@@ -431,6 +431,17 @@ var migrations = []string{
 	// could do everything, so each becomes an owner, and so do their tokens.
 	`ALTER TABLE admins ADD COLUMN role TEXT NOT NULL DEFAULT 'owner' CHECK (role IN ('owner', 'admin', 'reception', 'viewer'));
 	ALTER TABLE api_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'owner' CHECK (role IN ('owner', 'admin', 'reception', 'viewer'));`,
+
+	// 17: visitors are users with a window and a profile (a group of
+	// doors), a host to tell, and when they first got in.
+	`CREATE TABLE visitors (
+		id           INTEGER PRIMARY KEY,
+		user_id      INTEGER NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE,
+		host_user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+		group_id     INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+		created_at   INTEGER NOT NULL,
+		first_in_at  INTEGER
+	) STRICT;`,
 }
 
 // SchemaVersion is the version a migrated database has.

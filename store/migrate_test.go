@@ -441,6 +441,11 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 17,
+		tables:  []string{"visitors"},
+		check:   func(t *testing.T, s *Store) {},
+	},
 }
 
 func ids(users []access.User) []int64 {

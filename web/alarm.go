@@ -81,9 +81,13 @@ func (a *Alarms) Run(ctx context.Context) {
 	}
 }
 
-// Round reads what is new in the log once: webhooks first, then alarms.
+// Round reads what is new in the log once: webhooks first, then visitors'
+// arrivals, then alarms.
 func (a *Alarms) Round(ctx context.Context) error {
 	if err := a.webhooks(ctx); err != nil {
+		return err
+	}
+	if err := a.arrivals(ctx); err != nil {
 		return err
 	}
 	return a.alarms(ctx)

@@ -71,6 +71,10 @@ var permissions = map[string]access.Role{
 	"POST /site/lockdown":            reception,
 	"POST /site/evacuation":          reception,
 	"POST /site/normal":              reception,
+	"GET /visitors":                  viewer,
+	"POST /visitors":                 reception,
+	"GET /api/v1/visitors":           viewer,
+	"POST /api/v1/visitors":          reception,
 
 	// Admin: people, doors, credentials, and the mail they cause.
 	"POST /users":                                admin,

@@ -237,11 +237,13 @@ func New(cfg Config) *echo.Echo {
 	h.siteModeRoutes(admin)
 	h.alarmRoutes(admin)
 	h.shareRoutes(admin)
+	h.visitorRoutes(admin)
 
 	h.openAPIRoutes(e)
 	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken, h.authorize, h.boundPages)
 	h.apiRoutes(api)
 	h.apiCredentialRoutes(api)
+	h.apiVisitorRoutes(api)
 
 	key := e.Group("/api/key/v1", h.bodyLimit(64<<10), h.keyRateLimit, h.refuseV1)
 	h.keyRoutes(key)

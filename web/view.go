@@ -52,6 +52,7 @@ var flashes = map[string]string{
 	"admin-removed": "Administrator removed.",
 	"inuse":         "Not deleted: permissions below still use it. Remove them (or change them on their user's or group's page), then delete it.",
 	"role":          "Role changed.",
+	"visitor":       "Visitor registered; their key is in the outbox.",
 }
 
 // badFlashes are the flashes that say something was refused.
@@ -105,6 +106,7 @@ var navItems = []navItem{
 	{"access-points", "Access points", "/access-points"},
 	{"time-profiles", "Time profiles", "/time-profiles"},
 	{"permissions", "Permissions", "/permissions"},
+	{"visitors", "Visitors", "/visitors"},
 	{"events", "Events", "/events"},
 	{"roll-call", "Roll call", "/roll-call"},
 	{"alarms", "Alarms", "/alarms"},
