@@ -442,6 +442,17 @@ var migrations = []string{
 		created_at   INTEGER NOT NULL,
 		first_in_at  INTEGER
 	) STRICT;`,
+
+	// 17: one-time links by email that set an administrator's password:
+	// an invitation (makes the admin, with a role) or a reset.
+	`CREATE TABLE admin_links (
+		token_hash BLOB PRIMARY KEY,
+		kind       TEXT NOT NULL CHECK (kind IN ('invite', 'reset')),
+		email      TEXT NOT NULL COLLATE NOCASE,
+		role       TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'reception', 'viewer')),
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	) STRICT, WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the version a migrated database has.

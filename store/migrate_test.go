@@ -446,6 +446,11 @@ var versionRows = []struct {
 		tables:  []string{"visitors"},
 		check:   func(t *testing.T, s *Store) {},
 	},
+	{
+		version: 17,
+		tables:  []string{"admin_links"},
+		check:   func(t *testing.T, s *Store) {},
+	},
 }
 
 func ids(users []access.User) []int64 {

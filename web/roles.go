@@ -34,6 +34,10 @@ var permissions = map[string]access.Role{
 	"GET /login":                public,
 	"POST /login":               public,
 	"GET /key/register":         public,
+	"GET /login/forgot":         public,
+	"POST /login/forgot":        public, // answers alike for anyone; limited per address
+	"GET /admin-link/:token":    public, // the emailed token is the proof
+	"POST /admin-link/:token":   public,
 	"POST /api/key/v1/register": public,
 	"POST /api/key/v1/share":    public,
 
@@ -122,6 +126,7 @@ var permissions = map[string]access.Role{
 	"POST /settings/test-email":        owner,
 	"POST /settings/admins/:id/delete": owner,
 	"POST /settings/admins/:id/role":   owner,
+	"POST /settings/admins/invite":     owner,
 	"POST /webhooks":                   owner,
 	"POST /webhooks/:id/delete":        owner,
 

@@ -238,6 +238,7 @@ func New(cfg Config) *echo.Echo {
 	h.alarmRoutes(admin)
 	h.shareRoutes(admin)
 	h.visitorRoutes(admin)
+	h.adminLinkRoutes(pages, admin)
 
 	h.openAPIRoutes(e)
 	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken, h.authorize, h.boundPages)

@@ -52,6 +52,8 @@ var flashes = map[string]string{
 	"admin-removed": "Administrator removed.",
 	"inuse":         "Not deleted: permissions below still use it. Remove them (or change them on their user's or group's page), then delete it.",
 	"role":          "Role changed.",
+	"admin-invited": "Invitation queued: the link is on its way by email.",
+	"reset-sent":    "If that email is an administrator's, a link to choose a new password is on its way.",
 	"visitor":       "Visitor registered; their key is in the outbox.",
 }
 
