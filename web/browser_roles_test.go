@@ -46,19 +46,19 @@ func TestBrowserRoles(t *testing.T) {
 		forbidden []string // pages refused by address
 	}{
 		{"viewer@example.com",
-			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Your account"},
+			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Your account"},
 			map[string]bool{"new-user": false, "unlock-now": false, "start-lockdown": false, "register-visitor": false},
 			[]string{"/outbox", "/settings", "/users/new"}},
 		{"reception@example.com",
-			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Your account"},
+			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Your account"},
 			map[string]bool{"new-user": false, "unlock-now": true, "start-lockdown": true, "register-visitor": true},
 			[]string{"/outbox", "/settings", "/access-points/new"}},
 		{"admin@example.com",
-			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Outbox", "Your account"},
+			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Outbox", "Your account"},
 			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true},
 			[]string{"/settings"}},
 		{adminEmail,
-			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Outbox", "Settings"},
+			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Outbox", "Settings"},
 			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true},
 			nil},
 	}

@@ -98,6 +98,14 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		{"/settings/tokens/:id/revoke", "", nil, ""},
 		{"/settings/password", "", nil, ""},
 		{"/settings/sessions/end", "", nil, ""},
+		// Role, token, invitation and visitor forms: their own tests
+		// (roles_test.go, admin_link_test.go, visitor_test.go).
+		{"/settings/tokens", "", nil, ""},
+		{"/settings/admins/:id/role", "", nil, ""},
+		{"/settings/admins/invite", "", nil, ""},
+		{"/admin-link/:token", "", nil, ""},
+		{"/login/forgot", "", nil, ""},
+		{"/visitors", "", nil, ""},
 		// Remote readers need the fleet configured: TestReadersPage. Adding
 		// one or a new token answers with the page, since the one-time token
 		// is shown on it and never put in a URL; the lease redirects.
