@@ -443,7 +443,7 @@ var migrations = []string{
 		first_in_at  INTEGER
 	) STRICT;`,
 
-	// 17: one-time links by email that set an administrator's password:
+	// 18: one-time links by email that set an administrator's password:
 	// an invitation (makes the admin, with a role) or a reset.
 	`CREATE TABLE admin_links (
 		token_hash BLOB PRIMARY KEY,

@@ -447,7 +447,7 @@ var versionRows = []struct {
 		check:   func(t *testing.T, s *Store) {},
 	},
 	{
-		version: 17,
+		version: 18,
 		tables:  []string{"admin_links"},
 		check:   func(t *testing.T, s *Store) {},
 	},

@@ -26,20 +26,24 @@ const (
 // revoked by its maker or an owner) only narrow what this table allows.
 var permissions = map[string]access.Role{
 	// Before sign-in, and the key API (keys prove themselves per request).
-	"GET /healthz":              public,
-	"GET /metrics":              public, // its own address and token check
-	"GET /assets/*":             public,
-	"GET /setup":                public,
-	"POST /setup":               public,
-	"GET /login":                public,
-	"POST /login":               public,
-	"GET /key/register":         public,
-	"GET /login/forgot":         public,
-	"POST /login/forgot":        public, // answers alike for anyone; limited per address
-	"GET /admin-link/:token":    public, // the emailed token is the proof
-	"POST /admin-link/:token":   public,
-	"POST /api/key/v1/register": public,
-	"POST /api/key/v1/share":    public,
+	"GET /healthz":                   public,
+	"GET /metrics":                   public, // its own address and token check
+	"GET /assets/*":                  public,
+	"GET /setup":                     public,
+	"POST /setup":                    public,
+	"GET /login":                     public,
+	"POST /login":                    public,
+	"GET /key/register":              public,
+	"GET /login/forgot":              public,
+	"POST /login/forgot":             public, // answers alike for anyone; limited per address
+	"GET /admin-link/:token":         public, // the emailed token is the proof
+	"POST /admin-link/:token":        public,
+	"POST /api/key/v1/register":      public,
+	"POST /api/key/v1/share":         public,
+	"POST /api/key/v2/register":      public,
+	"POST /api/key/v2/share":         public,
+	"POST /api/key/v2/migrate":       public,
+	"POST /api/key/v2/shares/redeem": public,
 
 	// Every signed-in admin: their own account.
 	"GET /":                            viewer,
@@ -119,6 +123,12 @@ var permissions = map[string]access.Role{
 	// key meant for someone else.
 	"GET /outbox":            admin,
 	"POST /outbox/:id/retry": admin,
+	// Shares this site sent: anyone may read them; withdrawing one takes
+	// a key away, as revoking does.
+	"GET /shares":                         viewer,
+	"POST /shares/:token/withdraw":        admin,
+	"GET /api/v1/shares":                  viewer,
+	"POST /api/v1/shares/:token/withdraw": admin,
 
 	// Owner: administrators, settings, and where event data goes.
 	"GET /settings":                    owner,
@@ -127,8 +137,14 @@ var permissions = map[string]access.Role{
 	"POST /settings/admins/:id/delete": owner,
 	"POST /settings/admins/:id/role":   owner,
 	"POST /settings/admins/invite":     owner,
-	"POST /webhooks":                   owner,
-	"POST /webhooks/:id/delete":        owner,
+	// The protocol version and the site key decide which keys open doors.
+	"POST /settings/protocol":       owner,
+	"POST /settings/site-key/roll":  owner,
+	"GET /api/v1/settings/protocol": owner,
+	"PUT /api/v1/settings/protocol": owner,
+	"POST /api/v1/site/key/roll":    owner,
+	"POST /webhooks":                owner,
+	"POST /webhooks/:id/delete":     owner,
 
 	// The JSON API, by the same rules.
 	"GET /api/v1/users":                         viewer,
