@@ -34,6 +34,7 @@ var permissions = map[string]access.Role{
 	"GET /login":                     public,
 	"POST /login":                    public,
 	"GET /key/register":              public,
+	"GET /api/v1/openapi.json":       public, // describes the API, not the site
 	"GET /login/forgot":              public,
 	"POST /login/forgot":             public, // answers alike for anyone; limited per address
 	"GET /admin-link/:token":         public, // the emailed token is the proof
@@ -145,6 +146,10 @@ var permissions = map[string]access.Role{
 	"POST /api/v1/site/key/roll":    owner,
 	"POST /webhooks":                owner,
 	"POST /webhooks/:id/delete":     owner,
+	// A backup holds the site key and every secret.
+	"GET /settings/backup":           owner,
+	"POST /settings/backup/schedule": owner,
+	"POST /settings/backup/download": owner,
 
 	// The JSON API, by the same rules.
 	"GET /api/v1/users":                         viewer,
