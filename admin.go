@@ -16,15 +16,16 @@ import (
 // adminActions are the things `postern admin` does to a data folder, while
 // serve runs on it or not.
 var adminActions = map[string]func(ctx context.Context, st *store.Store, fs *adminFlags, std stdio) error{
-	"create":       adminCreate,
-	"list":         adminList,
-	"remove":       adminRemove,
-	"token":        adminNewToken,
-	"tokens":       adminListTokens,
-	"revoke-token": adminRevokeToken,
+	"create":         adminCreate,
+	"list":           adminList,
+	"remove":         adminRemove,
+	"token":          adminNewToken,
+	"tokens":         adminListTokens,
+	"revoke-token":   adminRevokeToken,
+	"two-factor-off": adminTwoFactorOff,
 }
 
-const adminUsage = "create, list, remove, token, tokens or revoke-token"
+const adminUsage = "create, list, remove, token, tokens, revoke-token or two-factor-off"
 
 // adminFlags are every admin action's flags; each action says which it needs.
 type adminFlags struct {
@@ -121,5 +122,23 @@ func adminRemove(ctx context.Context, st *store.Store, f *adminFlags, std stdio)
 		return err
 	}
 	fmt.Fprintf(std.out, "administrator %s removed; their sessions and API tokens no longer work\n", a.Email)
+	return nil
+}
+
+// adminTwoFactorOff turns off an administrator's two-factor sign-in, for
+// one who lost both their phone and their recovery codes: whoever can run
+// this on the appliance holds the database anyway.
+func adminTwoFactorOff(ctx context.Context, st *store.Store, f *adminFlags, std stdio) error {
+	if err := f.needEmail(); err != nil {
+		return err
+	}
+	a, err := st.AdminByEmail(ctx, f.email)
+	if err != nil {
+		return fmt.Errorf("no administrator %s", f.email)
+	}
+	if err := st.DisableTOTP(ctx, "cli", a.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(std.out, "two-factor sign-in is off for %s: their password alone signs in, or sets it up again if their role must use it\n", f.email)
 	return nil
 }

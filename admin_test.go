@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"postern/store"
 )
 
 // TestAdminLifecycleThroughTheBinary: administrators and API tokens are
@@ -49,6 +51,30 @@ func TestAdminLifecycleThroughTheBinary(t *testing.T) {
 	if _, errs, code := postern(t, "", "admin", "revoke-token", "--data", data, "--id", row[1]); code == 0 || !strings.Contains(errs, "not found") {
 		t.Errorf("revoking it again: exit %d %q, want a failure", code, errs)
 	}
+
+	// Bob lost his phone and his recovery codes: two-factor off on the
+	// appliance.
+	st, err := store.Open(t.Context(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := st.AdminByEmail(t.Context(), "bob@office.example")
+	if err == nil {
+		err = st.SetPendingTOTP(t.Context(), bob.ID, "JBSWY3DPEHPK3PXP")
+	}
+	if err == nil {
+		err = st.EnrolTOTP(t.Context(), "test", bob.ID, "JBSWY3DPEHPK3PXP", 1, []string{"aaaa-bbbb-cccc"})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code := postern(t, "", "admin", "two-factor-off", "--data", data, "--email", "bob@office.example"); code != 0 || !strings.Contains(out, "off") {
+		t.Fatalf("two-factor-off: exit %d %q %q", code, out, errs)
+	}
+	if tf, err := st.TwoFactor(t.Context(), bob.ID); err != nil || tf.Enrolled() || tf.Recovery != 0 {
+		t.Errorf("after two-factor-off: got %+v, %v, want none", tf, err)
+	}
+	st.Close()
 
 	if out, errs, code := postern(t, "", "admin", "remove", "--data", data, "--email", "bob@office.example"); code != 0 || !strings.Contains(out, "removed") {
 		t.Fatalf("remove bob: exit %d %q %q", code, out, errs)

@@ -27,7 +27,7 @@ func TestRun(t *testing.T) {
 		{name: "version", args: []string{"version"}, wantOut: "postern "},
 		{name: "help", args: []string{"--help"}, wantOut: "Usage:"},
 		{name: "serve listens on this machine only by default", args: []string{"serve", "-h"}, wantCode: 1, wantErr: `(default "127.0.0.1:8080")`},
-		{name: "admin without an action", args: []string{"admin"}, wantCode: 1, wantErr: "postern: admin: give create, list, remove, token, tokens or revoke-token"},
+		{name: "admin without an action", args: []string{"admin"}, wantCode: 1, wantErr: "postern: admin: give create, list, remove, token, tokens, revoke-token or two-factor-off"},
 		{name: "admin flag help", args: []string{"admin", "create", "-h"}, wantCode: 1, wantErr: "-email"},
 		{name: "key without a state file", args: []string{"key", "status"}, wantCode: 2, wantErr: "usage: postern key --state FILE"},
 		{name: "key unknown action", args: []string{"key", "--state", state, "fly"}, wantCode: 2, wantErr: `postern key: unknown command "fly"`},

@@ -25,6 +25,7 @@ var EventKinds = []string{
 	"credential.share_withdrawn", "credential.share_imported", "credential.migrated",
 	"admin.created", "admin.removed", "admin.login", "admin.password_changed", "admin.sessions_ended",
 	"admin.role_changed", "admin.invited", "admin.password_reset", "visitor.registered",
+	"admin.two_factor_enrolled", "admin.two_factor_disabled", "admin.recovery_code_used", "admin.recovery_codes_replaced",
 	"api_token.created", "api_token.revoked",
 	"site.renamed", "site.key_rolled", "setting.changed", "alarm_rules.changed", "webhook.created", "webhook.deleted",
 	"reader.created", "reader.token", "reader.enrolled", "reader.deleted",

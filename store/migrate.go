@@ -453,6 +453,25 @@ var migrations = []string{
 		created_at INTEGER NOT NULL,
 		expires_at INTEGER NOT NULL
 	) STRICT, WITHOUT ROWID;`,
+
+	// 19: two-factor sign-in. An admin's TOTP secret (pending until a code
+	// confirms it), the last time step a code was used at (so a code works
+	// once), their one-time recovery codes (hashed), and sign-ins that
+	// passed the password and wait for the second factor.
+	`ALTER TABLE admins ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+	ALTER TABLE admins ADD COLUMN totp_pending TEXT NOT NULL DEFAULT '';
+	ALTER TABLE admins ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE admin_recovery_codes (
+		admin_id  INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+		code_hash BLOB NOT NULL,
+		PRIMARY KEY (admin_id, code_hash)
+	) STRICT, WITHOUT ROWID;
+	CREATE TABLE admin_logins (
+		token_hash BLOB PRIMARY KEY,
+		admin_id   INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+		expires_at INTEGER NOT NULL
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX admin_logins_admin ON admin_logins(admin_id);`,
 }
 
 // SchemaVersion is the version a migrated database has.

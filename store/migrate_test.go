@@ -451,6 +451,16 @@ var versionRows = []struct {
 		tables:  []string{"admin_links"},
 		check:   func(t *testing.T, s *Store) {},
 	},
+	{
+		version: 19,
+		tables:  []string{"admin_recovery_codes", "admin_logins"},
+		check: func(t *testing.T, s *Store) {
+			// Admins from before two-factor sign in with a password alone.
+			if tf, err := s.TwoFactor(t.Context(), 1); err != nil || tf.Enrolled() || tf.Pending != "" {
+				t.Errorf("admin from before two-factor: got %+v, %v, want none", tf, err)
+			}
+		},
+	},
 }
 
 func ids(users []access.User) []int64 {

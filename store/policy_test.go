@@ -122,6 +122,21 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 		_, err := register(s, t, code, seed)
 		return err
 	}
+	// visit registers a visitor hosted by Ann with the night group's
+	// doors as their profile, and registers their key.
+	var visitors []access.User
+	visit := func(email, code string, from, until time.Time, seed byte) error {
+		v, err := s.CreateVisitor(ctx, actor, store.VisitorDraft{FirstName: "Visitor", LastName: email, Email: email,
+			HostID: ann.ID, GroupID: night.ID, From: from, Until: until})
+		if err != nil {
+			return err
+		}
+		visitors = append(visitors, v.User)
+		c := assign(t, s, v.User.ID, code)
+		creds = append(creds, c.ID)
+		_, err = register(s, t, code, seed)
+		return err
+	}
 	steps := []struct {
 		name string
 		do   func() error
@@ -194,6 +209,40 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 				Protocol: 2, Introduction: bytes.Repeat([]byte{7}, 32), TokenID: []byte{1, 2, 3}})
 		}},
 		{"Ann's phone is introduced at a reader", func() error { return s.CompleteIntroduction(ctx, imported) }},
+		{"a visitor in their visit, at the night group's doors, registers a key", func() error {
+			return visit("vic@example.com", "code-vic", testNow.Add(-time.Hour), testNow.Add(time.Hour), 17)
+		}},
+		{"a visitor whose visit is tomorrow registers a key", func() error {
+			return visit("val@example.com", "code-val", testNow.Add(23*time.Hour), testNow.Add(25*time.Hour), 19)
+		}},
+		{"a visit ended an hour ago", func() error {
+			if err := visit("vera@example.com", "code-vera", testNow.Add(-3*time.Hour), testNow.Add(-time.Hour), 23); err != nil {
+				return err
+			}
+			// The policy's decisions at the profile's door, the site's
+			// lockdown aside: only the visit in progress opens it.
+			p, err := s.Policy(ctx)
+			if err != nil {
+				return err
+			}
+			want := []string{"granted", "not yet valid", "expired"}
+			for i, id := range creds[len(creds)-3:] {
+				r := p.Request(id, aps[0])
+				r.Site, r.Now, r.UserVerified, r.AcceptV1 = "", testNow, true, true
+				if r.Credential != nil {
+					r.Protocol = r.Credential.Protocol
+				}
+				d := access.Decide(r)
+				got := "granted"
+				if !d.Granted {
+					got = d.Reason.String()
+				}
+				if got != want[i] {
+					return fmt.Errorf("visitor %d at %s: got %s, want %s", i, aps[0].Name, got, want[i])
+				}
+			}
+			return nil
+		}},
 		{"the front door asks for an unlock within 30 s and an answer within 2 s", func() error {
 			a := aps[0]
 			a.RequireUnlock, a.UnlockWindow, a.ResponseDeadline = true, 30*time.Second, 2*time.Second
@@ -284,7 +333,7 @@ func TestPolicyFollowsEveryWrite(t *testing.T) {
 			}
 		}
 		members := map[int64]int{}
-		for _, u := range []access.User{ann, bob, cy} {
+		for _, u := range append([]access.User{ann, bob, cy}, visitors...) {
 			gs, err := s.UserGroups(ctx, u.ID)
 			if err != nil {
 				t.Fatal(err)

@@ -29,6 +29,7 @@ type adminsView struct {
 	Tokens    []tokenRow
 	NewToken  string // shown once, just after it is made
 	Sessions  int
+	TwoFactor twoFactorView
 	Errors    fieldErrors
 }
 
@@ -82,6 +83,9 @@ func (h *handler) adminsView(c echo.Context) (adminsView, error) {
 			}
 		}
 		v.Tokens = append(v.Tokens, row)
+	}
+	if v.TwoFactor, err = h.twoFactorView(c, sess); err != nil {
+		return v, err
 	}
 	v.Sessions, err = h.store.CountSessions(ctx, sess.AdminID)
 	return v, err

@@ -166,6 +166,11 @@ func (h *handler) adminLinkSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The link proves the mailbox, not the second factor: an admin who
+	// has one, or whose role must, gives or sets it up before a session.
+	if asked, err := h.secondFactor(c, a, "/"); asked || err != nil {
+		return err
+	}
 	if err := h.startSession(c, a); err != nil {
 		return err
 	}

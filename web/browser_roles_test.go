@@ -29,15 +29,7 @@ func TestBrowserRoles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(env.e)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
+	base := serveLoopback(t, env)
 
 	tests := []struct {
 		email     string
@@ -47,24 +39,24 @@ func TestBrowserRoles(t *testing.T) {
 	}{
 		{"viewer@example.com",
 			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Shares", "Your account"},
-			map[string]bool{"new-user": false, "unlock-now": false, "start-lockdown": false, "register-visitor": false},
+			map[string]bool{"new-user": false, "unlock-now": false, "start-lockdown": false, "register-visitor": false, "start-two-factor": true, "save-two-factor-roles": false},
 			[]string{"/outbox", "/settings", "/settings/backup", "/users/new"}},
 		{"reception@example.com",
 			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Shares", "Your account"},
-			map[string]bool{"new-user": false, "unlock-now": true, "start-lockdown": true, "register-visitor": true},
+			map[string]bool{"new-user": false, "unlock-now": true, "start-lockdown": true, "register-visitor": true, "start-two-factor": true, "save-two-factor-roles": false},
 			[]string{"/outbox", "/settings", "/access-points/new"}},
 		{"admin@example.com",
 			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Outbox", "Shares", "Your account"},
-			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true},
+			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true, "start-two-factor": true, "save-two-factor-roles": false},
 			[]string{"/settings", "/settings/backup"}},
 		{adminEmail,
 			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Outbox", "Shares", "Settings"},
-			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true},
+			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true, "start-two-factor": true, "save-two-factor-roles": true},
 			nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.email, func(t *testing.T) {
-			b := startBrowser(ctx, t, chrome, "http://"+ln.Addr().String())
+			b := startBrowser(ctx, t, chrome, base)
 			b.open("/login")
 			b.fill("login-form", "email", tt.email)
 			b.fill("login-form", "password", adminPassword)
@@ -75,7 +67,7 @@ func TestBrowserRoles(t *testing.T) {
 				t.Errorf("menu: got %s\nwant %s", got, want)
 			}
 			seen := map[string]bool{}
-			for _, page := range []string{"/", "/users", "/visitors"} {
+			for _, page := range []string{"/", "/users", "/visitors", "/settings/admins"} {
 				b.open(page)
 				for id := range tt.buttons {
 					seen[id] = seen[id] || len(b.texts(id)) > 0
@@ -95,4 +87,20 @@ func TestBrowserRoles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveLoopback serves env's appliance on a loopback port until the test
+// ends, and returns its base URL.
+func serveLoopback(t *testing.T, env *env) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(env.e)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return "http://" + ln.Addr().String()
 }

@@ -70,6 +70,9 @@ func (h *handler) loginSave(c echo.Context) error {
 	if err := h.store.ReturnThrottle(ctx, h.now(), buckets...); err != nil {
 		return err
 	}
+	if asked, err := h.secondFactor(c, admin, v.Next); asked || err != nil {
+		return err
+	}
 	if err := h.startSession(c, admin); err != nil {
 		return err
 	}

@@ -106,6 +106,16 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		{"/admin-link/:token", "", nil, ""},
 		{"/login/forgot", "", nil, ""},
 		{"/visitors", "", nil, ""},
+		// Two-factor: two_factor_test.go. Turning it on and new recovery
+		// codes answer with the codes, shown that once and never behind
+		// a redirect; the rest redirect.
+		{"/settings/two-factor/start", "", nil, ""},
+		{"/settings/two-factor", "", nil, ""},
+		{"/settings/two-factor/disable", "", nil, ""},
+		{"/settings/two-factor/recovery-codes", "", nil, ""},
+		{"/settings/two-factor/roles", "/settings/two-factor/roles", url.Values{"require": {"owner"}}, `^/settings/admins\?flash=saved#two-factor$`},
+		{"/login/code", "", nil, ""},
+		{"/login/enrol", "", nil, ""},
 		// Remote readers need the fleet configured: TestReadersPage. Adding
 		// one or a new token answers with the page, since the one-time token
 		// is shown on it and never put in a URL; the lease redirects.

@@ -39,6 +39,10 @@ var permissions = map[string]access.Role{
 	"POST /login/forgot":             public, // answers alike for anyone; limited per address
 	"GET /admin-link/:token":         public, // the emailed token is the proof
 	"POST /admin-link/:token":        public,
+	"GET /login/code":                public, // the password's challenge cookie is the proof
+	"POST /login/code":               public,
+	"GET /login/enrol":               public,
+	"POST /login/enrol":              public,
 	"POST /api/key/v1/register":      public,
 	"POST /api/key/v1/share":         public,
 	"POST /api/key/v2/register":      public,
@@ -47,13 +51,18 @@ var permissions = map[string]access.Role{
 	"POST /api/key/v2/shares/redeem": public,
 
 	// Every signed-in admin: their own account.
-	"GET /":                            viewer,
-	"POST /logout":                     viewer,
-	"GET /settings/admins":             viewer,
-	"POST /settings/password":          viewer,
-	"POST /settings/sessions/end":      viewer,
-	"POST /settings/tokens":            viewer, // own, no higher than theirs
-	"POST /settings/tokens/:id/revoke": viewer, // own tokens; an owner's any
+	"GET /":                       viewer,
+	"POST /logout":                viewer,
+	"GET /settings/admins":        viewer,
+	"POST /settings/password":     viewer,
+	"POST /settings/sessions/end": viewer,
+	// Their own second factor.
+	"POST /settings/two-factor/start":          viewer,
+	"POST /settings/two-factor":                viewer,
+	"POST /settings/two-factor/disable":        viewer,
+	"POST /settings/two-factor/recovery-codes": viewer,
+	"POST /settings/tokens":                    viewer, // own, no higher than theirs
+	"POST /settings/tokens/:id/revoke":         viewer, // own tokens; an owner's any
 
 	// Reading the site.
 	"GET /users":             viewer,
@@ -138,6 +147,7 @@ var permissions = map[string]access.Role{
 	"POST /settings/admins/:id/delete": owner,
 	"POST /settings/admins/:id/role":   owner,
 	"POST /settings/admins/invite":     owner,
+	"POST /settings/two-factor/roles":  owner,
 	// The protocol version and the site key decide which keys open doors.
 	"POST /settings/protocol":       owner,
 	"POST /settings/site-key/roll":  owner,

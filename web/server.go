@@ -239,6 +239,8 @@ func New(cfg Config) *echo.Echo {
 	h.shareRoutes(admin)
 	h.visitorRoutes(admin)
 	h.adminLinkRoutes(pages, admin)
+	h.loginCodeRoutes(pages)
+	h.twoFactorRoutes(admin)
 
 	h.openAPIRoutes(e)
 	api := e.Group("/api/v1", h.bodyLimit(1<<20), h.requireToken, h.authorize, h.boundPages)
