@@ -49,6 +49,18 @@ var permissions = map[string]access.Role{
 	"POST /api/key/v2/share":         public,
 	"POST /api/key/v2/migrate":       public,
 	"POST /api/key/v2/shares/redeem": public,
+	// The web key: a phone's browser, proved by its passkey and
+	// registration code per request, never by an admin's session.
+	"GET /key":                          public,
+	"GET /key/sw.js":                    public,
+	"GET /key/manifest.webmanifest":     public,
+	"POST /api/key/web/register/begin":  public,
+	"POST /api/key/web/register/finish": public,
+	"POST /api/key/web/remove":          public,
+	"POST /api/key/web/doors":           public,
+	"GET /api/key/web/doors/:id":        public,
+	"POST /api/key/web/open":            public,
+	"POST /api/key/web/open/:exchange":  public,
 
 	// Every signed-in admin: their own account.
 	"GET /":                       viewer,
