@@ -432,7 +432,7 @@ var migrations = []string{
 	`ALTER TABLE admins ADD COLUMN role TEXT NOT NULL DEFAULT 'owner' CHECK (role IN ('owner', 'admin', 'reception', 'viewer'));
 	ALTER TABLE api_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'owner' CHECK (role IN ('owner', 'admin', 'reception', 'viewer'));`,
 
-	// 18: visitors are users with a window and a profile (a group of
+	// 20: visitors are users with a window and a profile (a group of
 	// doors), a host to tell, and when they first got in.
 	`CREATE TABLE visitors (
 		id           INTEGER PRIMARY KEY,
@@ -443,7 +443,7 @@ var migrations = []string{
 		first_in_at  INTEGER
 	) STRICT;`,
 
-	// 19: one-time links by email that set an administrator's password:
+	// 21: one-time links by email that set an administrator's password:
 	// an invitation (makes the admin, with a role) or a reset.
 	`CREATE TABLE admin_links (
 		token_hash BLOB PRIMARY KEY,
@@ -454,7 +454,7 @@ var migrations = []string{
 		expires_at INTEGER NOT NULL
 	) STRICT, WITHOUT ROWID;`,
 
-	// 20: two-factor sign-in. An admin's TOTP secret (pending until a code
+	// 22: two-factor sign-in. An admin's TOTP secret (pending until a code
 	// confirms it), the last time step a code was used at (so a code works
 	// once), their one-time recovery codes (hashed), and sign-ins that
 	// passed the password and wait for the second factor.

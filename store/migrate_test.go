@@ -442,17 +442,17 @@ var versionRows = []struct {
 		},
 	},
 	{
-		version: 18,
+		version: 20,
 		tables:  []string{"visitors"},
 		check:   func(t *testing.T, s *Store) {},
 	},
 	{
-		version: 19,
+		version: 21,
 		tables:  []string{"admin_links"},
 		check:   func(t *testing.T, s *Store) {},
 	},
 	{
-		version: 20,
+		version: 22,
 		tables:  []string{"admin_recovery_codes", "admin_logins"},
 		check: func(t *testing.T, s *Store) {
 			// Admins from before two-factor sign in with a password alone.

@@ -24,6 +24,7 @@ func TestBrowserRoles(t *testing.T) {
 
 	env := newAdminEnv(t)
 	env.create(t, "access-points", `{"name":"Front door","reader":"sim:front"}`)
+	env.create(t, "users", `{"first_name":"Pat","last_name":"Doe","email":"pat@example.com"}`)
 	for _, r := range []access.Role{access.RoleViewer, access.RoleReception, access.RoleAdmin} {
 		if _, err := env.s.CreateAdminAs(ctx, "test", string(r)+"@example.com", adminHash(), r); err != nil {
 			t.Fatal(err)
@@ -38,20 +39,20 @@ func TestBrowserRoles(t *testing.T) {
 		forbidden []string // pages refused by address
 	}{
 		{"viewer@example.com",
-			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Shares", "Your account"},
-			map[string]bool{"new-user": false, "unlock-now": false, "start-lockdown": false, "register-visitor": false, "start-two-factor": true, "save-two-factor-roles": false},
-			[]string{"/outbox", "/settings", "/settings/backup", "/users/new"}},
+			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Roll call", "Alarms", "Readers", "Shares", "Your account"},
+			map[string]bool{"new-user": false, "unlock-now": false, "start-lockdown": false, "register-visitor": false, "start-two-factor": true, "save-two-factor-roles": false, "bulk-actions": false},
+			[]string{"/outbox", "/settings", "/settings/backup", "/users/new", "/users/import"}},
 		{"reception@example.com",
-			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Shares", "Your account"},
-			map[string]bool{"new-user": false, "unlock-now": true, "start-lockdown": true, "register-visitor": true, "start-two-factor": true, "save-two-factor-roles": false},
-			[]string{"/outbox", "/settings", "/access-points/new"}},
+			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Roll call", "Alarms", "Readers", "Shares", "Your account"},
+			map[string]bool{"new-user": false, "unlock-now": true, "start-lockdown": true, "register-visitor": true, "start-two-factor": true, "save-two-factor-roles": false, "bulk-actions": false},
+			[]string{"/outbox", "/settings", "/access-points/new", "/users/import"}},
 		{"admin@example.com",
-			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Outbox", "Shares", "Your account"},
-			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true, "start-two-factor": true, "save-two-factor-roles": false},
+			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Roll call", "Alarms", "Readers", "Outbox", "Shares", "Your account"},
+			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true, "start-two-factor": true, "save-two-factor-roles": false, "bulk-actions": true},
 			[]string{"/settings", "/settings/backup"}},
 		{adminEmail,
-			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Alarms", "Readers", "Outbox", "Shares", "Settings"},
-			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true, "start-two-factor": true, "save-two-factor-roles": true},
+			[]string{"Dashboard", "Users", "Groups", "Access points", "Time profiles", "Permissions", "Visitors", "Events", "Roll call", "Alarms", "Readers", "Outbox", "Shares", "Settings"},
+			map[string]bool{"new-user": true, "unlock-now": true, "start-lockdown": true, "register-visitor": true, "start-two-factor": true, "save-two-factor-roles": true, "bulk-actions": true},
 			nil},
 	}
 	for _, tt := range tests {

@@ -92,6 +92,11 @@ var permissions = map[string]access.Role{
 	"GET /permissions":       viewer,
 	"GET /events":            viewer,
 	"GET /events/stream":     viewer,
+	// Exports and the roll call read what the role may read already; an
+	// evacuation's list is for whoever is at hand.
+	"GET /events/export.csv": viewer,
+	"GET /users/export.csv":  viewer,
+	"GET /roll-call":         viewer,
 	"GET /alarms":            viewer,
 
 	// Reception: the front desk opens a door now, and starts or ends an
@@ -111,6 +116,14 @@ var permissions = map[string]access.Role{
 	"POST /users/:id":                            admin,
 	"POST /users/:id/delete":                     admin,
 	"POST /users/:id/groups":                     admin,
+	"POST /users/bulk":                           admin, // add/remove group, disable, invite, revoke
+	"GET /users/import":                          admin,
+	"POST /users/import":                         admin,
+	"GET /users/import/:job":                     admin,
+	"GET /users/import/:job/progress":            admin,
+	"POST /users/import/:job/run":                admin,
+	"POST /groups/:id/members":                   admin,
+	"POST /groups/:id/members/remove":            admin,
 	"POST /groups":                               admin,
 	"POST /groups/:id":                           admin,
 	"POST /groups/:id/delete":                    admin,

@@ -226,7 +226,7 @@ func New(cfg Config) *echo.Echo {
 	h.exportRoutes(admin)
 	h.rollCallRoutes(admin)
 	// A CSV of users may be larger than any other form.
-	uploads := e.Group("", h.bodyLimit(importMaxBytes), h.requireSession, h.checkCSRF, h.withEmergency, h.boundPages)
+	uploads := e.Group("", h.bodyLimit(importMaxBytes), h.requireSession, h.checkCSRF, h.authorize, h.withEmergency, h.boundPages)
 	h.importRoutes(admin, uploads)
 	h.credentialRoutes(admin)
 	h.settingsRoutes(admin)
