@@ -61,6 +61,7 @@ var permissions = map[string]access.Role{
 	"GET /api/key/web/doors/:id":        public,
 	"POST /api/key/web/open":            public,
 	"POST /api/key/web/open/:exchange":  public,
+	"POST /api/key/web/share":           public, // signed by the holder's passkey
 
 	// Every signed-in admin: their own account.
 	"GET /":                       viewer,
