@@ -67,7 +67,7 @@ func (h *handler) webKeyRegisterBegin(c echo.Context) error {
 	}
 	inv, err := h.store.InvitationByCode(ctx, code, h.now())
 	if errors.Is(err, access.ErrRegistration) {
-		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "code used, expired, reissued or unknown", Actor: "web key", Detail: "from " + c.RealIP()})
+		h.refusals.record(ctx, &access.Event{Kind: "registration.failed", Reason: "code used, expired, reissued or unknown", Actor: "web key", Detail: "from " + c.RealIP()})
 		return keyFail(c, http.StatusConflict, KeyErrRegistration, access.ErrRegistration.Error())
 	}
 	if err != nil {
@@ -132,18 +132,18 @@ func (h *handler) webKeyRegisterFinish(c echo.Context) error {
 	}
 	digest, err := protocol.VerifyWebKeyRegistration(req.Code, req.Nonce, req.TapKey, challenge, req.TapSig)
 	if err != nil {
-		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "bad keys or proof", Actor: "web key", Detail: err.Error()})
+		h.refusals.record(ctx, &access.Event{Kind: "registration.failed", Reason: "bad keys or proof", Actor: "web key", Detail: err.Error()})
 		return keyFail(c, http.StatusBadRequest, KeyErrBadRequest, "The phone's key or its signature is not valid.")
 	}
 	uvKey, err := h.verifyPasskey(c, reg, req.Credential)
 	if err != nil {
-		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "passkey did not verify", Actor: "web key", Detail: err.Error()})
+		h.refusals.record(ctx, &access.Event{Kind: "registration.failed", Reason: "passkey did not verify", Actor: "web key", Detail: err.Error()})
 		return keyFail(c, http.StatusBadRequest, KeyErrPasskey, "The phone's passkey could not be checked. Make sure the phone has a screen lock, then try again.")
 	}
 	device := cleanDevice("Web key: " + req.Device)
 	cred, u, err := h.store.RegisterCredential(ctx, access.Registration{Code: code, TapKey: req.TapKey, UVKey: uvKey, DeviceInfo: device, At: h.now(), Protocol: 2})
 	if errors.Is(err, access.ErrRegistration) {
-		h.store.AppendEvent(ctx, &access.Event{Kind: "registration.failed", Reason: "code used, expired, reissued or unknown", Actor: "web key", Detail: "from " + c.RealIP()})
+		h.refusals.record(ctx, &access.Event{Kind: "registration.failed", Reason: "code used, expired, reissued or unknown", Actor: "web key", Detail: "from " + c.RealIP()})
 		return keyFail(c, http.StatusConflict, KeyErrRegistration, access.ErrRegistration.Error())
 	}
 	if err != nil {
