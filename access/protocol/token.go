@@ -69,12 +69,7 @@ type Token struct {
 
 // SiteFingerprint is the issuing site key's fingerprint (see
 // KeyFingerprint), for the admin to compare with what the other site shows.
-func (t *Token) SiteFingerprint() string {
-	if _, err := ParsePublicKey(t.SiteKey); err != nil {
-		return ""
-	}
-	return fingerprint(t.SiteKey)
-}
+func (t *Token) SiteFingerprint() string { return siteFingerprint(t.SiteKey) }
 
 // EncodeToken signs t with the issuing site's key and returns its text form.
 // It fills in SiteKey from siteKey (refusing a different one already set)
@@ -305,4 +300,13 @@ func readTexts(b []byte, n int) ([]string, error) {
 		return nil, refuse(ErrMalformed, "token payload has %d trailing bytes", len(b)-off)
 	}
 	return strs, nil
+}
+
+// siteFingerprint is a token's issuing site key's fingerprint, or "" for a
+// key that does not parse.
+func siteFingerprint(key []byte) string {
+	if _, err := ParsePublicKey(key); err != nil {
+		return ""
+	}
+	return fingerprint(key)
 }

@@ -49,12 +49,7 @@ type WebKeyToken struct {
 }
 
 // SiteFingerprint is the issuing site key's fingerprint.
-func (t *WebKeyToken) SiteFingerprint() string {
-	if _, err := ParsePublicKey(t.SiteKey); err != nil {
-		return ""
-	}
-	return fingerprint(t.SiteKey)
-}
+func (t *WebKeyToken) SiteFingerprint() string { return siteFingerprint(t.SiteKey) }
 
 // EncodeWebKeyToken signs t with the issuing site's key (filling in
 // SiteKey) and returns its text form, the same "postern-credential:" form
