@@ -197,6 +197,11 @@ func record(t testing.TB, r *reader, ap access.AccessPoint, n int) {
 	}
 }
 
+// sourceRetryGuard is how long a test waits for a reader's events to reach
+// the hub after the reader was away: nats-server's longest back-off for a
+// stream source (2 minutes) and its 10 s health check, with room to spare.
+const sourceRetryGuard = 150 * time.Second
+
 func TestReaderFollowsThePolicyAndHandsInItsEventsAcrossACut(t *testing.T) {
 	s := startSite(t)
 	r := s.startReader(t, s.addReader(t, "door1"))
@@ -256,7 +261,7 @@ func TestReaderFollowsThePolicyAndHandsInItsEventsAcrossACut(t *testing.T) {
 		return r.decide(t, s.cred, s.front).Reason == access.ReasonCredentialNotActive
 	})
 	t.Logf("revocation made during the cut applied %v after healing", took)
-	eventually(t, 30*time.Second, "all 50 events reach the hub", func() bool { return remoteEvents(t, s.st) >= 50 })
+	eventually(t, sourceRetryGuard, "all 50 events reach the hub", func() bool { return remoteEvents(t, s.st) >= 50 })
 	time.Sleep(500 * time.Millisecond)
 	if n := remoteEvents(t, s.st); n != 50 {
 		t.Errorf("the hub has %d events from the reader, want exactly 50", n)
@@ -271,7 +276,10 @@ func TestReaderFollowsThePolicyAndHandsInItsEventsAcrossACut(t *testing.T) {
 	}
 	t.Cleanup(r.node.Close)
 	record(t, r, s.front, 5)
-	eventually(t, 30*time.Second, "all 60 events reach the hub", func() bool { return remoteEvents(t, s.st) >= 60 })
+	// The hub's stream takes the reader's events by a JetStream source,
+	// which nats-server retries with a growing back-off (5 s x 2 x fails,
+	// at most 2 minutes) while the reader is away: the guard outlasts it.
+	eventually(t, sourceRetryGuard, "all 60 events reach the hub", func() bool { return remoteEvents(t, s.st) >= 60 })
 	time.Sleep(500 * time.Millisecond)
 	if n := remoteEvents(t, s.st); n != 60 {
 		t.Errorf("the hub has %d events from the reader, want exactly 60", n)
