@@ -81,10 +81,11 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 		decisionsDone: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	// The writer's connection reports every row it changes to the change
 	// log; readers change nothing.
-	s.db = sql.OpenDB(hookedConnector{Connector: connector, log: &s.changes})
+	s.db = sql.OpenDB(cachingConnector{hookedConnector{Connector: connector, log: &s.changes}})
 	s.db.SetMaxOpenConns(1)
-	s.read = sql.OpenDB(connector)
+	s.read = sql.OpenDB(cachingConnector{connector})
 	s.read.SetMaxOpenConns(4)
+	s.read.SetMaxIdleConns(4) // each keeps its prepared statements
 	go s.writeDecisions()
 	go s.checkpoints()
 	if err := s.migrate(ctx); err != nil {
