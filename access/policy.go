@@ -302,6 +302,10 @@ func (p *Policy) GroupSize(id int64) int {
 // AccessPoints returns every access point, sorted by name as SQLite's
 // NOCASE collation sorts (ASCII letters folded), then by id. The order is
 // kept until an access point changes.
+//
+// The slice is shared by every caller until then, so that a page listing
+// a thousand doors does not copy them each time: read it, never write to
+// it. Appending is safe (its capacity ends at its length).
 func (p *Policy) AccessPoints() []AccessPoint {
 	p.mu.RLock()
 	sorted := p.byName
@@ -323,7 +327,7 @@ func (p *Policy) AccessPoints() []AccessPoint {
 		sorted = p.byName
 		p.mu.Unlock()
 	}
-	return slices.Clone(sorted)
+	return slices.Clip(sorted)
 }
 
 // compareNoCase compares as SQLite's NOCASE does: byte by byte, with A-Z

@@ -185,7 +185,7 @@ func (s *Store) AccessPoints(ctx context.Context, o ListOptions) (Page[access.Ac
 
 // AllAccessPoints returns every access point, sorted by name; the reader
 // manager uses it to bind readers. Once the policy is loaded it answers
-// from there.
+// from there, with a slice shared by every caller: never write to it.
 func (s *Store) AllAccessPoints(ctx context.Context) ([]access.AccessPoint, error) {
 	if p := s.policy.Load(); p != nil {
 		return p.AccessPoints(), nil

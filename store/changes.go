@@ -197,6 +197,10 @@ func (c hookedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	return conn, nil
 }
 
+// Changes counts the changes published so far: a page that keeps what it
+// read can tell that something changed since.
+func (s *Store) Changes() uint64 { return s.published.Load() }
+
 // feed publishes committed changes: first to the in-memory policy, then to
 // subscribers, in commit order, before the write that made them returns.
 type feed struct {

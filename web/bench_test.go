@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"postern/store"
 	"postern/store/storetest"
 	"postern/web"
 )
 
 // benchSite is the large site (100k users, 1k access points, 1M events),
 // signed in.
-func benchSite(b *testing.B) (http.Handler, *http.Cookie, string) {
+func benchSite(b *testing.B) (http.Handler, *http.Cookie, string, *store.Store) {
 	b.Helper()
 	ctx := b.Context()
 	s, _ := storetest.Open(b, storetest.Large)
@@ -35,12 +36,15 @@ func benchSite(b *testing.B) (http.Handler, *http.Cookie, string) {
 		b.Fatal(err)
 	}
 	h := web.New(web.Config{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "http://example.com"})
-	return h, &http.Cookie{Name: "postern_session", Value: "bench-session"}, token
+	return h, &http.Cookie{Name: "postern_session", Value: "bench-session"}, token, s
 }
 
 // benchPages are the pages an admin opens most, the heaviest first.
+// "Read afresh" makes a change to the site before each opening, so that
+// the dashboard cannot serve the copy it read a moment before.
 var benchPages = []struct{ name, url string }{
 	{"dashboard", "/"},
+	{"dashboard read afresh", "/"},
 	{"a user's page", "/users/4242"},
 	{"permissions", "/permissions"},
 	{"users first page", "/users"},
@@ -63,7 +67,7 @@ var benchPages = []struct{ name, url string }{
 // opening after the copy of the site reads it from disk, and the first
 // dashboard learns each door's newest decision.
 func BenchmarkPages(b *testing.B) {
-	h, session, token := benchSite(b)
+	h, session, token, st := benchSite(b)
 	for _, p := range benchPages {
 		b.Run(p.name, func(b *testing.B) {
 			open := func() time.Duration {
@@ -85,6 +89,13 @@ func BenchmarkPages(b *testing.B) {
 			open()
 			var took []time.Duration
 			for b.Loop() {
+				if p.name == "dashboard read afresh" {
+					b.StopTimer()
+					if err := st.SetSetting(b.Context(), "", "bench.touched", time.Now().String()); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				}
 				took = append(took, open())
 				b.StopTimer()
 				time.Sleep(min(3*took[len(took)-1], time.Second))

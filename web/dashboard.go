@@ -1,9 +1,7 @@
 package web
 
 import (
-	"cmp"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +22,10 @@ type dashboardView struct {
 	AccessPointCount int
 	Tiles            []accessPointTile // the access points shown
 	Events           []access.Event
+	// After is the newest event id the page was read at: its live stream
+	// sends what came after.
+	After int64
+	Now   time.Time
 	// All shows every event; the dashboard shows door events unless asked.
 	All       bool
 	Loc       *time.Location
@@ -58,47 +60,12 @@ const dashboardDoors = 24
 
 func (h *handler) dashboard(c echo.Context) error {
 	ctx := c.Request().Context()
-	users, err := h.store.CountUsers(ctx)
+	d, err := h.dashboardData(ctx, showAll(c))
 	if err != nil {
 		return err
 	}
-	aps, err := h.store.AllAccessPoints(ctx)
-	if err != nil {
-		return err
-	}
-	recent, err := h.store.LastDecisionIDs(ctx)
-	if err != nil {
-		return err
-	}
-	v := dashboardView{Users: users, AccessPointCount: len(aps), All: showAll(c), Loc: h.location(ctx), PlainHTTP: h.tls.PlainOnNetwork && !h.secure(c)}
-	// The most recently used first, then the others in their order by
-	// name; positions are sorted, not the access points themselves.
-	order := make([]int, len(aps))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(recent[aps[b].ID], recent[aps[a].ID]) })
-	var shown []access.AccessPoint
-	var ids []int64
-	for _, i := range order[:min(len(order), dashboardDoors)] {
-		shown = append(shown, aps[i])
-		ids = append(ids, aps[i].ID)
-	}
-	f := access.EventFilter{Limit: 20, Kinds: doorFamilies}
-	if v.All {
-		f.Kinds = nil
-	}
-	if v.Events, _, err = h.store.Events(ctx, f); err != nil {
-		return err
-	}
-	last, err := h.store.LastDecisions(ctx, ids)
-	if err != nil {
-		return err
-	}
-	doors, err := h.doorViewsOf(ctx, shown)
-	if err != nil {
-		return err
-	}
+	v := dashboardView{Users: d.users, AccessPointCount: len(d.aps), Events: d.events, After: d.after, Now: h.now(), All: showAll(c), Loc: h.location(ctx), PlainHTTP: h.tls.PlainOnNetwork && !h.secure(c)}
+	doors, last, shown := d.doors, d.last, d.shown
 	byAP := map[int64]*doorView{}
 	for i := range doors {
 		byAP[doors[i].AP.ID] = &doors[i]

@@ -46,7 +46,7 @@ func TestDashboard(t *testing.T) {
 			wantNotContains: []string{"by api:" + adminEmail, "User added", `data-kind="user.created"`}},
 		{name: "every event when asked", method: "GET", url: "/?show=all", wantStatus: 200,
 			wantTestIDs:     map[string]string{"event-row": "User added"},
-			wantContains:    []string{"by api:" + adminEmail, `sse-connect="/events/stream?show=all"`},
+			wantContains:    []string{"by api:" + adminEmail, `sse-connect="/events/stream?after=`, `&amp;show=all"`},
 			wantNotContains: []string{">user.created<"}},
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,14 +34,9 @@ const liveWriteTimeout = 30 * time.Second
 // "door-ID" its door's tile when a door may have changed.
 func (h *handler) eventStream(c echo.Context) error {
 	ctx := c.Request().Context()
-	last, err := h.store.LastEventID(ctx)
+	last, err := h.streamStart(c)
 	if err != nil {
 		return err
-	}
-	if s := c.QueryParam("after"); s != "" {
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
-			last = n
-		}
 	}
 	w := c.Response()
 	rc := http.NewResponseController(w)
@@ -72,10 +68,10 @@ func (h *handler) eventStream(c echo.Context) error {
 			return nil
 		}
 		extend()
-		doorsChanged := false
+		var changed doorsChanged
 		for _, e := range events {
 			last = e.ID
-			doorsChanged = doorsChanged || changesDoors(e.Kind)
+			changed.add(e)
 			if !all && !isDoorEvent(e) {
 				continue
 			}
@@ -88,12 +84,14 @@ func (h *handler) eventStream(c echo.Context) error {
 				}
 			}
 		}
-		if doorsChanged {
-			if err := h.pushDoors(c, w, loc); err != nil {
+		if changed.any() {
+			if err := h.pushDoors(c, w, loc, changed); err != nil {
 				return nil
 			}
 		}
 		if len(events) > 0 {
+			// The browser sends it back as Last-Event-ID when it reconnects.
+			fmt.Fprintf(w, "id: %d\n\n", last)
 			w.Flush()
 			keepalive = 0
 		} else if keepalive++; keepalive >= 15 {
@@ -102,6 +100,35 @@ func (h *handler) eventStream(c echo.Context) error {
 			keepalive = 0
 		}
 	}
+}
+
+// streamReplay is how old a page may be for its stream to send what came
+// after the events it was read with. A browser that loads the dashboard
+// connects within moments; a stream opened again long after (the
+// appliance restarted, a laptop woke) starts from now, as a page of that
+// age has been replaced by then or shows its gap plainly.
+const streamReplay = 10 * time.Second
+
+// streamStart is the id after which a stream sends events: the one the
+// browser last received (Last-Event-ID, when it reconnects by itself),
+// the one a fresh page was read at (?after=, with ?at= when it was
+// served), or the newest.
+func (h *handler) streamStart(c echo.Context) (int64, error) {
+	newest, err := h.store.LastEventID(c.Request().Context())
+	if err != nil {
+		return 0, err
+	}
+	if n, err := strconv.ParseInt(c.Request().Header.Get("Last-Event-ID"), 10, 64); err == nil && n >= 0 && n <= newest {
+		return n, nil
+	}
+	after, err1 := strconv.ParseInt(c.QueryParam("after"), 10, 64)
+	at, err2 := strconv.ParseInt(c.QueryParam("at"), 10, 64)
+	if err1 == nil && err2 == nil && after >= 0 && after <= newest {
+		if age := h.now().Sub(time.UnixMilli(at)); age >= -streamReplay && age <= streamReplay {
+			return after, nil
+		}
+	}
+	return newest, nil
 }
 
 // sseComponent renders cmp and writes it as one SSE message; SSE data
@@ -125,10 +152,40 @@ func changesDoors(kind string) bool {
 	return strings.HasPrefix(kind, "door.") || strings.HasPrefix(kind, "site.") || strings.HasPrefix(kind, "access_point.")
 }
 
-// pushDoors sends every door's tile anew: "door-ID" carries its state, its
-// contact and its buttons.
-func (h *handler) pushDoors(c echo.Context, w *echo.Response, loc *time.Location) error {
-	doors, err := h.doorViews(c.Request().Context())
+// doorsChanged is which doors' tiles a batch of events may have changed:
+// the access points of door events, or every door after a site-wide one
+// (a lockdown, an evacuation).
+type doorsChanged struct {
+	all bool
+	aps []int64
+}
+
+func (d *doorsChanged) add(e access.Event) {
+	switch {
+	case !changesDoors(e.Kind):
+	case e.AccessPointID == 0 || strings.HasPrefix(e.Kind, "site."):
+		d.all = true
+	case !slices.Contains(d.aps, e.AccessPointID):
+		d.aps = append(d.aps, e.AccessPointID)
+	}
+}
+
+func (d doorsChanged) any() bool { return d.all || len(d.aps) > 0 }
+
+// pushDoors sends the changed doors' tiles anew: "door-ID" carries its
+// state, its contact and its buttons. At a site with a thousand doors, a
+// door opening sends one tile, not a thousand.
+func (h *handler) pushDoors(c echo.Context, w *echo.Response, loc *time.Location, changed doorsChanged) error {
+	ctx := c.Request().Context()
+	aps, err := h.store.AllAccessPoints(ctx)
+	if err != nil {
+		h.log.Warn("live doors", "err", err)
+		return nil
+	}
+	if !changed.all {
+		aps = slices.DeleteFunc(slices.Clone(aps), func(ap access.AccessPoint) bool { return !slices.Contains(changed.aps, ap.ID) })
+	}
+	doors, err := h.doorViewsOf(ctx, aps)
 	if err != nil {
 		h.log.Warn("live doors", "err", err)
 		return nil

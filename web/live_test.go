@@ -96,6 +96,13 @@ func TestEventStreamOutlivesServerTimeouts(t *testing.T) {
 func streamLines(t *testing.T, ctx context.Context, base string, session *http.Cookie) <-chan string {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/events/stream", nil)
+	return streamOf(t, req, session)
+}
+
+// streamOf sends req as the signed-in browser and sends the stream's
+// lines, closing the channel when it ends.
+func streamOf(t *testing.T, req *http.Request, session *http.Cookie) <-chan string {
+	t.Helper()
 	req.AddCookie(session)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"runtime"
 	"sync"
 	"time"
@@ -92,6 +93,9 @@ func (h *handler) boundPages(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		defer t.end()
+		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+			defer h.pageWrites.Add(1)
+		}
 		return next(c)
 	}
 }

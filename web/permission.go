@@ -34,9 +34,12 @@ type permissionFormView struct {
 	UserChoices  []access.User
 	Groups       []access.Group
 	AccessPoints []access.AccessPoint
-	TimeProfiles []access.TimeProfile
-	ReturnTo     string
-	Errors       fieldErrors
+	// AccessPointOptions are AccessPoints rendered as options, none
+	// selected; nil when they must be rendered afresh.
+	AccessPointOptions templ.Component
+	TimeProfiles       []access.TimeProfile
+	ReturnTo           string
+	Errors             fieldErrors
 }
 
 // permissionChoices fills the selects of a permission form. A site has
@@ -44,8 +47,7 @@ type permissionFormView struct {
 // instead of a select, since there may be thousands.
 func (h *handler) permissionChoices(c echo.Context, v permissionFormView) (permissionFormView, error) {
 	ctx := c.Request().Context()
-	all := store.ListOptions{Limit: store.MaxLimit}
-	groups, err := h.store.Groups(ctx, all)
+	sc, err := h.siteChoices(ctx)
 	if err != nil {
 		return v, err
 	}
@@ -53,11 +55,10 @@ func (h *handler) permissionChoices(c echo.Context, v permissionFormView) (permi
 	if err != nil {
 		return v, err
 	}
-	tps, err := h.store.TimeProfiles(ctx, all)
-	if err != nil {
+	v.Groups, v.AccessPoints, v.TimeProfiles = sc.groups, aps, sc.profiles
+	if v.AccessPointOptions, err = h.accessPointOptions.options(ctx, aps); err != nil {
 		return v, err
 	}
-	v.Groups, v.AccessPoints, v.TimeProfiles = groups.Items, aps, tps.Items
 	if v.ReturnTo == "" {
 		switch {
 		case v.Permission.UserID != 0:

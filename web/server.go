@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -128,6 +129,16 @@ type handler struct {
 	// pageBudget the share of time they take.
 	pageSlots  chan struct{}
 	pageBudget *pageBudget
+	// accessPointOptions is the permission form's list of access points,
+	// rendered once until one changes.
+	accessPointOptions accessPointOptionsCache
+	// dashboardCache is the dashboard's reads, shared for a moment;
+	// pageWrites counts the requests that may have changed something, so
+	// that a change drops it.
+	dashboardCache dashboardCache
+	pageWrites     atomic.Uint64
+	// choices are the groups and time profiles the forms offer.
+	choices siteChoicesCache
 
 	phoneExchange       PhoneExchange
 	webKeyRegistrations *pending[webKeyRegistration]

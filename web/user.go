@@ -48,12 +48,12 @@ func (h *handler) userNew(c echo.Context) error {
 
 // groupChoices lists every group, those in member ticked.
 func (h *handler) groupChoices(c echo.Context, member []int64) ([]groupChoice, error) {
-	groups, err := h.store.Groups(c.Request().Context(), store.ListOptions{Limit: store.MaxLimit})
+	sc, err := h.siteChoices(c.Request().Context())
 	if err != nil {
 		return nil, err
 	}
 	var out []groupChoice
-	for _, g := range groups.Items {
+	for _, g := range sc.groups {
 		out = append(out, groupChoice{g, slices.Contains(member, g.ID)})
 	}
 	return out, nil
