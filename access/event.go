@@ -36,6 +36,8 @@ const (
 	MaxEventReason = 200
 	MaxEventActor  = 300
 	MaxEventDetail = 1000
+	// MaxEventProtocol bounds Protocol, which a remote reader sends.
+	MaxEventProtocol = 32
 )
 
 // Clip bounds the event's text fields to the sizes above.
@@ -44,6 +46,7 @@ func (e *Event) Clip() {
 	e.Reason = Clip(e.Reason, MaxEventReason)
 	e.Actor = Clip(e.Actor, MaxEventActor)
 	e.Detail = Clip(e.Detail, MaxEventDetail)
+	e.Protocol = Clip(e.Protocol, MaxEventProtocol)
 }
 
 // EventFilter narrows an event listing.

@@ -19,16 +19,19 @@ type eventWire struct {
 	RSSI          int    `json:"rssi,omitempty"`
 	LatencyUS     int64  `json:"lat,omitempty"`
 	Detail        string `json:"detail,omitempty"`
+	// Protocol is the version a presentation was made with ("v1", "v2",
+	// "v2 expedited"), as the appliance's own decisions record it.
+	Protocol string `json:"proto,omitempty"`
 }
 
 func toWire(e access.Event) eventWire {
 	return eventWire{UID: e.UID, At: e.At.UnixMilli(), Kind: e.Kind, Reason: e.Reason, Actor: e.Actor, UserID: e.UserID,
-		AccessPointID: e.AccessPointID, CredentialID: e.CredentialID, RSSI: e.RSSI, LatencyUS: e.Latency.Microseconds(), Detail: e.Detail}
+		AccessPointID: e.AccessPointID, CredentialID: e.CredentialID, RSSI: e.RSSI, LatencyUS: e.Latency.Microseconds(), Detail: e.Detail, Protocol: e.Protocol}
 }
 
 func (w eventWire) event() access.Event {
 	return access.Event{UID: w.UID, At: time.UnixMilli(w.At), Kind: w.Kind, Reason: w.Reason, Actor: w.Actor, UserID: w.UserID,
-		AccessPointID: w.AccessPointID, CredentialID: w.CredentialID, RSSI: w.RSSI, Latency: time.Duration(w.LatencyUS) * time.Microsecond, Detail: w.Detail}
+		AccessPointID: w.AccessPointID, CredentialID: w.CredentialID, RSSI: w.RSSI, Latency: time.Duration(w.LatencyUS) * time.Microsecond, Detail: w.Detail, Protocol: w.Protocol}
 }
 
 // statusWire is what a reader reports every few seconds.

@@ -203,9 +203,9 @@ func (s *Store) ImportEvents(ctx context.Context, evs []access.Event) (int, erro
 			// A reader is trusted to decide, not to fill the hub's log:
 			// its fields are bounded as the appliance's own are.
 			e.Clip()
-			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (at, kind, reason, actor, user_id, access_point_id, credential_id, rssi, latency_us, detail, uid)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				e.At.UnixMilli(), e.Kind, e.Reason, e.Actor, nullID(e.UserID), nullID(e.AccessPointID), e.CredentialID, e.RSSI, e.Latency.Microseconds(), e.Detail, e.UID)
+			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (at, kind, reason, actor, user_id, access_point_id, credential_id, rssi, latency_us, detail, uid, protocol)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.At.UnixMilli(), e.Kind, e.Reason, e.Actor, nullID(e.UserID), nullID(e.AccessPointID), e.CredentialID, e.RSSI, e.Latency.Microseconds(), e.Detail, e.UID, e.Protocol)
 			if err != nil {
 				return fmt.Errorf("store: import events: %w", err)
 			}

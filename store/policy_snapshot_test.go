@@ -107,15 +107,24 @@ func TestImportEventsBoundsAReadersEvents(t *testing.T) {
 	}
 	defer s.Close()
 	long := strings.Repeat("x", 10*access.MaxEventDetail)
-	if n, err := s.ImportEvents(ctx, []access.Event{{Kind: "access.denied", Detail: long, UID: "u1"}}); err != nil || n != 1 {
+	if n, err := s.ImportEvents(ctx, []access.Event{{Kind: "access.denied", Detail: long, UID: "u1", Protocol: long},
+		{Kind: "access.denied", UID: "u2", Protocol: "v2 expedited"}}); err != nil || n != 2 {
 		t.Fatalf("import: %d, %v", n, err)
 	}
 	evs, _, err := s.Events(ctx, access.EventFilter{Limit: 10})
-	if err != nil || len(evs) == 0 {
-		t.Fatal(err)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events: %d, %v", len(evs), err)
 	}
-	if got := len(evs[0].Detail); got > access.MaxEventDetail {
+	if got := len(evs[1].Detail); got > access.MaxEventDetail {
 		t.Errorf("an imported detail of %d bytes, want at most %d", got, access.MaxEventDetail)
+	}
+	if got := len(evs[1].Protocol); got > access.MaxEventProtocol {
+		t.Errorf("an imported protocol of %d bytes, want at most %d", got, access.MaxEventProtocol)
+	}
+	// The version a presentation was made with is kept, as the
+	// appliance's own decisions keep it.
+	if evs[0].Protocol != "v2 expedited" {
+		t.Errorf("an imported event's protocol: got %q, want v2 expedited", evs[0].Protocol)
 	}
 	for _, uid := range []string{"", strings.Repeat("a", 65)} {
 		if _, err := s.ImportEvents(ctx, []access.Event{{Kind: "access.denied", UID: uid}}); err == nil {
