@@ -77,13 +77,21 @@ func (n *Node) memory() (*memory, error) {
 	return m, nil
 }
 
-// Site is the site's identity, from memory.
+// Site is the site's identity, from memory: its key, the certificate of
+// the key it replaced while their overlap runs, and whether version 1 is
+// still let in, as the hub has them.
 func (s *SiteStore) Site(ctx context.Context) (access.Site, error) {
 	m, err := s.node.memory()
 	if err != nil {
 		return access.Site{}, err
 	}
-	return m.site, nil
+	site := m.site
+	if r := site.Rollover; r != nil && !s.node.cfg.Now().Before(r.NotAfter) {
+		// The overlap ended since the copy was made: the appliance's own
+		// readers stop showing the certificate then too.
+		site.Rollover = nil
+	}
+	return site, nil
 }
 
 // SiteLocation is the site's time zone, from memory.

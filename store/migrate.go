@@ -472,6 +472,35 @@ var migrations = []string{
 		expires_at INTEGER NOT NULL
 	) STRICT, WITHOUT ROWID;
 	CREATE INDEX admin_logins_admin ON admin_logins(admin_id);`,
+
+	// 23: remote readers follow the site's protocol settings as its own
+	// readers do: whether version 1 is still accepted, and the keys rolled
+	// out with their certificates of their successors. A hub queues every
+	// change to them, and queues them once now, since its policy stream
+	// was seeded without them.
+	`DROP TRIGGER policy_settings_insert;
+	DROP TRIGGER policy_settings_update;
+	DROP TRIGGER policy_settings_delete;
+	CREATE TRIGGER policy_settings_insert AFTER INSERT ON settings WHEN NEW.key IN ('time_zone', 'offline_lease_days', 'protocol_v1_accepted') AND EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('setting', NEW.key);
+	END;
+	CREATE TRIGGER policy_settings_update AFTER UPDATE ON settings WHEN NEW.key IN ('time_zone', 'offline_lease_days', 'protocol_v1_accepted') AND EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('setting', NEW.key);
+	END;
+	CREATE TRIGGER policy_settings_delete AFTER DELETE ON settings WHEN OLD.key IN ('time_zone', 'offline_lease_days', 'protocol_v1_accepted') AND EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('setting', OLD.key);
+	END;
+	CREATE TRIGGER policy_site_keys_insert AFTER INSERT ON site_keys WHEN EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('site_key', hex(NEW.key_id));
+	END;
+	CREATE TRIGGER policy_site_keys_update AFTER UPDATE ON site_keys WHEN EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('site_key', hex(NEW.key_id));
+	END;
+	CREATE TRIGGER policy_site_keys_delete AFTER DELETE ON site_keys WHEN EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('site_key', hex(OLD.key_id));
+	END;
+	INSERT INTO policy_outbox (entity, key) SELECT 'site_key', hex(key_id) FROM site_keys WHERE EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub');
+	INSERT INTO policy_outbox (entity, key) SELECT 'setting', key FROM settings WHERE key = 'protocol_v1_accepted' AND EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub');`,
 }
 
 // SchemaVersion is the version a migrated database has.

@@ -461,6 +461,10 @@ var versionRows = []struct {
 			}
 		},
 	},
+	{
+		version: 23,
+		check:   func(t *testing.T, s *Store) {},
+	},
 }
 
 func ids(users []access.User) []int64 {

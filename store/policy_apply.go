@@ -118,9 +118,15 @@ func (s *Store) ApplyPolicy(ctx context.Context, epoch string, seq uint64, recs 
 // applyRecord writes one record: the row as the hub has it, or its
 // removal. Column names come from the local table, never from the record,
 // so a record cannot name what the schema does not have; columns this
-// version does not know are left out.
+// version does not know are left out, and so are records of entities and
+// settings it does not know: a reader older than its hub goes on applying
+// all it can (revocations above all) rather than stop at the first record
+// it cannot read.
 func applyRecord(ctx context.Context, tx *sql.Tx, r PolicyRecord, cols map[string][]string) error {
 	e, args, err := entityFor(r.Entity, r.Key)
+	if errors.Is(err, errNotPolicy) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -57,8 +57,18 @@ func intKey(key string) ([]any, error) {
 }
 
 // policySettings are the settings a reader needs; the rest (SMTP and the
-// like) stay on the hub.
-var policySettings = []string{"time_zone", "offline_lease_days"}
+// like) stay on the hub. The settings triggers (migration 23) name the
+// same keys.
+var policySettings = []string{"time_zone", "offline_lease_days", SettingAcceptV1}
+
+// policySettingsList is policySettings as an SQL list of literals: the
+// keys are constants of this file, never input.
+var policySettingsList = "'" + strings.Join(policySettings, "', '") + "'"
+
+func hexKey(key string) ([]any, error) {
+	b, err := hex.DecodeString(key)
+	return []any{b}, err
+}
 
 var policyEntities = map[string]policyEntity{
 	"user":       {table: "users", where: "id = ?", conflict: "id", args: intKey, all: `SELECT CAST(id AS TEXT) FROM users`},
@@ -68,11 +78,7 @@ var policyEntities = map[string]policyEntity{
 		all: `SELECT CAST(id AS TEXT) FROM time_profiles`},
 	"access_point": {table: "access_points", where: "id = ?", conflict: "id", unique: []string{"name", "reader"}, args: intKey,
 		all: `SELECT CAST(id AS TEXT) FROM access_points`},
-	"credential": {table: "credentials", where: "id = ?", conflict: "id", all: `SELECT hex(id) FROM credentials`,
-		args: func(key string) ([]any, error) {
-			b, err := hex.DecodeString(key)
-			return []any{b}, err
-		}},
+	"credential": {table: "credentials", where: "id = ?", conflict: "id", all: `SELECT hex(id) FROM credentials`, args: hexKey},
 	"member": {table: "group_members", where: "group_id = ? AND user_id = ?", conflict: "group_id, user_id",
 		all: `SELECT group_id || ':' || user_id FROM group_members`,
 		args: func(key string) ([]any, error) {
@@ -85,26 +91,33 @@ var policyEntities = map[string]policyEntity{
 			return []any{gi, ui}, errors.Join(err1, err2)
 		}},
 	"setting": {table: "settings", where: "key = ?", conflict: "key",
-		all: `SELECT key FROM settings WHERE key IN ('time_zone', 'offline_lease_days')`,
+		all: `SELECT key FROM settings WHERE key IN (` + policySettingsList + `)`,
 		args: func(key string) ([]any, error) {
 			for _, k := range policySettings {
 				if k == key {
 					return []any{key}, nil
 				}
 			}
-			return nil, fmt.Errorf("setting %q is not part of the policy", key)
+			return nil, fmt.Errorf("setting %q: %w", key, errNotPolicy)
 		}},
 	"site": {table: "site", where: "one = ?", conflict: "one", args: intKey, all: `SELECT '1' FROM site`},
+	// A key rolled out, with its certificate of its successor: during the
+	// overlap every reader shows it to keys that pinned the old key.
+	"site_key": {table: "site_keys", where: "key_id = ?", conflict: "key_id", args: hexKey, all: `SELECT hex(key_id) FROM site_keys`},
 	// A lockdown or evacuation: the site's state every door decides under.
 	"emergency": {table: "emergencies", where: "id = ?", conflict: "id", args: intKey, all: `SELECT CAST(id AS TEXT) FROM emergencies`},
 }
+
+// errNotPolicy is what entityFor says of an entity or a setting this
+// version does not take as part of the policy.
+var errNotPolicy = errors.New("not part of the policy")
 
 // entityFor returns the entity and its key's arguments, or an error for
 // anything a publisher would not send.
 func entityFor(entity, key string) (policyEntity, []any, error) {
 	e, ok := policyEntities[entity]
 	if !ok {
-		return e, nil, fmt.Errorf("store: policy: unknown entity %q", entity)
+		return e, nil, fmt.Errorf("store: policy: entity %q: %w", entity, errNotPolicy)
 	}
 	args, err := e.args(key)
 	if err != nil {
@@ -145,7 +158,7 @@ func (s *Store) SeedPolicyOutbox(ctx context.Context) error {
 			return fmt.Errorf("store: seed policy outbox: %w", err)
 		}
 		// The site first: a reader starts deciding once it has it.
-		for _, name := range []string{"site", "setting", "emergency", "time_profile", "access_point", "group", "user", "member", "credential", "permission"} {
+		for _, name := range []string{"site", "site_key", "setting", "emergency", "time_profile", "access_point", "group", "user", "member", "credential", "permission"} {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO policy_outbox (entity, key) SELECT ?, * FROM (`+policyEntities[name].all+`)`, name); err != nil {
 				return fmt.Errorf("store: seed policy outbox: %s: %w", name, err)
 			}

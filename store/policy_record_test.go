@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"reflect"
 	"sort"
@@ -87,8 +90,9 @@ func policyTables(t *testing.T, s *store.Store) map[string][]string {
 		`SELECT id, ifnull(user_id, 0), ifnull(group_id, 0), access_point_id, ifnull(time_profile_id, 0) FROM permissions ORDER BY id`,
 		`SELECT id, name, windows FROM time_profiles ORDER BY id`,
 		`SELECT id, name, reader, mode, rssi_threshold, state FROM access_points ORDER BY id`,
-		`SELECT key, value FROM settings WHERE key IN ('time_zone', 'offline_lease_days') ORDER BY key`,
+		`SELECT key, value FROM settings WHERE key IN ('time_zone', 'offline_lease_days', 'protocol_v1_accepted') ORDER BY key`,
 		`SELECT hex(site_id), name, hex(signing_key) FROM site`,
+		`SELECT hex(key_id), hex(public_key), retired_at, hex(successor_id), hex(certificate), not_after FROM site_keys ORDER BY key_id`,
 		`SELECT id, mode, started_at, ifnull(ended_at, 0) FROM emergencies ORDER BY id`,
 	} {
 		rows, err := store.QueryForTest(ctx, s, q)
@@ -163,6 +167,20 @@ func TestPolicyRecordsRebuildTheHubsPolicyOnAReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := hub.SetSetting(ctx, actor, "smtp_url", "smtp://secret@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	// The site's protocol settings: version 1 turned off, and the site key
+	// rolled, whose certificate every reader shows during the overlap.
+	if err := hub.SetSetting(ctx, actor, store.SettingAcceptV1, "false"); err != nil {
+		t.Fatal(err)
+	}
+	next, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hub.RollSiteKey(ctx, actor, next, func(*ecdsa.PrivateKey) (access.SiteRollover, error) {
+		return access.SiteRollover{NotAfter: testNow.Add(24 * time.Hour), Signature: make([]byte, 64)}, nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	// Names swap between two doors: applied one at a time on a replica
@@ -249,6 +267,9 @@ func TestPolicyRecordsRebuildTheHubsPolicyOnAReplica(t *testing.T) {
 			if v, _ := tt.replica.Setting(ctx, "smtp_url", ""); v != "" {
 				t.Errorf("the SMTP setting reached a reader: %q", v)
 			}
+			if site, err := tt.replica.Site(ctx); err != nil || site.AcceptV1 || site.Rollover == nil || !site.Key.Equal(next) {
+				t.Errorf("the replica's site: got %+v, %v, want version 1 off and the rolled key with its certificate", site, err)
+			}
 		})
 	}
 }
@@ -277,8 +298,27 @@ func TestApplyPolicyResetEmptiesThePolicy(t *testing.T) {
 	if g, err := s.GroupByID(ctx, 7); err != nil || g.Name != "Night shift" {
 		t.Errorf("group 7: got %+v, %v, want Night shift", g, err)
 	}
-	if _, err := s.ApplyPolicy(ctx, "e2", 2, []store.PolicyRecord{{Entity: "admin", Key: "1"}}, false); err == nil {
-		t.Errorf("a record for admins: applied, want refused")
+	// Records this version does not take (from a newer hub, or naming a
+	// table no reader may write) are passed over; the rest still apply.
+	admin := []store.PolicyValue{{Col: "id", Int: ptr(int64(1))}, {Col: "email", Text: ptr("mallory@example.com")}}
+	if _, err := s.ApplyPolicy(ctx, "e2", 2, []store.PolicyRecord{
+		{Entity: "admin", Key: "1", Row: admin},
+		{Entity: "setting", Key: "smtp_url", Row: []store.PolicyValue{{Col: "key", Text: ptr("smtp_url")}, {Col: "value", Text: ptr("smtp://x")}}},
+		{Entity: "group", Key: "7", Deleted: true},
+	}, false); err != nil {
+		t.Fatalf("a batch with records this version does not take: %v", err)
+	}
+	if admins, err := s.Admins(ctx); err != nil || len(admins) != 0 {
+		t.Errorf("admins: got %+v, %v, want none", admins, err)
+	}
+	if v, _ := s.Setting(ctx, "smtp_url", ""); v != "" {
+		t.Errorf("the SMTP setting: got %q, want unset", v)
+	}
+	if _, err := s.GroupByID(ctx, 7); err == nil {
+		t.Errorf("group 7 survived its tombstone")
+	}
+	if _, err := s.ApplyPolicy(ctx, "e2", 3, []store.PolicyRecord{{Entity: "user", Key: "not a number"}}, false); err == nil {
+		t.Errorf("a record with a key it cannot read: applied, want refused")
 	}
 }
 
