@@ -55,6 +55,9 @@ type Hub struct {
 	mu       sync.Mutex
 	lastSeen map[int64]time.Time // readers' last status, this run
 	sources  map[int64]bool      // readers the EVENTS stream sources now
+	// kicked is the leaf connection each reader's source was last
+	// restarted for.
+	kicked map[int64]uint64
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -82,7 +85,7 @@ func StartHub(ctx context.Context, cfg HubConfig) (*Hub, error) {
 		return nil, err
 	}
 	internal := randomHex(24)
-	auth := &hubAuth{st: cfg.Store, internalPass: internal, log: cfg.Log, conns: map[uint64]int64{}}
+	auth := &hubAuth{st: cfg.Store, internalPass: internal, log: cfg.Log, conns: map[uint64]int64{}, latest: map[int64]uint64{}}
 	opts := &server.Options{
 		ServerName: "postern-hub",
 		// Only this process talks to it as a client, in process.
@@ -131,7 +134,7 @@ func StartHub(ctx context.Context, cfg HubConfig) (*Hub, error) {
 		return nil, err
 	}
 	h := &Hub{cfg: cfg, log: cfg.Log, srv: srv, nc: nc, js: js, auth: auth, addr: net.JoinHostPort(host, strconv.Itoa(port)),
-		fingerprint: fp, wake: make(chan struct{}, 1), lastSeen: map[int64]time.Time{}, sources: map[int64]bool{}}
+		fingerprint: fp, wake: make(chan struct{}, 1), lastSeen: map[int64]time.Time{}, sources: map[int64]bool{}, kicked: map[int64]uint64{}}
 	if err := h.setup(ctx); err != nil {
 		h.Close()
 		return nil, err

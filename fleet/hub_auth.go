@@ -25,8 +25,9 @@ type hubAuth struct {
 	internalPass string
 	log          *slog.Logger
 
-	mu    sync.Mutex
-	conns map[uint64]int64 // leaf connection id → reader id
+	mu     sync.Mutex
+	conns  map[uint64]int64 // leaf connection id → reader id
+	latest map[int64]uint64 // reader id → its newest leaf connection id
 }
 
 var _ server.Authentication = (*hubAuth)(nil)
@@ -63,9 +64,33 @@ func (a *hubAuth) Check(c server.ClientAuthentication) bool {
 	}
 	c.RegisterUser(&server.User{Username: o.Username, Permissions: readerPermissions()})
 	a.mu.Lock()
-	a.conns[c.GetID()] = id
+	cid := c.GetID()
+	a.conns[cid] = id
+	// The server numbers connections in the order they come.
+	a.latest[id] = max(a.latest[id], cid)
 	a.mu.Unlock()
 	return true
+}
+
+// latestConn returns the id of reader id's newest leaf connection, 0
+// before its first.
+func (a *hubAuth) latestConn(id int64) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.latest[id]
+}
+
+// prune forgets the connections that are no longer alive, but never a
+// reader's newest: the server lists a connection only some time after
+// authenticating it.
+func (a *hubAuth) prune(alive func(cid uint64) bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for cid, id := range a.conns {
+		if a.latest[id] != cid && !alive(cid) {
+			delete(a.conns, cid)
+		}
+	}
 }
 
 // connsOf returns the leaf connection ids a reader authenticated.

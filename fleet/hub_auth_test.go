@@ -166,3 +166,38 @@ func TestAReaderTalksOnlyToThePinnedHub(t *testing.T) {
 		t.Error("a reader pinned to this hub's key did not link")
 	}
 }
+
+// TestTheHubKnowsEachReadersNewestConnection: each time a reader's link
+// comes back the hub sees a newer connection (what restarts its event
+// source), and forgets the connections that are gone.
+func TestTheHubKnowsEachReadersNewestConnection(t *testing.T) {
+	h, _, r := startAuthHub(t)
+	user := "r" + strconv.FormatInt(r.ID, 10)
+	var last uint64
+	for i := range 3 {
+		leaf := dialLeaf(t, h.Addr(), user, "reader-secret", pinnedTLS(h.Fingerprint()))
+		if !linked(leaf, 10*time.Second) {
+			t.Fatalf("link %d never came up", i)
+		}
+		conn := h.auth.latestConn(r.ID)
+		if conn <= last {
+			t.Errorf("link %d: newest connection %d, want one after %d", i, conn, last)
+		}
+		last = conn
+		if i < 2 {
+			leaf.Shutdown()
+			leaf.WaitForShutdown()
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conns := h.auth.connsOf(r.ID)
+		if len(conns) == 1 && conns[0] == last {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connections kept: %v, want only the live one, %d", conns, last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -32,8 +32,12 @@ func readerIDFromSubject(subject string) (int64, bool) {
 	return id, err == nil
 }
 
-// onStatus records a reader's report. A reader heard again after a
-// silence gets its event source restarted, so its backlog flows now.
+// onStatus records a reader's report. A reader heard on a new connection
+// (restarted, or its link back after a cut however short), or again after
+// a silence, gets its event source restarted, so its events flow now: the
+// source's consumer lives on the reader, and nats-server would otherwise
+// notice it gone only at its next health check and ask again after a
+// back-off that grows with each failure, up to 2 minutes.
 func (h *Hub) onStatus(m *nats.Msg) {
 	id, ok := readerIDFromSubject(m.Subject)
 	var w statusWire
@@ -41,9 +45,12 @@ func (h *Hub) onStatus(m *nats.Msg) {
 		return
 	}
 	now := time.Now()
+	conn := h.auth.latestConn(id)
 	h.mu.Lock()
 	last, seen := h.lastSeen[id]
 	h.lastSeen[id] = now
+	reconnected := h.kicked[id] != conn
+	h.kicked[id] = conn
 	h.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -54,13 +61,19 @@ func (h *Hub) onStatus(m *nats.Msg) {
 	if err := h.cfg.Store.SetFleetStatus(ctx, id, store.FleetStatus{At: now, PolicySeq: w.PolicySeq, PolicyLag: lag, EventsWaiting: w.EventsWaiting + h.eventsBehind(ctx, id), Version: w.Version}); err != nil {
 		h.log.Warn("remote readers: recording a status", "reader", id, "err", err)
 	}
-	if !seen || now.Sub(last) > onlineWithin {
-		h.log.Info("remote readers: reader online", "reader", id)
+	if !seen || now.Sub(last) > onlineWithin || reconnected {
+		h.log.Info("remote readers: reader online", "reader", id, "connection", conn)
 		go func() {
 			kctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := h.syncSources(kctx, []int64{id}); err != nil {
 				h.log.Warn("remote readers: restarting an event source", "reader", id, "err", err)
+				// Try again at the reader's next status.
+				h.mu.Lock()
+				if h.kicked[id] == conn {
+					delete(h.kicked, id)
+				}
+				h.mu.Unlock()
 			}
 		}()
 	}
@@ -132,5 +145,8 @@ func (h *Hub) followReaders(ctx context.Context) {
 				h.auth.forget(cid)
 			}
 		}
+		// A link that keeps dropping would otherwise leave an entry for
+		// every connection it ever made.
+		h.auth.prune(func(cid uint64) bool { return h.srv.GetLeafNode(cid) != nil })
 	}
 }
