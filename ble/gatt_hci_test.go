@@ -3,8 +3,10 @@
 package ble
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -329,6 +331,56 @@ func TestHCIReaderHangsUpOnSilentCentrals(t *testing.T) {
 		t.Fatal("the key, which subscribed, was hung up on")
 	}
 	key.l.Close()
+}
+
+// A phone writes its first message as soon as its subscription is
+// answered, and go-ble starts the reader's notify handler on a goroutine
+// of its own, which may not have run by then (under CPU load it had not,
+// now and then). The reader takes the write from a subscribed phone all
+// the same, and the link it is then offered carries it. The notify handler
+// is held here until the write has been answered.
+func TestHCIReaderTakesAWriteBeforeItsNotifyHandlerRuns(t *testing.T) {
+	ctx := guardCtx(t)
+	air := newSimAir(t)
+	readerDev, readerCtrl := air.device(hcisim.Options{})
+	offered := make(chan *serverLink, 64)
+	srv := newGATTServer(readerService, GATTOptions{}.withDefaults(), func(l *serverLink) {
+		select {
+		case offered <- l:
+		default:
+		}
+	})
+	held := make(chan struct{})
+	release := sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	srv.onSubscribe = func(string) { <-held }
+	if err := readerDev.SetServices([]*goble.Service{srv.service()}); err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(ctx)
+	advErr := make(chan error, 1)
+	go func() { advErr <- readerDev.Advertise(actx, serviceAdvert{readerService.uuid}) }()
+	t.Cleanup(func() { stop(); <-advErr })
+	eventually(t, "the reader to advertise", readerCtrl.Advertising)
+
+	phoneDev, _ := air.device(hcisim.Options{})
+	p := recv(t, presentAsync(ctx, NewGATTKey(phoneDev, GATTOptions{}), DiscoverConnect), "the phone to connect and subscribe")
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	defer p.l.Close()
+	hello := testMessage(0xB1, 40)
+	if err := p.l.Send(ctx, hello); err != nil {
+		t.Fatalf("the phone's first write, before the reader's notify handler ran: %v", err)
+	}
+	release()
+	l := recv(t, offered, "the reader to be offered the phone")
+	if !l.take() {
+		t.Fatal("the offered link was already taken or ended")
+	}
+	if got, err := l.Recv(ctx); err != nil || !bytes.Equal(got, hello) {
+		t.Fatalf("reader got %x, %v; want the phone's first message %x", got, err, hello)
+	}
 }
 
 // readerAddr is the address a reader's controller advertises with, as

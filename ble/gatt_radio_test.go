@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -324,6 +325,46 @@ func TestGATTPhoneConnectsToReader(t *testing.T) {
 	if _, err := reader.Recv(ctx); !errors.Is(err, protocol.ErrMalformed) {
 		t.Fatalf("reader Recv after a bad fragment: got %v, want protocol.ErrMalformed", err)
 	}
+}
+
+// A phone that connects again keeps its address, and the reader may not
+// have seen its previous connection end yet (it learns of that from the
+// controller, in its own time). The new connection gets a link of its
+// own, which the end of the old one does not take down.
+func TestGATTPhoneReconnectsBeforeTheOldConnectionEnds(t *testing.T) {
+	ctx := guardCtx(t)
+	readerDev := newFakeDevice()
+	cands, _ := listenGATT(t, readerDev, GATTOptions{OfferInterval: 10 * time.Millisecond})
+	const addr = "6b:00:00:00:00:09"
+	// The two connections are told apart by the signal the reader reads
+	// on each.
+	candidateAt := func(rssi int) Candidate {
+		t.Helper()
+		for {
+			if c := recv(t, cands, fmt.Sprintf("a candidate at %d dBm", rssi)); c.RSSI == rssi {
+				return c
+			}
+		}
+	}
+	oldConn := newFakeClient(readerDev, addr, protocol.DefaultMTU, -50)
+	if _, err := setupClient(oldConn, readerService, protocol.DefaultMTU); err != nil {
+		t.Fatalf("first connection: %v", err)
+	}
+	candidateAt(-50)
+	newConn := newFakeClient(readerDev, addr, protocol.DefaultMTU, -49)
+	phone, err := setupClient(newConn, readerService, protocol.DefaultMTU)
+	if err != nil {
+		t.Fatalf("second connection: %v", err)
+	}
+	defer phone.Close()
+	c := candidateAt(-49)
+	oldConn.conn.Close()
+
+	reader, err := c.Connect(ctx)
+	if err != nil {
+		t.Fatalf("Connect to the second connection: %v", err)
+	}
+	exchangeBothWays(t, ctx, reader, phone)
 }
 
 func TestGATTKeyConnectsToReader(t *testing.T) {

@@ -31,12 +31,15 @@ type gattServer struct {
 	// onSubscribe, when set, hears of each subscription as it starts.
 	onSubscribe func(addr string)
 
+	// links holds the link of each connection: by connection, not by the
+	// central's address, as a central that reconnects keeps its address
+	// and its previous connection's link may not have ended yet.
 	mu    sync.Mutex
-	links map[string]*serverLink // by the central's address
+	links map[goble.Conn]*serverLink
 }
 
 func newGATTServer(svc gattService, opts GATTOptions, offer func(*serverLink)) *gattServer {
-	return &gattServer{svc: svc, mtu: opts.MTU, interval: opts.OfferInterval, idle: opts.IdleTimeout, linger: opts.Linger, offer: offer, links: make(map[string]*serverLink)}
+	return &gattServer{svc: svc, mtu: opts.MTU, interval: opts.OfferInterval, idle: opts.IdleTimeout, linger: opts.Linger, offer: offer, links: make(map[goble.Conn]*serverLink)}
 }
 
 func (s *gattServer) service() *goble.Service {
@@ -60,8 +63,11 @@ func (s *gattServer) subscribed(req goble.Request) bool {
 	if s.tx == nil || s.tx.CCCD == nil || s.tx.CCCD.ReadHandler == nil {
 		return false
 	}
-	var buf bytes.Buffer
-	s.tx.CCCD.ReadHandler.ServeRead(req, goble.NewResponseWriter(&buf))
+	// go-ble's ResponseWriter takes no more than the buffer's capacity (the
+	// ATT server hands it one sized to the MTU): an empty bytes.Buffer
+	// would take nothing, and every central would read as unsubscribed.
+	buf := bytes.NewBuffer(make([]byte, 0, 2))
+	s.tx.CCCD.ReadHandler.ServeRead(req, goble.NewResponseWriter(buf))
 	return buf.Len() == 2 && binary.LittleEndian.Uint16(buf.Bytes())&cccNotify != 0
 }
 
@@ -69,10 +75,9 @@ func (s *gattServer) subscribed(req goble.Request) bool {
 const cccNotify = 0x0001
 
 func (s *gattServer) linkFor(conn goble.Conn) *serverLink {
-	key := conn.RemoteAddr().String()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l := s.links[key]
+	l := s.links[conn]
 	if l == nil || l.ended() {
 		l = &serverLink{
 			conn:    conn,
@@ -84,7 +89,7 @@ func (s *gattServer) linkFor(conn goble.Conn) *serverLink {
 			gone:    make(chan struct{}),
 			closed:  make(chan struct{}),
 		}
-		s.links[key] = l
+		s.links[conn] = l
 	}
 	return l
 }
@@ -92,16 +97,15 @@ func (s *gattServer) linkFor(conn goble.Conn) *serverLink {
 func (s *gattServer) forget(l *serverLink) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := l.conn.RemoteAddr().String()
-	if s.links[key] == l {
-		delete(s.links, key)
+	if s.links[l.conn] == l {
+		delete(s.links, l.conn)
 	}
 }
 
 func (s *gattServer) lookup(conn goble.Conn) *serverLink {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.links[conn.RemoteAddr().String()]
+	return s.links[conn]
 }
 
 // serveWrite runs on go-ble's ATT loop for every write to RX: it must only
@@ -109,8 +113,9 @@ func (s *gattServer) lookup(conn goble.Conn) *serverLink {
 // on TX, so a write before it subscribed is refused, and no state is kept
 // for a central that never subscribes. go-ble starts serveNotify on a
 // goroutine of its own, so a central that subscribed and wrote at once
-// (a reader sends the challenge as soon as it has subscribed) may find no
-// link yet: it starts here then, and serveNotify takes it on.
+// (a reader sends its challenge, a phone its hello, as soon as it has
+// subscribed) may find no link yet: it starts here then, if the central's
+// client configuration says it subscribed, and serveNotify takes it on.
 func (s *gattServer) serveWrite(req goble.Request, rsp goble.ResponseWriter) {
 	l := s.lookup(req.Conn())
 	if l == nil && s.subscribed(req) {
