@@ -105,7 +105,7 @@ func BenchmarkEventExport(b *testing.B) {
 	}
 	// Four slots earn page time as fast as one export spends it: the
 	// benchmark measures the export, not the page budget's pacing (which
-	// lets a lone page use a quarter of a slot's time once its burst is
+	// lets a lone page use 0.35 of a slot's time once its burst is
 	// spent).
 	h := web.New(web.Config{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PageSlots: 4})
 	var before, after runtime.MemStats
