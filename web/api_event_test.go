@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"testing"
@@ -111,5 +112,68 @@ func TestAPIEventsPages(t *testing.T) {
 				t.Errorf("got ids %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// TestEventResultWhateverThePath: result=granted and result=denied find a
+// decision whether the key was at the reader or opened from the phone, in
+// the API, on the events page and in its CSV export alike; a kind chosen
+// as well narrows to that kind.
+func TestEventResultWhateverThePath(t *testing.T) {
+	t.Parallel()
+	env := newLoggedInEnv(t)
+	ann := env.create(t, "users", `{"first_name":"Ann"}`)
+	front := env.create(t, "access-points", `{"name":"Front","reader":"sim:front","mode":"direct"}`)
+	for _, e := range []access.Event{
+		{Kind: "access.granted", UserID: ann, AccessPointID: front},
+		{Kind: "access.phone.granted", UserID: ann, AccessPointID: front, Actor: "phone:192.0.2.7"},
+		{Kind: "access.denied", Reason: "no_permission", UserID: ann, AccessPointID: front},
+		{Kind: "access.phone.denied", Reason: "outside_schedule", UserID: ann, AccessPointID: front, Actor: "phone:192.0.2.7"},
+		{Kind: "access.phone.rejected", Reason: "bad_signature", AccessPointID: front, Actor: "phone:192.0.2.7"},
+	} {
+		if err := env.s.AppendEvent(t.Context(), &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		query string
+		want  []string // kinds, newest first
+	}{
+		{"result=granted", []string{"access.phone.granted", "access.granted"}},
+		{"result=denied", []string{"access.phone.denied", "access.denied"}},
+		{"result=granted&kind=access.phone.", []string{"access.phone.rejected", "access.phone.denied", "access.phone.granted"}},
+		{"result=denied&kind=access.granted", []string{"access.granted"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			var api struct{ Events []struct{ Kind string } }
+			w := env.api("GET", "/api/v1/events?"+tt.query, "")
+			if err := json.Unmarshal(w.Body.Bytes(), &api); w.Code != 200 || err != nil {
+				t.Fatalf("API: got status %d (%v)\n%s", w.Code, err, w.Body)
+			}
+			var got []string
+			for _, e := range api.Events {
+				got = append(got, e.Kind)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("API: got kinds %v, want %v", got, tt.want)
+			}
+			if got := eventKinds(t, env.get("/events?"+tt.query)); !slices.Equal(got, tt.want) {
+				t.Errorf("page: got kinds %v, want %v", got, tt.want)
+			}
+			w = env.get("/events/export.csv?" + tt.query)
+			rows := readCSV(t, w.Body.String())
+			got = nil
+			for _, r := range rows[1:] {
+				got = append([]string{r[2]}, got...) // the export is oldest first
+			}
+			if !slices.Equal(got, tt.want) || w.Header().Get("X-Total-Count") != strconv.Itoa(len(tt.want)) {
+				t.Errorf("export: got kinds %v (X-Total-Count %s), want %v", got, w.Header().Get("X-Total-Count"), tt.want)
+			}
+		})
+	}
+	// The page's door events narrow to a chosen kind too.
+	if got, want := eventKinds(t, env.get("/events?result=doors&kind=access.phone.granted")), []string{"access.phone.granted"}; !slices.Equal(got, want) {
+		t.Errorf("page: got kinds %v, want %v", got, want)
 	}
 }

@@ -80,6 +80,22 @@ var eventKinds = func() []string {
 	return families
 }()
 
+// resultKinds are the decision kinds of each result the filter offers,
+// wherever the key was: at the reader ("access.granted") or opening from
+// the phone ("access.phone.granted"). They come from access.EventKinds, so
+// a decision logged by a new path is found by its result at once.
+var resultKinds = func() map[string][]string {
+	m := map[string][]string{}
+	for _, k := range access.EventKinds {
+		for _, r := range []string{"granted", "denied"} {
+			if strings.HasPrefix(k, "access.") && decisionKind(k) == "access."+r {
+				m[r] = append(m[r], k)
+			}
+		}
+	}
+	return m
+}()
+
 // readEventFilter reads the filters the events page, its export and the
 // API share. The page also offers result=doors: every event at a door.
 func (h *handler) readEventFilter(c echo.Context, doors bool) (access.EventFilter, eventQuery, error) {
@@ -106,7 +122,7 @@ func (h *handler) readEventFilter(c echo.Context, doors bool) (access.EventFilte
 	switch q.Result {
 	case "":
 	case "granted", "denied":
-		f.Kind = "access." + q.Result
+		f.Kinds = resultKinds[q.Result]
 	case "doors":
 		if !doors {
 			return f, q, errBadRequest("result must be granted or denied")
@@ -119,7 +135,8 @@ func (h *handler) readEventFilter(c echo.Context, doors bool) (access.EventFilte
 		return f, q, errBadRequest("result must be granted or denied")
 	}
 	if q.Kind != "" {
-		f.Kind = q.Kind
+		// A chosen kind is the narrower question, whatever the result says.
+		f.Kind, f.Kinds = q.Kind, nil
 	}
 	loc := h.location(c.Request().Context())
 	var ok bool
