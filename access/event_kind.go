@@ -35,6 +35,7 @@ var EventKinds = []string{
 	"invitation.queued", "invitation.sent", "invitation.failed",
 	"share.queued", "share.sent", "share.failed",
 	"test.queued", "test.sent", "test.failed",
+	"admin_two_factor_off.queued", "admin_two_factor_off.sent", "admin_two_factor_off.failed",
 	"mail.retried",
 
 	// Refused outsiders, and the summary of those past a window's share.

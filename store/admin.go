@@ -18,6 +18,7 @@ type Admin struct {
 	PasswordHash string
 	Role         access.Role
 	CreatedAt    time.Time
+	TwoFactor    bool // signs in with a second factor; set by Admins only
 }
 
 // Session is a logged-in browser.
@@ -165,10 +166,10 @@ func (s *Store) Admins(ctx context.Context) ([]Admin, error) {
 	return queryAll(ctx, s.read, "list admins", func(sc scanner) (Admin, error) {
 		var a Admin
 		var created int64
-		err := sc.Scan(&a.ID, &a.Email, &a.Role, &created)
+		err := sc.Scan(&a.ID, &a.Email, &a.Role, &created, &a.TwoFactor)
 		a.CreatedAt = time.UnixMilli(created)
 		return a, err
-	}, `SELECT id, email, role, created_at FROM admins ORDER BY email`)
+	}, `SELECT id, email, role, created_at, totp_secret != '' FROM admins ORDER BY email`)
 }
 
 // AdminByID returns one admin.

@@ -89,18 +89,43 @@ func replaceRecoveryCodes(ctx context.Context, tx *sql.Tx, adminID int64, codes 
 // codes.
 func (s *Store) DisableTOTP(ctx context.Context, actor string, adminID int64) error {
 	return s.tx(ctx, "turn off two-factor", func(tx *sql.Tx) error {
-		var email string
-		if err := tx.QueryRowContext(ctx, `SELECT email FROM admins WHERE id = ?`, adminID).Scan(&email); err != nil {
-			return notFound("turn off two-factor", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE admins SET totp_secret = '', totp_pending = '', totp_last_step = 0 WHERE id = ?`, adminID); err != nil {
-			return fmt.Errorf("store: turn off two-factor: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM admin_recovery_codes WHERE admin_id = ?`, adminID); err != nil {
-			return fmt.Errorf("store: turn off two-factor: %w", err)
-		}
-		return s.insertEvent(ctx, tx, &access.Event{Kind: "admin.two_factor_disabled", Actor: actor, Detail: email})
+		_, err := s.disableTOTP(ctx, tx, actor, adminID)
+		return err
 	})
+}
+
+// DisableTOTPFor turns off the two-factor of another admin, who has it,
+// and queues m to tell them, together: nobody's second factor goes
+// without their hearing of it. It refuses with a conflict when they have
+// none (turned off meanwhile, in another tab).
+func (s *Store) DisableTOTPFor(ctx context.Context, actor string, adminID int64, m Mail) error {
+	return s.tx(ctx, "turn off two-factor", func(tx *sql.Tx) error {
+		had, err := s.disableTOTP(ctx, tx, actor, adminID)
+		if err != nil {
+			return err
+		}
+		if !had {
+			return access.Conflict("two-factor sign-in is already off for that administrator")
+		}
+		_, err = s.insertMail(ctx, tx, actor, m)
+		return err
+	})
+}
+
+// disableTOTP turns an admin's two-factor off and reports whether it was
+// on.
+func (s *Store) disableTOTP(ctx context.Context, tx *sql.Tx, actor string, adminID int64) (bool, error) {
+	var email, secret string
+	if err := tx.QueryRowContext(ctx, `SELECT email, totp_secret FROM admins WHERE id = ?`, adminID).Scan(&email, &secret); err != nil {
+		return false, notFound("turn off two-factor", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE admins SET totp_secret = '', totp_pending = '', totp_last_step = 0 WHERE id = ?`, adminID); err != nil {
+		return false, fmt.Errorf("store: turn off two-factor: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM admin_recovery_codes WHERE admin_id = ?`, adminID); err != nil {
+		return false, fmt.Errorf("store: turn off two-factor: %w", err)
+	}
+	return secret != "", s.insertEvent(ctx, tx, &access.Event{Kind: "admin.two_factor_disabled", Actor: actor, Detail: email})
 }
 
 // UseTOTPStep records that a code of time step step was used, and reports

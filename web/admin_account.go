@@ -16,6 +16,7 @@ func (h *handler) adminAccountRoutes(g *echo.Group) {
 	g.GET("/settings/admins", h.adminsShow)
 	g.POST("/settings/admins/:id/delete", h.adminDelete)
 	g.POST("/settings/admins/:id/role", h.adminRoleSave)
+	g.POST("/settings/admins/:id/two-factor-off", h.adminTwoFactorOff)
 	g.POST("/settings/tokens", h.apiTokenCreate)
 	g.POST("/settings/tokens/:id/revoke", h.apiTokenRevoke)
 	g.POST("/settings/password", h.passwordSave)
@@ -34,11 +35,12 @@ type adminsView struct {
 }
 
 type adminRow struct {
-	ID    int64
-	Email string
-	Role  access.Role
-	Since string
-	You   bool
+	ID        int64
+	Email     string
+	Role      access.Role
+	Since     string
+	You       bool
+	TwoFactor bool
 }
 
 type tokenRow struct {
@@ -58,7 +60,7 @@ func (h *handler) adminsView(c echo.Context) (adminsView, error) {
 	}
 	v := adminsView{Role: sess.Role, CanRemove: len(admins) > 1, Errors: fieldErrors{}}
 	for _, a := range admins {
-		v.Admins = append(v.Admins, adminRow{ID: a.ID, Email: a.Email, Role: a.Role, Since: formatTime(a.CreatedAt, loc), You: a.ID == sess.AdminID})
+		v.Admins = append(v.Admins, adminRow{ID: a.ID, Email: a.Email, Role: a.Role, Since: formatTime(a.CreatedAt, loc), You: a.ID == sess.AdminID, TwoFactor: a.TwoFactor})
 	}
 	// An owner sees every token; others only their own.
 	var whose int64

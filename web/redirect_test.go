@@ -103,6 +103,7 @@ func TestEveryChangeAnswersWithARedirect(t *testing.T) {
 		{"/settings/tokens", "", nil, ""},
 		{"/settings/admins/:id/role", "", nil, ""},
 		{"/settings/admins/invite", "", nil, ""},
+		{"/settings/admins/:id/two-factor-off", "", nil, ""}, // admin_two_factor_off_test.go
 		{"/admin-link/:token", "", nil, ""},
 		{"/login/forgot", "", nil, ""},
 		{"/visitors", "", nil, ""},

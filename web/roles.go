@@ -172,8 +172,10 @@ var permissions = map[string]access.Role{
 	"POST /settings/test-email":        owner,
 	"POST /settings/admins/:id/delete": owner,
 	"POST /settings/admins/:id/role":   owner,
-	"POST /settings/admins/invite":     owner,
-	"POST /settings/two-factor/roles":  owner,
+	// Turning off another's second factor lets their password alone in.
+	"POST /settings/admins/:id/two-factor-off": owner,
+	"POST /settings/admins/invite":             owner,
+	"POST /settings/two-factor/roles":          owner,
 	// The protocol version and the site key decide which keys open doors.
 	"POST /settings/protocol":       owner,
 	"POST /settings/site-key/roll":  owner,

@@ -194,6 +194,7 @@ func TestRoleDecisions(t *testing.T) {
 		{"GET", "/outbox", access.RoleAdmin},
 		{"GET", "/settings", access.RoleOwner},
 		{"POST", "/settings/admins/:id/delete", access.RoleOwner},
+		{"POST", "/settings/admins/:id/two-factor-off", access.RoleOwner},
 		{"POST", "/webhooks", access.RoleOwner},
 		{"POST", "/api/v1/users", access.RoleAdmin},
 		{"POST", "/api/v1/access-points/:id/unlock", access.RoleReception},

@@ -1,0 +1,56 @@
+package web
+
+import (
+	"fmt"
+
+	"github.com/labstack/echo/v4"
+
+	"postern/access"
+	"postern/mail"
+	"postern/store"
+)
+
+// adminTwoFactorOff turns off another administrator's two-factor sign-in
+// (owner only, by the table), for one who lost their phone and their
+// recovery codes, and emails them that it was done. Their own is turned
+// off with their password, on their account.
+func (h *handler) adminTwoFactorOff(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	sess := c.Get(ctxSession).(store.Session)
+	if id == sess.AdminID {
+		return access.Conflict("turn off your own two-factor sign-in under Your account, with your password")
+	}
+	a, err := h.store.AdminByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	must, err := h.twoFactorRoles(ctx)
+	if err != nil {
+		return err
+	}
+	site, err := h.store.Site(ctx)
+	if err != nil {
+		return err
+	}
+	next := "Your password alone now signs you in. You can turn two-factor sign-in on again under Settings, Administrators."
+	if must[a.Role] {
+		next = fmt.Sprintf("Every %s of this site must use two-factor sign-in, so you will set it up again with your authenticator app right after your password, the next time you sign in.", a.Role)
+	}
+	msg := mail.Message{From: h.mailer.From(ctx, h.publicURL), To: []string{a.Email},
+		Subject: "Two-factor sign-in turned off for " + site.Name,
+		Text: fmt.Sprintf("Hello,\n\n%s turned off two-factor sign-in for %s on %s, at %s. Your recovery codes no longer work.\n\n%s\n\nIf you did not ask for this, tell another owner of the site and change your password:\n\n%s/settings/admins\n",
+			sess.Email, a.Email, site.Name, formatTime(h.now(), h.location(ctx)), next, h.publicURL)}
+	m, err := encodeMail("admin_two_factor_off", msg)
+	if err != nil {
+		return err
+	}
+	if err := h.store.DisableTOTPFor(ctx, actor(c), a.ID, m); err != nil {
+		return err
+	}
+	h.mailer.Wake()
+	return redirect(c, "/settings/admins?flash=admin-two-factor-off")
+}
