@@ -35,6 +35,8 @@ var EventKinds = []string{
 	"invitation.queued", "invitation.sent", "invitation.failed",
 	"share.queued", "share.sent", "share.failed",
 	"test.queued", "test.sent", "test.failed",
+	"admin_invite.queued", "admin_invite.sent", "admin_invite.failed",
+	"admin_reset.queued", "admin_reset.sent", "admin_reset.failed",
 	"admin_two_factor_off.queued", "admin_two_factor_off.sent", "admin_two_factor_off.failed",
 	"mail.retried",
 

@@ -50,7 +50,7 @@ func TestEventKindsCoverTheCode(t *testing.T) {
 	for _, mode := range []string{"lockdown", "evacuation"} {
 		found["site."+mode+"_started"], found["site."+mode+"_ended"] = "store/emergency.go", "store/emergency.go"
 	}
-	for _, mail := range []string{"invitation", "share", "test", "admin_two_factor_off"} {
+	for _, mail := range []string{"invitation", "share", "test", "admin_invite", "admin_reset", "admin_two_factor_off"} {
 		for _, s := range []string{"queued", "sent", "failed"} {
 			found[mail+"."+s] = "store/outbox.go"
 		}
