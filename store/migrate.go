@@ -501,6 +501,15 @@ var migrations = []string{
 	END;
 	INSERT INTO policy_outbox (entity, key) SELECT 'site_key', hex(key_id) FROM site_keys WHERE EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub');
 	INSERT INTO policy_outbox (entity, key) SELECT 'setting', key FROM settings WHERE key = 'protocol_v1_accepted' AND EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub');`,
+
+	// 24: a credential's protocol version (the version its device
+	// speaks) is in the row a remote reader copies and in its policy, so
+	// a change to it alone is queued too. Every change so far set it
+	// with the keys, which were watched, so nothing is queued again now.
+	`DROP TRIGGER policy_credentials_update;
+	CREATE TRIGGER policy_credentials_update AFTER UPDATE OF user_id, kind, status, tap_key, uv_key, protocol, device_info, issuer_site_id, issuer_site_name, issuer_site_url, issuer_site_key, created_at, registered_at, revoked_at ON credentials WHEN EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('credential', hex(NEW.id));
+	END;`,
 }
 
 // SchemaVersion is the version a migrated database has.

@@ -465,6 +465,10 @@ var versionRows = []struct {
 		version: 23,
 		check:   func(t *testing.T, s *Store) {},
 	},
+	{
+		version: 24,
+		check:   func(t *testing.T, s *Store) {},
+	},
 }
 
 func ids(users []access.User) []int64 {

@@ -51,16 +51,56 @@ func TestMigrationQueuesTheProtocolSettingsOnAHub(t *testing.T) {
 			if _, err := s.db.ExecContext(ctx, `INSERT INTO site_keys (key_id, public_key, retired_at, successor_id, certificate, not_after) VALUES (x'2122232425262728', x'04', 3000, x'3132333435363738', x'bb', 4000)`); err != nil {
 				t.Fatal(err)
 			}
-			got, err := s.PolicyOutbox(ctx, 100)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range got {
-				got[i].ID = 0
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("queued: got %+v, want %+v", got, tt.want)
-			}
+			wantQueued(t, s, tt.want)
 		})
+	}
+}
+
+// TestCredentialChangesQueuedOnAHub: a change to any one column of a
+// credential that its policy record carries queues the credential for the
+// remote readers, the protocol version included (migration 24); its last
+// use, written at every door, queues nothing.
+func TestCredentialChangesQueuedOnAHub(t *testing.T) {
+	tests := []struct {
+		name, set string
+		want      []PolicyChange
+	}{
+		{"protocol", `protocol = 2`, []PolicyChange{{Entity: "credential", Key: "0A0B"}}},
+		{"status", `status = 'revoked'`, []PolicyChange{{Entity: "credential", Key: "0A0B"}}},
+		{"tap key", `tap_key = x'04'`, []PolicyChange{{Entity: "credential", Key: "0A0B"}}},
+		{"unlock key", `uv_key = x'04'`, []PolicyChange{{Entity: "credential", Key: "0A0B"}}},
+		{"last use", `last_used_at = 5000`, []PolicyChange{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := openMigrated(t, t.TempDir())
+			for _, q := range []string{
+				`INSERT INTO users (id, first_name, last_name, email, created_at, updated_at) VALUES (7, 'Ann', 'Lee', '', 1000, 1000)`,
+				`INSERT INTO credentials (id, user_id, status, created_at) VALUES (x'0a0b', 7, 'active', 1000)`,
+				`INSERT INTO fleet_state (key, value) VALUES ('policy_hub', '1')`,
+				`UPDATE credentials SET ` + tt.set,
+			} {
+				if _, err := s.db.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			wantQueued(t, s, tt.want)
+		})
+	}
+}
+
+// wantQueued checks the policy changes s has queued, oldest first.
+func wantQueued(t *testing.T, s *Store, want []PolicyChange) {
+	t.Helper()
+	got, err := s.PolicyOutbox(t.Context(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		got[i].ID = 0
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("queued: got %+v, want %+v", got, want)
 	}
 }
