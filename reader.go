@@ -93,7 +93,7 @@ func reader(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return fmt.Errorf("--door: %w", err)
 	}
-	site := readerSite{st: st, store: node.Store(), prefix: node.Name() + "/"}
+	site := readerSite{st: st, store: node.Store(), prefix: node.Name() + "/", relyingParty: node.Store().RelyingParty}
 	// The doors this board drives follow their state in its copy of the
 	// policy (held open, lockdown) as the appliance's do; their events go
 	// to the hub with its decisions.

@@ -28,6 +28,20 @@ type readerSite struct {
 	// access points it runs; "" on the appliance, which runs the bindings
 	// with no prefix.
 	prefix string
+	// relyingParty is who web keys' passkeys were made for when this
+	// process was given no public URL: a remote reader's follows the
+	// hub's in its copy of the policy. nil on the appliance.
+	relyingParty func() protocol.RelyingParty
+}
+
+// passkeysFor returns who the readers check web keys' passkeys against:
+// this process's public URL when it has one, else the site's.
+func (s readerSite) passkeysFor(publicURL string) func() protocol.RelyingParty {
+	if publicURL == "" && s.relyingParty != nil {
+		return s.relyingParty
+	}
+	rp, _ := web.RelyingParty(publicURL)
+	return func() protocol.RelyingParty { return rp }
 }
 
 // localSite is the appliance's own: every access point not bound to a
@@ -74,7 +88,7 @@ func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios 
 	// test's shifted clock shifts them all alike.
 	ex.Now, ex.Pending = now, protocol.NewPending(now, cfg.deadline)
 	ex.HelloWait = cfg.helloWait
-	ex.RelyingParty, _ = web.RelyingParty(cfg.publicURL)
+	ex.RelyingParty = site.passkeysFor(cfg.publicURL)
 	phone := func(ctx context.Context, accessPointID int64, from string, link web.Link) error {
 		return ex.Exchange(ctx, ble.ReaderConfig{ID: accessPointID}, ble.Candidate{Addr: from, Phone: true}, link)
 	}

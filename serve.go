@@ -188,6 +188,9 @@ func serveWith(ctx context.Context, args []string, std stdio, openAdapter func(i
 		}
 		cfg.publicURL = scheme + displayAddr(ln.Addr().String())
 	}
+	if err := keepPublicURL(ctx, st, cfg.publicURL); err != nil {
+		return err
+	}
 	tlsSet, err := cfg.tls.setup(mode, cfg.data, cfg.publicURL, ln.Addr(), log)
 	if err != nil {
 		return err

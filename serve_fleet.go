@@ -51,6 +51,18 @@ func runFleetHub(ctx context.Context, cfg serveConfig, st *store.Store, log *slo
 	return wg.Wait
 }
 
+// keepPublicURL keeps the public URL in the settings, when it changed,
+// for the remote readers: web keys' passkeys are made for it, and a
+// remote reader checks them against the copy it follows. The write is
+// the process's configuration, not an administrator's act: no event.
+func keepPublicURL(ctx context.Context, st *store.Store, publicURL string) error {
+	have, err := st.Setting(ctx, store.SettingPublicURL, "")
+	if err != nil || have == publicURL {
+		return err
+	}
+	return st.SetSetting(ctx, "", store.SettingPublicURL, publicURL)
+}
+
 // fleetToken composes enrolment tokens with the hub's key fingerprint,
 // making the key the first time a reader is added.
 func fleetToken(data string) func(int64, string) (string, error) {

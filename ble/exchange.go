@@ -64,9 +64,11 @@ type SiteExchange struct {
 	// HelloWait is how long to wait for a version 2 hello; zero means
 	// DefaultHelloWait.
 	HelloWait time.Duration
-	// RelyingParty is who web keys' passkeys were made for (the public
-	// URL's host and origin); without it a passkey's assertion is refused.
-	RelyingParty protocol.RelyingParty
+	// RelyingParty returns who web keys' passkeys were made for (the
+	// public URL's host and origin); without it a passkey's assertion is
+	// refused. It is asked at every passkey's assertion, so it must not
+	// query: a remote reader's follows the hub's from its copy in memory.
+	RelyingParty func() protocol.RelyingParty
 
 	mu       sync.Mutex
 	cached   *access.Site

@@ -79,7 +79,7 @@ func TestExchangePasskey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newSiteFixture(t)
-			f.x.RelyingParty = passkeyRP
+			f.x.RelyingParty = func() protocol.RelyingParty { return passkeyRP }
 			f.phone = tt.phone
 			door := f.accessPoint("Server room", "sim:server", tt.edit)
 			ann := f.registerV2(f.user("Ann"))

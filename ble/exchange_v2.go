@@ -135,7 +135,11 @@ func (x *SiteExchange) passkey(ctx context.Context, link Link, cred *access.Cred
 	if err != nil {
 		return false, fmt.Errorf("%w: the credential has no passkey: %v", protocol.ErrBadSignature, err)
 	}
-	return opened.VerifyAssertion(uv, a, x.RelyingParty)
+	var rp protocol.RelyingParty
+	if x.RelyingParty != nil {
+		rp = x.RelyingParty()
+	}
+	return opened.VerifyAssertion(uv, a, rp)
 }
 
 // expedite finishes a version 2 exchange whose hello carried a live ticket

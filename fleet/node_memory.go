@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"postern/access"
+	"postern/access/protocol"
 )
 
 // memory is the part of the reader's copy of the policy that decisions
@@ -20,6 +21,7 @@ type memory struct {
 	mode   access.SiteMode
 	loc    *time.Location
 	lease  time.Duration
+	rp     protocol.RelyingParty // the hub's, from its public URL
 	aps    map[int64]access.AccessPoint
 	creds  map[access.CredentialID]access.Credential
 	users  map[int64]access.User
@@ -47,6 +49,7 @@ func (n *Node) reload(ctx context.Context) error {
 		users:  make(map[int64]access.User, len(p.Users)),
 		grants: map[placement][]access.Grant{},
 	}
+	m.rp, _ = protocol.RelyingPartyOf(p.PublicURL)
 	if p.TimeZone != "" {
 		if loc, err := time.LoadLocation(p.TimeZone); err == nil {
 			m.loc = loc
@@ -101,6 +104,19 @@ func (s *SiteStore) SiteLocation(ctx context.Context) *time.Location {
 		return time.Local
 	}
 	return m.loc
+}
+
+// RelyingParty is who web keys' passkeys were made for: the hub's public
+// URL as the reader's copy has it, from memory, so a passkey is checked
+// against the hub's own WebAuthn relying party; none before the first
+// copy or from a hub that keeps no public URL, and then every passkey's
+// assertion is refused.
+func (s *SiteStore) RelyingParty() protocol.RelyingParty {
+	m, err := s.node.memory()
+	if err != nil {
+		return protocol.RelyingParty{}
+	}
+	return m.rp
 }
 
 // AccessPointByID is an access point as the reader's copy has it, from

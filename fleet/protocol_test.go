@@ -92,9 +92,14 @@ func (r *reader) present(t *testing.T, x *ble.SiteExchange, ap access.AccessPoin
 	return errors.Join(err, <-done)
 }
 
+// exchange is the reader's exchange as `postern reader` wires it: it
+// decides from the node's copy of the policy and checks web keys'
+// passkeys against the hub's relying party in that copy.
 func (r *reader) exchange(t *testing.T) *ble.SiteExchange {
 	log := testLog(t)
-	return ble.NewSiteExchange(r.node.Store(), ble.LogDoor{Logger: log}, 0, log)
+	x := ble.NewSiteExchange(r.node.Store(), ble.LogDoor{Logger: log}, 0, log)
+	x.RelyingParty = r.node.Store().RelyingParty
+	return x
 }
 
 // hubEvent returns the hub's newest event from a reader of the given

@@ -510,6 +510,24 @@ var migrations = []string{
 	CREATE TRIGGER policy_credentials_update AFTER UPDATE OF user_id, kind, status, tap_key, uv_key, protocol, device_info, issuer_site_id, issuer_site_name, issuer_site_url, issuer_site_key, created_at, registered_at, revoked_at ON credentials WHEN EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
 		INSERT INTO policy_outbox (entity, key) VALUES ('credential', hex(NEW.id));
 	END;`,
+
+	// 25: remote readers check web keys' passkeys against the hub's public
+	// URL, which the hub keeps in its settings at start-up, after
+	// migrating. A hub queues every change to it, and queues it once now
+	// should the database already hold it.
+	`DROP TRIGGER policy_settings_insert;
+	DROP TRIGGER policy_settings_update;
+	DROP TRIGGER policy_settings_delete;
+	CREATE TRIGGER policy_settings_insert AFTER INSERT ON settings WHEN NEW.key IN ('time_zone', 'offline_lease_days', 'protocol_v1_accepted', 'public_url') AND EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('setting', NEW.key);
+	END;
+	CREATE TRIGGER policy_settings_update AFTER UPDATE ON settings WHEN NEW.key IN ('time_zone', 'offline_lease_days', 'protocol_v1_accepted', 'public_url') AND EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('setting', NEW.key);
+	END;
+	CREATE TRIGGER policy_settings_delete AFTER DELETE ON settings WHEN OLD.key IN ('time_zone', 'offline_lease_days', 'protocol_v1_accepted', 'public_url') AND EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub') BEGIN
+		INSERT INTO policy_outbox (entity, key) VALUES ('setting', OLD.key);
+	END;
+	INSERT INTO policy_outbox (entity, key) SELECT 'setting', key FROM settings WHERE key = 'public_url' AND EXISTS (SELECT 1 FROM fleet_state WHERE key = 'policy_hub');`,
 }
 
 // SchemaVersion is the version a migrated database has.

@@ -469,6 +469,10 @@ var versionRows = []struct {
 		version: 24,
 		check:   func(t *testing.T, s *Store) {},
 	},
+	{
+		version: 25,
+		check:   func(t *testing.T, s *Store) {},
+	},
 }
 
 func ids(users []access.User) []int64 {

@@ -26,22 +26,7 @@ func TestMigrationQueuesTheProtocolSettingsOnAHub(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()
-			dir := t.TempDir()
-			db := openRaw(t, dir)
-			if err := migrateTo(ctx, db, 22); err != nil {
-				t.Fatal(err)
-			}
-			q := seed
-			if tt.hub {
-				q = append([]string{`INSERT INTO fleet_state (key, value) VALUES ('policy_hub', '1')`}, q...)
-			}
-			for _, s := range q {
-				if _, err := db.ExecContext(ctx, s); err != nil {
-					t.Fatalf("%s: %v", s, err)
-				}
-			}
-			db.Close()
-			s := openMigrated(t, dir)
+			s := migratedFrom(t, 22, tt.hub, seed)
 			if err := s.SetSetting(ctx, "test", SettingAcceptV1, "true"); err != nil {
 				t.Fatal(err)
 			}
@@ -49,6 +34,35 @@ func TestMigrationQueuesTheProtocolSettingsOnAHub(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := s.db.ExecContext(ctx, `INSERT INTO site_keys (key_id, public_key, retired_at, successor_id, certificate, not_after) VALUES (x'2122232425262728', x'04', 3000, x'3132333435363738', x'bb', 4000)`); err != nil {
+				t.Fatal(err)
+			}
+			wantQueued(t, s, tt.want)
+		})
+	}
+}
+
+// TestMigrationQueuesThePublicURLOnAHub: the hub's public URL, which
+// remote readers check web keys' passkeys against, is queued once on
+// upgrade where the database holds it (migration 25), and at every
+// change; other settings stay on the hub, and a database that was never a
+// hub queues nothing.
+func TestMigrationQueuesThePublicURLOnAHub(t *testing.T) {
+	tests := []struct {
+		name string
+		hub  bool
+		want []PolicyChange
+	}{
+		{"a hub", true, []PolicyChange{{Entity: "setting", Key: "public_url"}, {Entity: "setting", Key: "public_url"}}},
+		{"never a hub", false, []PolicyChange{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := migratedFrom(t, 24, tt.hub, []string{`INSERT INTO settings (key, value) VALUES ('public_url', 'https://doors.example.com'), ('smtp_url', 'smtp://example.com')`})
+			if err := s.SetSetting(ctx, "", SettingPublicURL, "https://doors.example.org"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetSetting(ctx, "test", "smtp_url", "smtp://other.example.com"); err != nil {
 				t.Fatal(err)
 			}
 			wantQueued(t, s, tt.want)
@@ -88,6 +102,28 @@ func TestCredentialChangesQueuedOnAHub(t *testing.T) {
 			wantQueued(t, s, tt.want)
 		})
 	}
+}
+
+// migratedFrom is a database at schema version, seeded, once a hub when
+// hub is set, then migrated to the newest version.
+func migratedFrom(t *testing.T, version int, hub bool, seed []string) *Store {
+	t.Helper()
+	ctx := t.Context()
+	dir := t.TempDir()
+	db := openRaw(t, dir)
+	if err := migrateTo(ctx, db, version); err != nil {
+		t.Fatal(err)
+	}
+	if hub {
+		seed = append([]string{`INSERT INTO fleet_state (key, value) VALUES ('policy_hub', '1')`}, seed...)
+	}
+	for _, q := range seed {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	return openMigrated(t, dir)
 }
 
 // wantQueued checks the policy changes s has queued, oldest first.

@@ -57,9 +57,9 @@ func intKey(key string) ([]any, error) {
 }
 
 // policySettings are the settings a reader needs; the rest (SMTP and the
-// like) stay on the hub. The settings triggers (migration 23) name the
+// like) stay on the hub. The settings triggers (migration 25) name the
 // same keys.
-var policySettings = []string{"time_zone", "offline_lease_days", SettingAcceptV1}
+var policySettings = []string{"time_zone", "offline_lease_days", SettingAcceptV1, SettingPublicURL}
 
 // policySettingsList is policySettings as an SQL list of literals: the
 // keys are constants of this file, never input.

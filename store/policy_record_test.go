@@ -90,7 +90,7 @@ func policyTables(t *testing.T, s *store.Store) map[string][]string {
 		`SELECT id, ifnull(user_id, 0), ifnull(group_id, 0), access_point_id, ifnull(time_profile_id, 0) FROM permissions ORDER BY id`,
 		`SELECT id, name, windows FROM time_profiles ORDER BY id`,
 		`SELECT id, name, reader, mode, rssi_threshold, state FROM access_points ORDER BY id`,
-		`SELECT key, value FROM settings WHERE key IN ('time_zone', 'offline_lease_days', 'protocol_v1_accepted') ORDER BY key`,
+		`SELECT key, value FROM settings WHERE key IN ('time_zone', 'offline_lease_days', 'protocol_v1_accepted', 'public_url') ORDER BY key`,
 		`SELECT hex(site_id), name, hex(signing_key) FROM site`,
 		`SELECT hex(key_id), hex(public_key), retired_at, hex(successor_id), hex(certificate), not_after FROM site_keys ORDER BY key_id`,
 		`SELECT id, mode, started_at, ifnull(ended_at, 0) FROM emergencies ORDER BY id`,
@@ -172,6 +172,11 @@ func TestPolicyRecordsRebuildTheHubsPolicyOnAReplica(t *testing.T) {
 	// The site's protocol settings: version 1 turned off, and the site key
 	// rolled, whose certificate every reader shows during the overlap.
 	if err := hub.SetSetting(ctx, actor, store.SettingAcceptV1, "false"); err != nil {
+		t.Fatal(err)
+	}
+	// The public URL the hub keeps at start-up, with no event: remote
+	// readers check web keys' passkeys against it.
+	if err := hub.SetSetting(ctx, "", store.SettingPublicURL, "https://doors.example.com"); err != nil {
 		t.Fatal(err)
 	}
 	next, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -266,6 +271,9 @@ func TestPolicyRecordsRebuildTheHubsPolicyOnAReplica(t *testing.T) {
 			}
 			if v, _ := tt.replica.Setting(ctx, "smtp_url", ""); v != "" {
 				t.Errorf("the SMTP setting reached a reader: %q", v)
+			}
+			if v, _ := tt.replica.Setting(ctx, store.SettingPublicURL, ""); v != "https://doors.example.com" {
+				t.Errorf("the hub's public URL on the replica: got %q, want https://doors.example.com", v)
 			}
 			if site, err := tt.replica.Site(ctx); err != nil || site.AcceptV1 || site.Rollover == nil || !site.Key.Equal(next) {
 				t.Errorf("the replica's site: got %+v, %v, want version 1 off and the rolled key with its certificate", site, err)

@@ -17,6 +17,7 @@ type PolicySnapshot struct {
 	Mode         access.SiteMode
 	TimeZone     string // the time_zone setting; "" when unset
 	LeaseDays    string // the offline_lease_days setting; "" when unset
+	PublicURL    string // the hub's public URL (SettingPublicURL); "" when unset
 	AccessPoints []access.AccessPoint
 	Credentials  []access.Credential
 	Users        []access.User
@@ -48,7 +49,7 @@ func (s *Store) PolicySnapshot(ctx context.Context, keep func(access.AccessPoint
 		return p, err
 	}
 	p.Mode = e.Mode
-	for key, v := range map[string]*string{"time_zone": &p.TimeZone, "offline_lease_days": &p.LeaseDays} {
+	for key, v := range map[string]*string{"time_zone": &p.TimeZone, "offline_lease_days": &p.LeaseDays, SettingPublicURL: &p.PublicURL} {
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM settings WHERE key = ?), '')`, key).Scan(v); err != nil {
 			return p, fmt.Errorf("store: policy snapshot: setting %s: %w", key, err)
 		}

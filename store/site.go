@@ -13,8 +13,14 @@ import (
 	"postern/access"
 )
 
+// SettingPublicURL is the public URL the hub serves its pages at, kept
+// by the hub at start-up: web keys' passkeys are made for it, so remote
+// readers, which are not told it, check passkeys against it.
+const SettingPublicURL = "public_url"
+
 // Site returns this appliance's identity, creating it (with a fresh P-256
-// signing key) the first time. The URL is not stored: it is configuration.
+// signing key) the first time. The URL is configuration, not part of the
+// identity; the hub keeps a copy as SettingPublicURL for remote readers.
 func (s *Store) Site(ctx context.Context) (access.Site, error) {
 	site, err := s.loadSite(ctx, s.read)
 	if err == nil || !errors.Is(err, sql.ErrNoRows) {

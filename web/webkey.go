@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"net/url"
 	"sync"
 	"time"
 
@@ -39,11 +38,7 @@ const (
 // RelyingParty returns who web keys' passkeys are made for: the public
 // URL's host name and its origin. ok is false without a usable public URL.
 func RelyingParty(publicURL string) (protocol.RelyingParty, bool) {
-	u, err := url.Parse(publicURL)
-	if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return protocol.RelyingParty{}, false
-	}
-	return protocol.RelyingParty{ID: u.Hostname(), Origins: []string{u.Scheme + "://" + u.Host}}, true
+	return protocol.RelyingPartyOf(publicURL)
 }
 
 // webauthnFor returns the WebAuthn relying party of this appliance, named

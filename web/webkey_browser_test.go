@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"postern/access"
+	"postern/access/protocol"
 	"postern/ble"
 	"postern/mail"
 	"postern/mail/mailtest"
@@ -73,7 +74,8 @@ func startWebKeySite(ctx context.Context, t *testing.T) *webKeySite {
 	}
 	go mailer.Run(ctx)
 	x := ble.NewSiteExchange(st, s.door, 0, logger)
-	x.RelyingParty, _ = web.RelyingParty(s.base)
+	rp, _ := web.RelyingParty(s.base)
+	x.RelyingParty = func() protocol.RelyingParty { return rp }
 	s.x = x
 	srv := httptest.NewUnstartedServer(web.New(web.Config{Store: st, Log: logger, PublicURL: s.base, Mailer: mailer,
 		PhoneExchange: func(ctx context.Context, id int64, from string, link web.Link) error {

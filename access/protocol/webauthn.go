@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"time"
 )
@@ -91,6 +92,17 @@ func ParseAssertion(b []byte) (Assertion, error) {
 type RelyingParty struct {
 	ID      string
 	Origins []string
+}
+
+// RelyingPartyOf returns the relying party of a site served at publicURL:
+// its host name and its origin. ok is false without a usable URL (no
+// host, or a scheme other than http or https).
+func RelyingPartyOf(publicURL string) (rp RelyingParty, ok bool) {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return RelyingParty{}, false
+	}
+	return RelyingParty{ID: u.Hostname(), Origins: []string{u.Scheme + "://" + u.Host}}, true
 }
 
 // AssertionChallenge is the WebAuthn challenge that binds a passkey's
