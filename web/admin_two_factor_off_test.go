@@ -27,13 +27,14 @@ func enrolTwoFactor(t *testing.T, env *env, b *cookieBrowser) string {
 // requires it of their role.
 func TestOwnerTurnsOffAnotherAdminsTwoFactor(t *testing.T) {
 	tests := []struct {
-		name     string
-		require  []string // roles that must use two-factor
-		wantTo   string   // where ada's password sends her afterwards
-		wantMail string
+		name        string
+		require     []string // roles that must use two-factor
+		wantSession string   // where her open session's next page sends her; "": shown
+		wantTo      string   // where ada's password sends her afterwards
+		wantMail    string
 	}{
 		{name: "not required", wantTo: "/", wantMail: "Your password alone now signs you in."},
-		{name: "required of her role", require: []string{"admin"}, wantTo: "/login/enrol?next=%2F",
+		{name: "required of her role", require: []string{"admin"}, wantSession: "/login/enrol?next=%2F", wantTo: "/login/enrol?next=%2F",
 			wantMail: "Every admin of this site must use two-factor sign-in, so you will set it up again"},
 	}
 	for _, tt := range tests {
@@ -93,8 +94,12 @@ func TestOwnerTurnsOffAnotherAdminsTwoFactor(t *testing.T) {
 				t.Error("no admin.two_factor_disabled event by the owner naming ada")
 			}
 
-			adaAt.signOut()
-			if to := adaAt.signIn(adaEmail, adminPassword); to != tt.wantTo {
+			// Her open session stays, but a role that must use two-factor
+			// sets it up again before its next page.
+			if w := adaAt.do(http.MethodGet, "/", nil); w.Header().Get("Location") != tt.wantSession {
+				t.Errorf("ada's open session afterwards: got %d to %q, want %q", w.Code, w.Header().Get("Location"), tt.wantSession)
+			}
+			if to := newCookieBrowser(t, env).signIn(adaEmail, adminPassword); to != tt.wantTo {
 				t.Errorf("ada's password afterwards: sent to %q, want %q", to, tt.wantTo)
 			}
 			if w := env.post(off, nil); w.Code != http.StatusConflict {

@@ -16,7 +16,8 @@ import (
 // recovery codes once, and then signs in with the password and a code.
 // Then they turn off the two-factor of another administrator, who lost
 // their phone, from the Administrators page after a confirmation; that
-// admin is emailed and signs in with the password alone.
+// admin is emailed and signs in with the password alone; when the owner
+// then requires two-factor of her role, her next page is its setup.
 func TestBrowserTwoFactor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a real browser; skipped with -short")
@@ -92,4 +93,21 @@ func TestBrowserTwoFactor(t *testing.T) {
 	b.fill("login-form", "password", adminPassword)
 	b.submit("login-form")
 	b.wantPage("/", "Dashboard")
+
+	// The owner now requires two-factor of admins: Ada, signed in without
+	// it, sets it up before her next page, and then has that page, in the
+	// same session.
+	if err := env.s.SetSetting(ctx, "test", "two_factor_roles", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/users?q=lee")
+	b.wantPage("/login/enrol", "Set up two-factor sign-in")
+	b.fill("enrol-form", "code", env.totpCode(t, strings.ReplaceAll(b.textOf("totp-secret"), " ", "")))
+	b.submit("enrol-form")
+	b.wantPage("/login/enrol", "Your recovery codes")
+	b.clickTo(testid("continue"))
+	b.wantPage("/users", "Users")
+	if got := b.eval(`location.search`); got != "?q=lee" {
+		t.Errorf("back on the users page with %q, want ?q=lee", got)
+	}
 }

@@ -146,9 +146,10 @@ func (h *handler) passChallenge(c echo.Context, a store.Admin, bucket store.Buck
 }
 
 // loginEnrolForm shows an admin whose role must use two-factor, and who
-// has none yet, a secret to add to their app, right after their password.
+// has none yet, a secret to add to their app: right after their password,
+// or on the first page they open once the owner requires it.
 func (h *handler) loginEnrolForm(c echo.Context) error {
-	a, ok, err := h.challenged(c)
+	a, _, ok, err := h.enrolling(c)
 	if !ok {
 		return err
 	}
@@ -184,7 +185,7 @@ func (h *handler) loginEnrolSave(c echo.Context) error {
 		v.Error = "The form expired. Please try again."
 		return render(c, http.StatusForbidden, loginCodePage(pageFor(c, "Sign in"), v))
 	}
-	a, ok, err := h.challenged(c)
+	a, signedIn, ok, err := h.enrolling(c)
 	if !ok {
 		return err
 	}
@@ -203,9 +204,16 @@ func (h *handler) loginEnrolSave(c echo.Context) error {
 		v.Error = "That code is not right: check the time on your phone, and type the newest code."
 		return render(c, http.StatusUnprocessableEntity, loginEnrolPage(pageFor(c, "Set up two-factor sign-in"), v))
 	}
-	return h.passChallenge(c, a, bucket, func() error {
+	done := func() error {
 		return render(c, http.StatusOK, recoveryCodesPage(pageFor(c, "Recovery codes"), recoveryCodesView{Codes: codes, Next: v.Next}))
-	})
+	}
+	if signedIn {
+		if err := h.store.ReturnThrottle(c.Request().Context(), h.now(), bucket); err != nil {
+			return err
+		}
+		return done()
+	}
+	return h.passChallenge(c, a, bucket, done)
 }
 
 // enrol turns on two-factor for a with their pending secret when code is

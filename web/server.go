@@ -225,7 +225,7 @@ func New(cfg Config) *echo.Echo {
 	pages.POST("/login", h.loginSave, h.checkOrigin)
 	pages.GET("/key/register", h.keyRegisterPage)
 
-	admin := pages.Group("", h.requireSession, h.checkCSRF, h.authorize, h.withEmergency, h.boundPages)
+	admin := pages.Group("", h.requireSession, h.requireTwoFactor, h.checkCSRF, h.authorize, h.withEmergency, h.boundPages)
 	admin.POST("/logout", h.logout)
 	admin.GET("/", h.dashboard)
 	h.userRoutes(admin)
@@ -237,7 +237,7 @@ func New(cfg Config) *echo.Echo {
 	h.exportRoutes(admin)
 	h.rollCallRoutes(admin)
 	// A CSV of users may be larger than any other form.
-	uploads := e.Group("", h.bodyLimit(importMaxBytes), h.requireSession, h.checkCSRF, h.authorize, h.withEmergency, h.boundPages)
+	uploads := e.Group("", h.bodyLimit(importMaxBytes), h.requireSession, h.requireTwoFactor, h.checkCSRF, h.authorize, h.withEmergency, h.boundPages)
 	h.importRoutes(admin, uploads)
 	h.credentialRoutes(admin)
 	h.settingsRoutes(admin)

@@ -193,7 +193,7 @@ func twoFactorSection(p pageView, v adminsView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</fieldset><p class=\"hint\">Administrators of these roles without it set it up at their next sign-in.</p><div><button class=\"secondary\" type=\"submit\" data-testid=\"save-two-factor-roles\">Save</button></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</fieldset><p class=\"hint\">Administrators of these roles without it set it up before their next page, signed in already or not (you too, if you tick your own role). API tokens are not affected.</p><div><button class=\"secondary\" type=\"submit\" data-testid=\"save-two-factor-roles\">Save</button></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
