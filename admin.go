@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"postern/access"
+	"postern/mail"
 	"postern/store"
 	"postern/web"
 )
@@ -30,6 +32,7 @@ const adminUsage = "create, list, remove, token, tokens, revoke-token or two-fac
 // adminFlags are every admin action's flags; each action says which it needs.
 type adminFlags struct {
 	data, email, name, expires, role string
+	publicURL, mailFrom              string
 	id                               int64
 }
 
@@ -50,6 +53,8 @@ func admin(ctx context.Context, args []string, std stdio) error {
 	fs.StringVar(&f.name, "name", "", "token name (admin token)")
 	fs.StringVar(&f.expires, "expires", "", "when the token stops working (admin token): a number of days such as 90d, a duration such as 12h, or a date YYYY-MM-DD (through that day); empty: never")
 	fs.StringVar(&f.role, "role", "", "owner, admin, reception or viewer: the new administrator's (admin create; default owner) or the token's (admin token; default the administrator's own, never above it)")
+	fs.StringVar(&f.publicURL, "public-url", "", "as serve's: the URL the emailed link points at (admin two-factor-off)")
+	fs.StringVar(&f.mailFrom, "mail-from", "", "as serve's: the email's From address when the settings page sets none (admin two-factor-off)")
 	fs.Int64Var(&f.id, "id", 0, "the token's id, as admin tokens lists it (admin revoke-token)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -127,7 +132,9 @@ func adminRemove(ctx context.Context, st *store.Store, f *adminFlags, std stdio)
 
 // adminTwoFactorOff turns off an administrator's two-factor sign-in, for
 // one who lost both their phone and their recovery codes: whoever can run
-// this on the appliance holds the database anyway.
+// this on the appliance holds the database anyway. They are emailed as
+// when an owner does it on the Administrators page, through the outbox
+// that the running appliance (or the next one started) sends.
 func adminTwoFactorOff(ctx context.Context, st *store.Store, f *adminFlags, std stdio) error {
 	if err := f.needEmail(); err != nil {
 		return err
@@ -136,9 +143,14 @@ func adminTwoFactorOff(ctx context.Context, st *store.Store, f *adminFlags, std 
 	if err != nil {
 		return fmt.Errorf("no administrator %s", f.email)
 	}
-	if err := st.DisableTOTP(ctx, "cli", a.ID); err != nil {
+	publicURL := strings.TrimRight(f.publicURL, "/")
+	m, err := web.TwoFactorOffMail(ctx, st, a, "Someone on the appliance's command line", mail.FromAddress(ctx, st, f.mailFrom, publicURL), publicURL, time.Now())
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(std.out, "two-factor sign-in is off for %s: their password alone signs in, or sets it up again if their role must use it\n", f.email)
+	if err := st.DisableTOTPFor(ctx, "cli", a.ID, m); err != nil {
+		return err
+	}
+	fmt.Fprintf(std.out, "two-factor sign-in is off for %s, and an email telling them is in the outbox: their password alone signs in, or sets it up again if their role must use it\n", f.email)
 	return nil
 }

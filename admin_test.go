@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"postern/mail/mailtest"
 	"postern/store"
 )
 
@@ -52,12 +54,34 @@ func TestAdminLifecycleThroughTheBinary(t *testing.T) {
 		t.Errorf("revoking it again: exit %d %q, want a failure", code, errs)
 	}
 
-	// Bob lost his phone and his recovery codes: two-factor off on the
-	// appliance.
+	if out, errs, code := postern(t, "", "admin", "remove", "--data", data, "--email", "bob@office.example"); code != 0 || !strings.Contains(out, "removed") {
+		t.Fatalf("remove bob: exit %d %q %q", code, out, errs)
+	}
+	if _, errs, code := postern(t, "", "admin", "remove", "--data", data, "--email", "ann@office.example"); code == 0 || !strings.Contains(errs, "only administrator") {
+		t.Errorf("removing the last admin: exit %d %q, want refused", code, errs)
+	}
+	if got := api(t, a.url, annToken, "GET", "/api/v1/users", nil, nil); got != http.StatusOK {
+		t.Errorf("Ann's token after the refusal: got %d, want 200", got)
+	}
+}
+
+// TestAdminTwoFactorOffThroughTheBinary: an administrator who lost both
+// phone and recovery codes has two-factor turned off on the appliance's
+// command line, and is emailed about it (through a real SMTP server, by
+// the running appliance) as when an owner does it on the web; a second
+// time is refused, since there is nothing left to turn off.
+func TestAdminTwoFactorOffThroughTheBinary(t *testing.T) {
+	data := t.TempDir()
+	a, smtpd := startMailingAppliance(t, data)
+	adminToken(t, data, "ann@office.example")
+	if _, errs, code := postern(t, "another good password\n", "admin", "create", "--data", data, "--email", "bob@office.example", "--role", "admin"); code != 0 {
+		t.Fatalf("create bob: exit %d %s", code, errs)
+	}
 	st, err := store.Open(t.Context(), data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer st.Close()
 	bob, err := st.AdminByEmail(t.Context(), "bob@office.example")
 	if err == nil {
 		err = st.SetPendingTOTP(t.Context(), bob.ID, "JBSWY3DPEHPK3PXP")
@@ -68,22 +92,31 @@ func TestAdminLifecycleThroughTheBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, errs, code := postern(t, "", "admin", "two-factor-off", "--data", data, "--email", "bob@office.example"); code != 0 || !strings.Contains(out, "off") {
+
+	off := []string{"admin", "two-factor-off", "--data", data, "--email", "bob@office.example", "--public-url", a.url, "--mail-from", "doors@office.example"}
+	if out, errs, code := postern(t, "", off...); code != 0 || !strings.Contains(out, "off") {
 		t.Fatalf("two-factor-off: exit %d %q %q", code, out, errs)
 	}
 	if tf, err := st.TwoFactor(t.Context(), bob.ID); err != nil || tf.Enrolled() || tf.Recovery != 0 {
 		t.Errorf("after two-factor-off: got %+v, %v, want none", tf, err)
 	}
-	st.Close()
-
-	if out, errs, code := postern(t, "", "admin", "remove", "--data", data, "--email", "bob@office.example"); code != 0 || !strings.Contains(out, "removed") {
-		t.Fatalf("remove bob: exit %d %q %q", code, out, errs)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	msg, err := smtpd.Wait(ctx, mailtest.To("bob@office.example"))
+	if err != nil {
+		t.Fatalf("no email to bob: %v\n%s", err, a.output())
 	}
-	if _, errs, code := postern(t, "", "admin", "remove", "--data", data, "--email", "ann@office.example"); code == 0 || !strings.Contains(errs, "only administrator") {
-		t.Errorf("removing the last admin: exit %d %q, want refused", code, errs)
+	for _, want := range []string{"Someone on the appliance's command line turned off two-factor sign-in for bob@office.example",
+		"recovery codes no longer work", "Your password alone now signs you in.", a.url + "/settings/admins"} {
+		if !strings.Contains(msg.Text, want) {
+			t.Errorf("email: no %q in\n%s", want, msg.Text)
+		}
 	}
-	if got := api(t, a.url, annToken, "GET", "/api/v1/users", nil, nil); got != http.StatusOK {
-		t.Errorf("Ann's token after the refusal: got %d, want 200", got)
+	if !strings.Contains(msg.From, "doors@office.example") || !strings.Contains(msg.Subject, "Two-factor sign-in turned off") {
+		t.Errorf("email: from %q, subject %q", msg.From, msg.Subject)
+	}
+	if _, errs, code := postern(t, "", off...); code == 0 || !strings.Contains(errs, "already off") {
+		t.Errorf("two-factor-off again: exit %d %q, want refused", code, errs)
 	}
 }
 

@@ -75,6 +75,19 @@ func startAppliance(t *testing.T, data string, extra ...string) *appliance {
 	return launch(t, launchOpts{data: data, args: extra})
 }
 
+// startMailingAppliance is startAppliance sending its emails, from
+// doors@office.example, through a real SMTP server on loopback, which it
+// returns.
+func startMailingAppliance(t *testing.T, data string) (*appliance, *mailtest.Server) {
+	t.Helper()
+	smtpd, err := mailtest.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { smtpd.Close() })
+	return startAppliance(t, data, "--smtp", smtpd.URL(), "--mail-from", "doors@office.example"), smtpd
+}
+
 // startApplianceEnv is startAppliance with extra environment variables.
 func startApplianceEnv(t *testing.T, data string, env []string, extra ...string) *appliance {
 	t.Helper()
@@ -270,13 +283,8 @@ func TestServeFirstRunAndShutdown(t *testing.T) {
 }
 
 func TestSmartCredentialEndToEnd(t *testing.T) {
-	smtpd, err := mailtest.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer smtpd.Close()
 	data := t.TempDir()
-	a := startAppliance(t, data, "--smtp", smtpd.URL(), "--mail-from", "doors@office.example")
+	a, smtpd := startMailingAppliance(t, data)
 	token := adminToken(t, data, "admin@office.example")
 
 	var user struct{ ID int64 }

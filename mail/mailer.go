@@ -85,11 +85,18 @@ func (m *Mailer) SMTPURL(ctx context.Context) (u, source string) {
 // From returns the sending address in force, defaulting to postern@ the
 // public URL's host.
 func (m *Mailer) From(ctx context.Context, publicURL string) string {
-	if v, err := m.settings.Setting(ctx, SettingFrom, ""); err == nil && v != "" {
+	return FromAddress(ctx, m.settings, m.flagFrom, publicURL)
+}
+
+// FromAddress returns the sending address in force: the settings page's,
+// else flagFrom (serve's --mail-from), else postern@ the public URL's
+// host. The command line, which has no Mailer, asks it too.
+func FromAddress(ctx context.Context, settings Settings, flagFrom, publicURL string) string {
+	if v, err := settings.Setting(ctx, SettingFrom, ""); err == nil && v != "" {
 		return v
 	}
-	if m.flagFrom != "" {
-		return m.flagFrom
+	if flagFrom != "" {
+		return flagFrom
 	}
 	host := "localhost"
 	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" && strings.Contains(u.Hostname(), ".") {

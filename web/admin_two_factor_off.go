@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,23 +30,7 @@ func (h *handler) adminTwoFactorOff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	must, err := h.twoFactorRoles(ctx)
-	if err != nil {
-		return err
-	}
-	site, err := h.store.Site(ctx)
-	if err != nil {
-		return err
-	}
-	next := "Your password alone now signs you in. You can turn two-factor sign-in on again under Settings, Administrators."
-	if must[a.Role] {
-		next = fmt.Sprintf("Every %s of this site must use two-factor sign-in, so you will set it up again with your authenticator app right after your password, the next time you sign in.", a.Role)
-	}
-	msg := mail.Message{From: h.mailer.From(ctx, h.publicURL), To: []string{a.Email},
-		Subject: "Two-factor sign-in turned off for " + site.Name,
-		Text: fmt.Sprintf("Hello,\n\n%s turned off two-factor sign-in for %s on %s, at %s. Your recovery codes no longer work.\n\n%s\n\nIf you did not ask for this, tell another owner of the site and change your password:\n\n%s/settings/admins\n",
-			sess.Email, a.Email, site.Name, formatTime(h.now(), h.location(ctx)), next, h.publicURL)}
-	m, err := encodeMail("admin_two_factor_off", msg)
+	m, err := TwoFactorOffMail(ctx, h.store, a, sess.Email, h.mailer.From(ctx, h.publicURL), h.publicURL, h.now())
 	if err != nil {
 		return err
 	}
@@ -53,4 +39,33 @@ func (h *handler) adminTwoFactorOff(c echo.Context) error {
 	}
 	h.mailer.Wake()
 	return redirect(c, "/settings/admins?flash=admin-two-factor-off")
+}
+
+// TwoFactorOffMail is the email telling a that by (an owner, or words for
+// whoever ran the command) turned off their two-factor sign-in at at, from
+// the sending address from, with a link to publicURL when it is known. The
+// Administrators page and `postern admin two-factor-off` both queue it
+// with store.DisableTOTPFor, so nobody's second factor goes unannounced.
+func TwoFactorOffMail(ctx context.Context, st *store.Store, a store.Admin, by, from, publicURL string, at time.Time) (store.Mail, error) {
+	must, err := requiredTwoFactorRoles(ctx, st)
+	if err != nil {
+		return store.Mail{}, err
+	}
+	site, err := st.Site(ctx)
+	if err != nil {
+		return store.Mail{}, err
+	}
+	next := "Your password alone now signs you in. You can turn two-factor sign-in on again under Settings, Administrators."
+	if must[a.Role] {
+		next = fmt.Sprintf("Every %s of this site must use two-factor sign-in, so you will set it up again with your authenticator app: on the next page you open if you are signed in, else right after your password the next time you sign in.", a.Role)
+	}
+	where := " under Settings, Administrators.\n"
+	if publicURL != "" {
+		where = ":\n\n" + publicURL + "/settings/admins\n"
+	}
+	msg := mail.Message{From: from, To: []string{a.Email},
+		Subject: "Two-factor sign-in turned off for " + site.Name,
+		Text: fmt.Sprintf("Hello,\n\n%s turned off two-factor sign-in for %s on %s, at %s. Your recovery codes no longer work.\n\n%s\n\nIf you did not ask for this, tell another owner of the site and change your password%s",
+			by, a.Email, site.Name, formatTime(at, st.SiteLocation(ctx)), next, where)}
+	return encodeMail("admin_two_factor_off", msg)
 }

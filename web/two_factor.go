@@ -134,7 +134,13 @@ func normalRecoveryCode(s string) string {
 // twoFactorRoles returns the roles whose admins must sign in with a
 // second factor, as the owner set them.
 func (h *handler) twoFactorRoles(ctx context.Context) (map[access.Role]bool, error) {
-	v, err := h.store.Setting(ctx, twoFactorRolesKey, "")
+	return requiredTwoFactorRoles(ctx, h.store)
+}
+
+// requiredTwoFactorRoles is twoFactorRoles for those without a handler:
+// the command line.
+func requiredTwoFactorRoles(ctx context.Context, st *store.Store) (map[access.Role]bool, error) {
+	v, err := st.Setting(ctx, twoFactorRolesKey, "")
 	out := map[access.Role]bool{}
 	for _, s := range strings.Split(v, ",") {
 		if r, err := access.ParseRole(s); err == nil {
