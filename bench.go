@@ -181,6 +181,16 @@ func newBenchRig(ctx context.Context, st *store.Store, cfg benchConfig) (*benchR
 	r.doorLoop = followDoors(readerCtx, localSite(st), r.doors, time.Now, quiet)
 	radios := map[string]ble.Radio{}
 	r.readers = startReaders(readerCtx, serveConfig{deadline: cfg.deadline, helloWait: cfg.helloWait}, localSite(st), radios, airLn, r.doors, time.Now, quiet)
+	// A thousand readers take a moment to join the air; the keys must not
+	// present before theirs has.
+	joinCtx, cancelJoin := context.WithTimeout(ctx, time.Minute)
+	defer cancelJoin()
+	for _, name := range r.names {
+		if err := r.readers.air.WaitReader(joinCtx, name); err != nil {
+			r.close()
+			return nil, fmt.Errorf("waiting for reader %s: %w", name, err)
+		}
+	}
 	if err := r.startPages(ctx, quiet); err != nil {
 		r.close()
 		return nil, err

@@ -149,7 +149,7 @@ func startReaders(ctx context.Context, cfg serveConfig, site readerSite, radios 
 			waitOnAir(ctx, air, mgr.Running())
 		}
 	})
-	rs := &readerSet{Manager: mgr, unsubscribe: unsubscribe, phone: phone}
+	rs := &readerSet{Manager: mgr, unsubscribe: unsubscribe, phone: phone, air: air}
 	if airLn != nil {
 		rs.airAddr = airLn.Addr().String()
 	}
@@ -165,6 +165,7 @@ type readerSet struct {
 	*ble.Manager
 	unsubscribe func()
 	airAddr     string // where the simulated air listens; "" without one
+	air         *ble.Air
 	phone       web.PhoneExchange
 }
 
