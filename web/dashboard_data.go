@@ -51,7 +51,7 @@ func (h *handler) dashboardData(ctx context.Context, all bool) (*dashboardData, 
 	h.dashboardCache.mu.Lock()
 	d := h.dashboardCache.data[i]
 	h.dashboardCache.mu.Unlock()
-	if d != nil && d.changes == changes && h.now().Sub(d.read) < dashboardFresh && h.now().After(d.read) {
+	if now := h.now(); d != nil && d.changes == changes && now.After(d.read) && now.Sub(d.read) < dashboardFresh {
 		return d, nil
 	}
 	d, err := h.readDashboard(ctx, all)

@@ -149,11 +149,7 @@ func (t *Token) payload() []byte {
 	b = append(b, t.SiteKey...)
 	b = binary.BigEndian.AppendUint64(b, uint64(t.IssuedAt.UnixMilli()))
 	b = binary.BigEndian.AppendUint64(b, uint64(t.ExpiresAt.UnixMilli()))
-	for _, s := range []string{t.FirstName, t.LastName, t.SiteName, t.SiteURL} {
-		b = append(b, byte(len(s)))
-		b = append(b, s...)
-	}
-	return b
+	return appendTexts(b, t.FirstName, t.LastName, t.SiteName, t.SiteURL)
 }
 
 // tokenDigest is what the site key signs: SHA-256(label || payload).
@@ -277,6 +273,16 @@ func cleanPaste(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// appendTexts appends texts to b, each after its one-byte length, as
+// readTexts reads them. Callers check each text's length first.
+func appendTexts(b []byte, texts ...string) []byte {
+	for _, s := range texts {
+		b = append(b, byte(len(s)))
+		b = append(b, s...)
+	}
+	return b
 }
 
 // readTexts reads exactly n one-byte-length-prefixed texts that fill b, the

@@ -125,11 +125,7 @@ func (t *TokenV2) payload() []byte {
 	b = append(b, t.SiteKey...)
 	b = binary.BigEndian.AppendUint64(b, uint64(t.IssuedAt.UnixMilli()))
 	b = binary.BigEndian.AppendUint64(b, uint64(t.ExpiresAt.UnixMilli()))
-	for _, s := range []string{t.AdminEmail, t.FirstName, t.LastName, t.SiteName, t.SiteURL} {
-		b = append(b, byte(len(s)))
-		b = append(b, s...)
-	}
-	return b
+	return appendTexts(b, t.AdminEmail, t.FirstName, t.LastName, t.SiteName, t.SiteURL)
 }
 
 // DecodeTokenV2 reads a version 2 token's text form, checks its signature

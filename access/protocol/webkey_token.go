@@ -79,11 +79,7 @@ func (t *WebKeyToken) payload() []byte {
 	b = append(b, t.SiteKey...)
 	b = binary.BigEndian.AppendUint64(b, uint64(t.IssuedAt.UnixMilli()))
 	b = binary.BigEndian.AppendUint64(b, uint64(t.ExpiresAt.UnixMilli()))
-	for _, s := range []string{t.AdminEmail, t.HolderEmail, t.FirstName, t.LastName, t.SiteName, t.SiteURL} {
-		b = append(b, byte(len(s)))
-		b = append(b, s...)
-	}
-	return b
+	return appendTexts(b, t.AdminEmail, t.HolderEmail, t.FirstName, t.LastName, t.SiteName, t.SiteURL)
 }
 
 // DecodeWebKeyToken reads a web key token's text form, checks its
