@@ -94,11 +94,19 @@ func (s *Store) createAdmin(ctx context.Context, actor, email, passwordHash stri
 
 // AdminByEmail returns one admin.
 func (s *Store) AdminByEmail(ctx context.Context, email string) (Admin, error) {
+	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminColumns+` FROM admins WHERE email = ?`, email))
+	return a, notFound("read admin by email", err)
+}
+
+// adminColumns are what scanAdmin reads, in its order.
+const adminColumns = `id, email, password_hash, role, created_at`
+
+func scanAdmin(sc scanner) (Admin, error) {
 	var a Admin
 	var created int64
-	err := s.read.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM admins WHERE email = ?`, email).Scan(&a.ID, &a.Email, &a.PasswordHash, &a.Role, &created)
+	err := sc.Scan(&a.ID, &a.Email, &a.PasswordHash, &a.Role, &created)
 	a.CreatedAt = time.UnixMilli(created)
-	return a, notFound("read admin by email", err)
+	return a, err
 }
 
 // CreateSession stores a new browser session under the hash of token.
@@ -174,10 +182,7 @@ func (s *Store) Admins(ctx context.Context) ([]Admin, error) {
 
 // AdminByID returns one admin.
 func (s *Store) AdminByID(ctx context.Context, id int64) (Admin, error) {
-	var a Admin
-	var created int64
-	err := s.read.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM admins WHERE id = ?`, id).Scan(&a.ID, &a.Email, &a.PasswordHash, &a.Role, &created)
-	a.CreatedAt = time.UnixMilli(created)
+	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminColumns+` FROM admins WHERE id = ?`, id))
 	return a, notFound("read admin", err)
 }
 

@@ -179,11 +179,8 @@ func (s *Store) CreateLoginChallenge(ctx context.Context, token string, adminID 
 // AdminByLoginChallenge returns the admin whose password the holder of
 // token gave, while the challenge lasts.
 func (s *Store) AdminByLoginChallenge(ctx context.Context, token string) (Admin, error) {
-	var a Admin
-	var created int64
-	err := s.read.QueryRowContext(ctx, `SELECT a.id, a.email, a.password_hash, a.role, a.created_at FROM admin_logins l JOIN admins a ON a.id = l.admin_id
-		WHERE l.token_hash = ? AND l.expires_at > ?`, hashToken(token), s.now().UnixMilli()).Scan(&a.ID, &a.Email, &a.PasswordHash, &a.Role, &created)
-	a.CreatedAt = time.UnixMilli(created)
+	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT a.id, a.email, a.password_hash, a.role, a.created_at FROM admin_logins l JOIN admins a ON a.id = l.admin_id
+		WHERE l.token_hash = ? AND l.expires_at > ?`, hashToken(token), s.now().UnixMilli()))
 	return a, notFound("read two-factor sign-in", err)
 }
 
