@@ -45,14 +45,30 @@ func TestMain(m *testing.M) {
 // freeAddr returns a loopback address nothing listens on yet.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		// Once closed, the kernel may offer the same port to the next
+		// caller: an appliance once got it for both its web server and
+		// its air, and could not start.
+		if !handedOut.addrs[addr] {
+			handedOut.addrs[addr] = true
+			return addr
+		}
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
+
+// handedOut is every address freeAddr has returned in this test binary.
+var handedOut = struct {
+	sync.Mutex
+	addrs map[string]bool
+}{addrs: map[string]bool{}}
 
 // appliance is a running `postern serve`.
 type appliance struct {
